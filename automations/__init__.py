@@ -1,0 +1,1 @@
+"""Automations (trigger + Twilio SMS action) and their runs."""

@@ -1,0 +1,68 @@
+"""The Celery app: JSON only, two queues, and the beat schedule.
+
+Queues:
+- ``send``: tasks that call Twilio to send a message, named ``<app>.tasks.send_*``. They spend
+  their time waiting on HTTP, so their worker uses the thread pool
+  (``celery -A config worker -Q send -P threads``). They are acknowledged late, so a worker
+  that dies mid-task leaves the message to be redelivered; the send task's conditional claim
+  makes that redelivery harmless. Celery's time limits do not apply on the thread pool: sends
+  are bounded by the Twilio seam's HTTP timeouts instead.
+- ``default``: everything else, on the prefork pool with soft and hard time limits
+  (``celery -A config worker -Q default``).
+
+Nothing is ever scheduled with a long countdown: work due later is stored with a due time and
+picked up by a beat task (see DESIGN.md, "A message's life").
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from typing import Any
+
+from celery import Celery, Task
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+DEFAULT_QUEUE = "default"
+SEND_QUEUE = "send"
+SEND_TASK_PATTERN = "*.tasks.send_*"
+
+
+class SendTaskAnnotation:
+    """Late acknowledgement for every task routed to the ``send`` queue."""
+
+    def annotate(self, task: Task[Any, Any]) -> dict[str, Any] | None:
+        if fnmatch.fnmatchcase(task.name, SEND_TASK_PATTERN):
+            return {"acks_late": True, "reject_on_worker_lost": True}
+        return None
+
+
+app = Celery("smshub")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    event_serializer="json",
+    task_default_queue=DEFAULT_QUEUE,
+    task_routes={SEND_TASK_PATTERN: {"queue": SEND_QUEUE}},
+    task_annotations=[SendTaskAnnotation()],
+    task_ignore_result=True,
+    task_soft_time_limit=240,
+    task_time_limit=300,
+    # A prefork worker takes one task at a time, so a long task never holds others hostage.
+    worker_prefetch_multiplier=1,
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    enable_utc=True,
+    beat_schedule={
+        "clear-expired-sessions": {
+            "task": "tenants.tasks.sessions_clear_expired",
+            "schedule": crontab(minute=17, hour=3),
+        },
+    },
+)
+app.autodiscover_tasks()

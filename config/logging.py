@@ -1,0 +1,65 @@
+"""Log lines for stdout: one line per event, with anything that looks like a secret masked.
+
+Code never logs secrets on purpose; the filter is the net under that rule, for the cases
+nobody thought of (an exception message quoting a URL with a password, a library echoing an
+Authorization header).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_MASK = "[redacted]"
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Passwords inside URLs: postgres://user:secret@host → postgres://user:[redacted]@host
+    (
+        re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+(?=@)", re.I),
+        rf"\g<keep>{_MASK}",
+    ),
+    # Authorization headers, Bearer and Basic credentials.
+    (
+        re.compile(r"(?P<keep>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}", re.I),
+        rf"\g<keep>{_MASK}",
+    ),
+    # key=value and "key": "value" pairs whose name says secret.
+    (
+        re.compile(
+            r"(?P<keep>\b[\w-]*(?:token|secret|password|passwd|api_?key|auth)[\w-]*"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}]+",
+            re.I,
+        ),
+        rf"\g<keep>{_MASK}",
+    ),
+    # A bare 32-hex-digit string is what a Twilio Auth Token looks like.
+    (re.compile(r"\b[0-9a-f]{32}\b"), _MASK),
+    # Fernet keys: 44 characters of url-safe base64 ending in "=".
+    (re.compile(r"\b[A-Za-z0-9_-]{43}="), _MASK),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Renders the message once, masks secrets in it, and drops the arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+class OneLineFormatter(logging.Formatter):
+    """``time level logger message``; tracebacks are folded onto the same line."""
+
+    def __init__(self) -> None:
+        super().__init__(fmt="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        return redact(line.replace("\r", "").replace("\n", " ⏎ "))

@@ -1,0 +1,1 @@
+"""Contacts, tags, and the consent ledger with the do-not-text list."""

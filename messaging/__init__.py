@@ -1,0 +1,3 @@
+"""Messages and their events, the send service and its rules, the send task, webhooks and the
+sweeper.
+"""

@@ -1,0 +1,1 @@
+"""SMS templates, the merge-field renderer and the segment/encoding calculator."""

@@ -1,0 +1,1 @@
+"""Users, organizations (tenants), memberships, API keys and sign-in."""

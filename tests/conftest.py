@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from config.celery import app as celery_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Pages use the production static storage (hashed names), which needs collectstatic."""
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=root):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Iterator[None]:
+    """Unit tests run tasks in-process; integration tests start a real worker instead."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def client() -> Client:
+    """A browser behind the TLS-terminating proxy, as in production."""
+    return Client(HTTP_X_FORWARDED_PROTO="https")
+
+
+@pytest.fixture
+def plain_http_client() -> Client:
+    return Client()
+
+
+def require_service(name: str, available: bool) -> None:
+    """Skip when a service is missing, except under CI, where every test must run."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required under CI but is not configured or not answering.")
+    pytest.skip(f"{name} is not available (set its URL to run this test).")

@@ -1,0 +1,87 @@
+"""A real Celery worker process, on Redis, against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.utils import timezone
+
+from config.celery import app
+from tenants.tasks import sessions_clear_expired
+from tests.conftest import require_service
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def worker_database_url() -> str:
+    db = connection.settings_dict
+    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+
+
+@pytest.fixture
+def worker_queue():
+    require_service("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
+    broker = str(settings.CELERY_BROKER_URL)
+    require_service(
+        "Redis (CELERY_BROKER_URL)", broker.startswith("redis") and redis_answers(broker)
+    )
+    # A queue of its own, so no other worker on the same Redis takes the task.
+    queue = f"it-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "-P",
+            "prefork",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=BASE_DIR,
+        env={**os.environ, "DATABASE_URL": worker_database_url()},
+    )
+    app.conf.task_always_eager = False
+    yield queue
+    worker.terminate()
+    worker.wait(timeout=30)
+
+
+def test_a_real_worker_runs_a_task_against_the_test_database(worker_queue):
+    now = timezone.now()
+    Session.objects.create(session_key="old", session_data="", expire_date=now - timedelta(days=1))
+    Session.objects.create(session_key="live", session_data="", expire_date=now + timedelta(days=1))
+
+    sessions_clear_expired.apply_async(queue=worker_queue)
+
+    deadline = time.monotonic() + 60
+    while Session.objects.filter(session_key="old").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
