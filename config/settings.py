@@ -125,7 +125,7 @@ if CELERY_BROKER_URL:
 else:
     # Embedded default: one folder is both ends of every queue, shared by the web server,
     # the workers and beat on this machine.
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"
     for folder in ("queue", "control"):
         (VAR_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
