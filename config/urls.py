@@ -1,10 +1,17 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from config.health import healthz
+from tenants.api_base import api_not_found
+
+api_v1: list[URLPattern | URLResolver] = [
+    path("", include("tenants.api_urls")),
+    re_path(r"^.*$", api_not_found),
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
     path("", include("tenants.urls")),
 ]

@@ -1,9 +1,48 @@
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from typing import Any
+
+import phonenumbers
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
+
+from tenants.models import API_KEY_ROLES, ROLE_DESCRIPTIONS, Organization, Role
+from tenants.services.accounts import login_failure_record, login_throttled
+
+
+@functools.cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+@functools.cache
+def country_choices() -> list[tuple[str, str]]:
+    from phonenumbers.geodata.locale import LOCALE_DATA  # region → {language: display name}
+
+    def label(region: str) -> str:
+        name = LOCALE_DATA.get(region, {}).get("en") or region
+        return f"{name} (+{phonenumbers.country_code_for_region(region)})"
+
+    return sorted(
+        ((region, label(region)) for region in phonenumbers.SUPPORTED_REGIONS),
+        key=lambda choice: choice[1],
+    )
+
+
+def role_choices(*, include_owner: bool) -> list[tuple[str, str]]:
+    roles = list(Role) if include_owner else [r for r in Role if r != Role.OWNER]
+    return [(r.value, f"{r.label} — {ROLE_DESCRIPTIONS[r]}") for r in roles]
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 class EmailLoginForm(AuthenticationForm):
-    """Django's login form with the username field shown as what it is: an email address."""
+    """Django's login form, with the email as username and throttling of repeated failures."""
 
     username = forms.EmailField(
         label="Email",
@@ -14,4 +53,119 @@ class EmailLoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         # Emails are matched without regard to case; only the password is case-sensitive.
         "invalid_login": "Please enter a correct email and password.",
+        "throttled": (
+            "Too many failed attempts. Wait 15 minutes and try again, or reset your password."
+        ),
     }
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request)
+        if email and login_throttled(email=email, ip=ip):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if email:
+                login_failure_record(email=email, ip=ip)
+            raise
+
+
+class SignupForm(forms.Form):
+    full_name = forms.CharField(
+        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not a common password and not all digits.",
+    )
+    organization_name = forms.CharField(label="Organization name", max_length=120)
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices, initial="UTC")
+    default_country = forms.ChoiceField(
+        label="Country for phone numbers",
+        choices=country_choices,
+        initial="US",
+        help_text="Numbers written without a +country code are read as this country's.",
+    )
+
+
+class InvitedSignupForm(forms.Form):
+    """Creating an account to accept an invitation: the email is the invited one."""
+
+    full_name = SignupForm.base_fields["full_name"]
+    password = SignupForm.base_fields["password"]
+
+
+class OrganizationCreateForm(forms.Form):
+    name = forms.CharField(label="Organization name", max_length=120)
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices, initial="UTC")
+    default_country = SignupForm.base_fields["default_country"]
+
+
+class OrganizationSettingsForm(forms.ModelForm[Organization]):
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    default_country = forms.ChoiceField(label="Country for phone numbers", choices=country_choices)
+
+    class Meta:
+        model = Organization
+        fields = (
+            "name",
+            "time_zone",
+            "default_country",
+            "send_window_start",
+            "send_window_end",
+            "frequency_cap",
+            "opt_out_footer",
+            "help_reply",
+            "message_retention_days",
+        )
+        labels = {
+            "send_window_start": "Send from",
+            "send_window_end": "Send until",
+            "frequency_cap": "Frequency cap",
+            "help_reply": "HELP reply",
+            "message_retention_days": "Keep messages for (days)",
+        }
+        widgets = {
+            "send_window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "send_window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "help_reply": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        start, end = data.get("send_window_start"), data.get("send_window_end")
+        if start is not None and start == end:
+            self.add_error("send_window_end", "The sending window cannot be empty.")
+        return data
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    role = forms.ChoiceField(label="Role", initial=Role.MARKETER)
+
+    def __init__(self, *args: Any, can_grant_owner: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices(include_owner=can_grant_owner)  # type: ignore[attr-defined]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=80, help_text="Where the key is used.")
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[(r.value, f"{r.label} — {ROLE_DESCRIPTIONS[r]}") for r in API_KEY_ROLES],
+        initial=Role.ADMIN,
+    )
+
+
+class DeleteOrganizationForm(forms.Form):
+    confirmation = forms.CharField(label="Organization name", max_length=120)

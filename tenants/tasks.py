@@ -1,8 +1,13 @@
 from celery import shared_task
 
-from tenants.services import sessions_clear_expired as clear
+from tenants.services import accounts, organizations
 
 
 @shared_task(name="tenants.tasks.sessions_clear_expired")
 def sessions_clear_expired() -> int:
-    return clear()
+    return accounts.sessions_clear_expired()
+
+
+@shared_task(name="tenants.tasks.organization_purge")
+def organization_purge(organization_id: int) -> dict[str, int]:
+    return organizations.organization_purge(organization_id=organization_id)

@@ -1,10 +1,64 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from tenants import views
+from tenants.views import accounts, api_keys, members, organization
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", views.LoginView.as_view(), name="login"),
+    path("", organization.DashboardView.as_view(), name="dashboard"),
+    path("signup/", accounts.SignupView.as_view(), name="signup"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        accounts.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "invitations/<str:token>/",
+        accounts.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
+    path(
+        "organizations/new/",
+        organization.OrganizationCreateView.as_view(),
+        name="organization_create",
+    ),
+    path("organizations/switch/", organization.organization_switch, name="organization_switch"),
+    path(
+        "settings/", organization.OrganizationSettingsView.as_view(), name="organization_settings"
+    ),
+    path(
+        "settings/delete/",
+        organization.OrganizationDeleteView.as_view(),
+        name="organization_delete",
+    ),
+    path("settings/members/", members.MembersView.as_view(), name="members"),
+    path(
+        "settings/members/<str:member_id>/role/",
+        members.MemberRoleView.as_view(),
+        name="member_role",
+    ),
+    path(
+        "settings/members/<str:member_id>/remove/",
+        members.MemberRemoveView.as_view(),
+        name="member_remove",
+    ),
+    path(
+        "settings/invitations/<str:invitation_id>/revoke/",
+        members.InvitationRevokeView.as_view(),
+        name="invitation_revoke",
+    ),
+    path("settings/api-keys/", api_keys.ApiKeysView.as_view(), name="api_keys"),
+    path(
+        "settings/api-keys/<str:key_id>/revoke/",
+        api_keys.ApiKeyRevokeView.as_view(),
+        name="api_key_revoke",
+    ),
 ]

@@ -11,10 +11,12 @@ from config.celery import app as celery_app
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Pages use the production static storage (hashed names), which needs collectstatic."""
     root = tmp_path_factory.mktemp("static")
-    with override_settings(STATIC_ROOT=root):
+    # A fast password hasher too: tests create many users and never attack their hashes.
+    fast_hasher = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(STATIC_ROOT=root, PASSWORD_HASHERS=fast_hasher):
         call_command("collectstatic", interactive=False, verbosity=0)
         yield
 
@@ -46,3 +48,20 @@ def require_service(name: str, available: bool) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is required under CI but is not configured or not answering.")
     pytest.skip(f"{name} is not available (set its URL to run this test).")
+
+
+@pytest.fixture
+def personas(db):
+    from tests.factories import make_personas
+
+    return make_personas()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Throttle counters and other cached state never leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

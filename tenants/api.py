@@ -1,0 +1,98 @@
+"""``/api/v1/organization/``, ``/api/v1/members/`` and ``/api/v1/api-keys/``."""
+
+from __future__ import annotations
+
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tenants.api_base import OrganizationAPIView
+from tenants.models import ApiKey, Membership, Role
+from tenants.selectors import organization_api_keys, organization_members
+from tenants.serializers import (
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    MemberRoleSerializer,
+    MemberSerializer,
+    OrganizationSerializer,
+)
+from tenants.services.api_keys import api_key_create, api_key_revoke
+from tenants.services.members import membership_change_role, membership_remove
+from tenants.services.organizations import organization_update
+
+
+class OrganizationApi(OrganizationAPIView):
+    """The key's organization; admins change its settings with PATCH."""
+
+    write_role = Role.ADMIN
+
+    def get(self, request: Request) -> Response:
+        return Response(OrganizationSerializer(self.organization).data)
+
+    def patch(self, request: Request) -> Response:
+        serializer = OrganizationSerializer(self.organization, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        organization = organization_update(
+            organization=self.organization, data=dict(serializer.validated_data)
+        )
+        return Response(OrganizationSerializer(organization).data)
+
+
+class MembersApi(OrganizationAPIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get(self, request: Request) -> Response:
+        return self.paginate(organization_members(self.organization), MemberSerializer)
+
+
+class MemberApi(OrganizationAPIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get_member(self, member_id: str) -> Membership:
+        return self.get_scoped_object(Membership.objects.select_related("user"), member_id)
+
+    def get(self, request: Request, member_id: str) -> Response:
+        return Response(MemberSerializer(self.get_member(member_id)).data)
+
+    def patch(self, request: Request, member_id: str) -> Response:
+        serializer = MemberRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = membership_change_role(
+            membership=self.get_member(member_id),
+            role=serializer.validated_data["role"],
+            by=self.actor,
+        )
+        return Response(MemberSerializer(membership).data)
+
+    def delete(self, request: Request, member_id: str) -> Response:
+        membership_remove(membership=self.get_member(member_id), by=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeysApi(OrganizationAPIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get(self, request: Request) -> Response:
+        return self.paginate(organization_api_keys(self.organization), ApiKeySerializer)
+
+    def post(self, request: Request) -> Response:
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, key = api_key_create(organization=self.organization, **serializer.validated_data)
+        body = {**ApiKeySerializer(api_key).data, "key": key}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyApi(OrganizationAPIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get(self, request: Request, key_id: str) -> Response:
+        return Response(ApiKeySerializer(self.get_scoped_object(ApiKey, key_id)).data)
+
+    def delete(self, request: Request, key_id: str) -> Response:
+        api_key_revoke(api_key=self.get_scoped_object(ApiKey, key_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,131 @@
+"""The REST API's conventions in one place: Bearer keys, roles, errors, pagination.
+
+Every API view of every room derives from ``OrganizationAPIView``: it authenticates the key,
+checks the key's role (``read_role`` for safe methods, ``write_role`` otherwise), and scopes
+lookups to the key's organization. Errors answer
+``{"error": {"code": …, "message": …, "fields": {…}}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import models
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tenants.access import M, get_scoped_object, scoped
+from tenants.actor import Actor
+from tenants.api_auth import ApiKeyAuthentication, HasRole
+from tenants.errors import ApplicationError
+from tenants.models import ApiKey, Organization, Role
+
+
+class ApiCursorPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+    ordering = "-created_at"
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()}
+        )
+
+
+class OrganizationAPIView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasRole]
+    read_role: str = Role.VIEWER
+    write_role: str = Role.MARKETER
+
+    @property
+    def api_key(self) -> ApiKey:
+        if not isinstance(self.request.auth, ApiKey):  # HasRole already refused this request
+            raise exceptions.NotAuthenticated
+        return self.request.auth
+
+    @property
+    def organization(self) -> Organization:
+        return self.api_key.organization
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.for_api_key(self.api_key)
+
+    def scoped(self, model_or_queryset: type[M] | models.QuerySet[M]) -> models.QuerySet[M]:
+        return scoped(model_or_queryset, self.organization)
+
+    def get_scoped_object(
+        self, model_or_queryset: type[M] | models.QuerySet[M], public_id: Any
+    ) -> M:
+        return get_scoped_object(model_or_queryset, self.organization, public_id)
+
+    def paginate(self, queryset: models.QuerySet[Any], serializer_class: Any) -> Response:
+        paginator = ApiCursorPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def error_body(
+    code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if not isinstance(detail, dict):
+        return {}
+    fields: dict[str, list[str]] = {}
+    for field, errors in detail.items():
+        items = errors if isinstance(errors, list) else [errors]
+        fields[field] = [str(e) if not isinstance(e, dict) else str(_flatten(e)) for e in items]
+    return fields
+
+
+_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.ParseError: "parse_error",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers: dict[str, str] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        general = fields.pop("non_field_errors", [])
+        if isinstance(exc.detail, list):
+            general = [str(d) for d in exc.detail]
+        message = " ".join(general) or "Some fields are not valid."
+        body = error_body("validation_error", message, fields)
+        return Response(body, status=status.HTTP_400_BAD_REQUEST, headers=headers)
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return Response(error_body(code, str(detail)), status=exc.status_code, headers=headers)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown URLs under /api/ answer in the API's error shape, not with an HTML page."""
+    return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)

@@ -1,0 +1,37 @@
+"""Errors are data: services raise these, interfaces turn them into form errors or JSON."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """A request that cannot be carried out as asked. Nothing was changed."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+    @classmethod
+    def for_field(cls, field: str, message: str, *, code: str | None = None) -> ApplicationError:
+        return cls(message, code=code, fields={field: [message]})
+
+
+class ConflictError(ApplicationError):
+    """The request is well-formed but clashes with the current state."""
+
+    status = 409
+    code = "conflict"
+
+
+class AccessDenied(ApplicationError):
+    """The actor's role does not allow this."""
+
+    status = 403
+    code = "permission_denied"

@@ -1,0 +1,26 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tenants.errors import ApplicationError
+from tenants.models import API_KEY_ROLES, Organization
+from tenants.services.api_keys import api_key_create
+
+
+class Command(BaseCommand):
+    help = "Create an API key for an organization and print it (only the key; it is shown once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("organization", metavar="org-slug")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--role", default="admin", choices=[str(r) for r in API_KEY_ROLES])
+
+    def handle(self, *args: Any, organization: str, name: str, role: str, **options: Any) -> None:
+        org = Organization.objects.active().filter(slug=organization).first()
+        if org is None:
+            raise CommandError(f"No organization with the slug “{organization}”.")
+        try:
+            _api_key, key = api_key_create(organization=org, name=name, role=role)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(key)

@@ -1,0 +1,1 @@
+"""Writes of the tenants room, by concern: organizations, members, API keys, sign-in."""

@@ -1,0 +1,74 @@
+"""API keys: created and revoked by admins; each key is shown once."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from tenants.access import OrganizationView
+from tenants.errors import ApplicationError
+from tenants.forms import ApiKeyForm
+from tenants.models import ApiKey, Role
+from tenants.selectors import organization_api_keys
+from tenants.services.api_keys import api_key_create, api_key_revoke
+from tenants.views.forms import apply_error
+
+
+class ApiKeysView(OrganizationView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+    template_name = "tenants/api_keys.html"
+
+    def render_page(
+        self, form: ApiKeyForm, *, new_key: str | None = None, status: int = 200
+    ) -> HttpResponse:
+        context = {
+            "section": "api_keys",
+            "api_keys": organization_api_keys(self.organization),
+            "form": form,
+            "new_key": new_key,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render_page(ApiKeyForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ApiKeyForm(request.POST)
+        if form.is_valid():
+            try:
+                api_key, key = api_key_create(
+                    organization=self.organization,
+                    by=self.membership.user,
+                    **form.cleaned_data,
+                )
+            except ApplicationError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"API key “{api_key.name}” created. Copy it now: it is shown only once.",
+                )
+                return self.render_page(ApiKeyForm(), new_key=key)
+        return self.render_page(form, status=400)
+
+
+class ApiKeyRevokeView(OrganizationView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+    template_name = "tenants/api_key_revoke.html"
+
+    def get(self, request: HttpRequest, key_id: str) -> HttpResponse:
+        api_key = self.get_scoped_object(ApiKey, key_id)
+        return render(request, self.template_name, {"api_key": api_key, "section": "api_keys"})
+
+    def post(self, request: HttpRequest, key_id: str) -> HttpResponse:
+        api_key = self.get_scoped_object(ApiKey, key_id)
+        try:
+            api_key_revoke(api_key=api_key)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"API key “{api_key.name}” was revoked.")
+        return redirect("api_keys")
