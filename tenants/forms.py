@@ -8,6 +8,7 @@ import phonenumbers
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
+from phonenumbers import geocoder
 
 from tenants.models import API_KEY_ROLES, ROLE_DESCRIPTIONS, Organization, Role
 from tenants.services.accounts import login_failure_record, login_throttled
@@ -20,11 +21,10 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 @functools.cache
 def country_choices() -> list[tuple[str, str]]:
-    from phonenumbers.geodata.locale import LOCALE_DATA  # region → {language: display name}
-
     def label(region: str) -> str:
-        name = LOCALE_DATA.get(region, {}).get("en") or region
-        return f"{name} (+{phonenumbers.country_code_for_region(region)})"
+        example = phonenumbers.example_number(region)
+        name = geocoder.country_name_for_number(example, "en") if example else ""
+        return f"{name or region} (+{phonenumbers.country_code_for_region(region)})"
 
     return sorted(
         ((region, label(region)) for region in phonenumbers.SUPPORTED_REGIONS),
@@ -32,9 +32,10 @@ def country_choices() -> list[tuple[str, str]]:
     )
 
 
-def role_choices(*, include_owner: bool) -> list[tuple[str, str]]:
-    roles = list(Role) if include_owner else [r for r in Role if r != Role.OWNER]
-    return [(r.value, f"{r.label} — {ROLE_DESCRIPTIONS[r]}") for r in roles]
+def role_help(roles: list[Role]) -> str:
+    return " ".join(
+        f"{r.label}: {ROLE_DESCRIPTIONS[r][0].lower()}{ROLE_DESCRIPTIONS[r][1:]}" for r in roles
+    )
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -131,6 +132,7 @@ class OrganizationSettingsForm(forms.ModelForm[Organization]):
             "help_reply": "HELP reply",
             "message_retention_days": "Keep messages for (days)",
         }
+        help_texts = {"send_window_start": "", "send_window_end": ""}
         widgets = {
             "send_window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "send_window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -151,7 +153,9 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args: Any, can_grant_owner: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = role_choices(include_owner=can_grant_owner)  # type: ignore[attr-defined]
+        roles = [r for r in Role if can_grant_owner or r != Role.OWNER]
+        self.fields["role"].choices = [(r.value, r.label) for r in roles]  # type: ignore[attr-defined]
+        self.fields["role"].help_text = role_help(roles)
 
 
 class RoleForm(forms.Form):
@@ -162,8 +166,9 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(label="Name", max_length=80, help_text="Where the key is used.")
     role = forms.ChoiceField(
         label="Role",
-        choices=[(r.value, f"{r.label} — {ROLE_DESCRIPTIONS[r]}") for r in API_KEY_ROLES],
+        choices=[(r.value, r.label) for r in API_KEY_ROLES],
         initial=Role.ADMIN,
+        help_text=role_help(list(API_KEY_ROLES)),
     )
 
 
