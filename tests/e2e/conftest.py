@@ -1,0 +1,82 @@
+"""Browser tests: headless Chromium (Debian's package) driven by Playwright, against a live server.
+
+The live server runs with production settings, so the browser says it came through the TLS
+proxy (X-Forwarded-Proto: https), as every browser in production does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import require_service
+
+# Playwright's sync API keeps an event loop running in the test thread; the test's own ORM
+# calls are still synchronous, so Django's guard against async misuse does not apply here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    require_service("Chromium (apt-get install chromium)", shutil.which(CHROMIUM) is not None)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium, live_server, settings):
+    """open_page(width=…) → a page in a fresh browser context, pointed at the live server."""
+    # The browser itself talks plain HTTP to the live server, so its Origin is http://…
+    settings.CSRF_TRUSTED_ORIGINS = [
+        live_server.url.replace("127.0.0.1", "localhost"),
+        live_server.url,
+    ]
+    # The live server answers /static/ from the apps' folders (unhashed names), ahead of any
+    # middleware, so pages must link the unhashed names for their CSS and JS to load.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    contexts = []
+    pages = []
+
+    def make(width: int = 1280, height: int = 900):
+        context = chromium.new_context(
+            viewport={"width": width, "height": height},
+            base_url=live_server.url,
+            extra_http_headers={"X-Forwarded-Proto": "https"},
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        failed: list[str] = []
+        page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+        page.on("console", lambda m: m.type == "error" and failed.append(m.text))
+        pages.append((page, failed))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    # A page whose stylesheet, script or CSP fails is broken even if the test passed.
+    problems = [problem for _page, failed in pages for problem in failed]
+    assert problems == []

@@ -1,0 +1,75 @@
+import pytest
+
+from tenants.models import Membership, Organization, Role
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE, DESKTOP = 390, 1280
+
+
+def log_in(page, email: str, organization: str = "Acme A") -> None:
+    page.goto("/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_selector(f"h1:text-is('{organization}')")
+
+
+def test_a_newcomer_signs_up_with_the_keyboard_alone(open_page):
+    page = open_page()
+    page.goto("/signup/")
+    page.focus("#id_full_name")
+    page.keyboard.type("Grace Hopper")
+    page.keyboard.press("Tab")
+    page.keyboard.type("grace@navy.example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type("Navy Texts")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h1:text-is('Navy Texts')")
+    assert "Welcome to SMS Hub" in page.locator(".flash").inner_text()
+    membership = Membership.objects.get(user__email="grace@navy.example.com")
+    assert (membership.organization.name, membership.role) == ("Navy Texts", Role.OWNER)
+
+
+def test_every_field_has_a_label(open_page, personas):
+    page = open_page()
+    log_in(page, "owner@a.example.com")
+    for path in ["/settings/", "/settings/members/", "/settings/api-keys/", "/settings/delete/"]:
+        assert page.goto(path).url.endswith(path)
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                 .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+                 .map(el => el.name || el.id)"""
+        )
+        assert unlabelled == [], f"{path}: {unlabelled}"
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_pages_fit_the_screen(open_page, personas, width):
+    page = open_page(width=width)
+    log_in(page, "owner@a.example.com")
+    for path in ["/", "/settings/", "/settings/members/", "/settings/api-keys/"]:
+        response = page.goto(path)
+        assert response.status == 200
+        assert response.url.endswith(path)
+        assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # CSS loaded
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a {width}px screen"
+
+
+def test_the_organization_switcher_works_from_the_keyboard(open_page, personas):
+    Membership.objects.create(
+        organization=personas.other_org, user=personas.owner, role=Role.VIEWER
+    )
+    page = open_page()
+    log_in(page, "owner@a.example.com")
+    page.focus(".switcher summary")
+    page.keyboard.press("Enter")
+    page.get_by_role("menuitem", name="Beta B").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h1:text-is('Beta B')")
+    assert "Switched to Beta B." in page.locator(".flash").inner_text()
+    assert Organization.objects.count() == 2
