@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+
 
 class ApplicationError(Exception):
     """A request that cannot be carried out as asked. Nothing was changed."""
@@ -30,8 +32,9 @@ class ConflictError(ApplicationError):
     code = "conflict"
 
 
-class AccessDenied(ApplicationError):
-    """The actor's role does not allow this."""
+class AccessDenied(PermissionDenied):
+    """The actor's role does not allow this: a 403 on pages and in the API, with the reason."""
 
-    status = 403
-    code = "permission_denied"
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from django.test import Client
 from rest_framework.test import APIClient
@@ -14,6 +16,11 @@ from tenants.services.organizations import organization_create
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
+
+
+def page_text(response: Any) -> str:
+    """A page's HTML with entities decoded, to look for the text a person reads."""
+    return html.unescape(response.content.decode())
 
 
 def make_user(email: str | None = None, *, full_name: str = "") -> User:

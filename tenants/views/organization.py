@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -103,9 +104,13 @@ class OrganizationCreateView(View):
 @login_required
 @require_POST
 def organization_switch(request: HttpRequest) -> HttpResponse:
+    try:
+        organization_id = uuid.UUID(request.POST.get("organization", ""))
+    except ValueError as exc:
+        raise Http404 from exc
     membership = get_object_or_404(
         user_memberships(request.user),  # type: ignore[arg-type]
-        organization__public_id=request.POST.get("organization"),
+        organization__public_id=organization_id,
     )
     switch_organization(request, membership.organization)
     messages.info(request, f"Switched to {membership.organization.name}.")

@@ -14,10 +14,6 @@ import pytest
 
 from tests.conftest import require_service
 
-# Playwright's sync API keeps an event loop running in the test thread; the test's own ORM
-# calls are still synchronous, so Django's guard against async misuse does not apply here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -36,10 +32,16 @@ def chromium() -> Iterator[object]:
     require_service("Chromium (apt-get install chromium)", shutil.which(CHROMIUM) is not None)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in the test thread; the tests' own
+    # ORM calls are still synchronous, so Django's guard against async misuse does not apply.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
@@ -69,8 +71,17 @@ def open_page(chromium, live_server, settings):
         page = context.new_page()
         page.set_default_timeout(10_000)
         failed: list[str] = []
-        page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
-        page.on("console", lambda m: m.type == "error" and failed.append(m.text))
+
+        def on_response(response) -> None:
+            if response.status >= 400:
+                failed.append(f"{response.status} {response.url}")
+
+        def on_console(message) -> None:
+            if message.type == "error":
+                failed.append(message.text)
+
+        page.on("response", on_response)
+        page.on("console", on_console)
         pages.append((page, failed))
         return page
 

@@ -134,7 +134,9 @@ def test_create_api_key_takes_a_role(personas):
     call_command(
         "create_api_key", personas.org.slug, "--name", "BI", "--role", "viewer", stdout=out
     )
-    assert api_key_authenticate(out.getvalue().strip()).role == Role.VIEWER
+    api_key = api_key_authenticate(out.getvalue().strip())
+    assert api_key is not None
+    assert api_key.role == Role.VIEWER
 
 
 def test_create_api_key_refuses_an_unknown_organization(personas):
