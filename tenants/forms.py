@@ -10,7 +10,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 from phonenumbers import geocoder
 
-from tenants.models import API_KEY_ROLES, ROLE_DESCRIPTIONS, Organization, Role
+from tenants.models import (
+    API_KEY_ROLES,
+    ORGANIZATION_SETTINGS,
+    ROLE_DESCRIPTIONS,
+    Organization,
+    Role,
+)
 from tenants.services.accounts import login_failure_record, login_throttled
 
 
@@ -114,17 +120,7 @@ class OrganizationSettingsForm(forms.ModelForm[Organization]):
 
     class Meta:
         model = Organization
-        fields = (
-            "name",
-            "time_zone",
-            "default_country",
-            "send_window_start",
-            "send_window_end",
-            "frequency_cap",
-            "opt_out_footer",
-            "help_reply",
-            "message_retention_days",
-        )
+        fields = ORGANIZATION_SETTINGS
         labels = {
             "send_window_start": "Send from",
             "send_window_end": "Send until",

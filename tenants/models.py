@@ -167,6 +167,20 @@ class Organization(models.Model):
         return self.name
 
 
+# What admins may change (pages and API); the slug stays fixed because scripts use it.
+ORGANIZATION_SETTINGS = (
+    "name",
+    "time_zone",
+    "default_country",
+    "send_window_start",
+    "send_window_end",
+    "frequency_cap",
+    "opt_out_footer",
+    "help_reply",
+    "message_retention_days",
+)
+
+
 class Membership(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(

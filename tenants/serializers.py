@@ -3,7 +3,14 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from tenants.forms import country_choices, time_zone_choices
-from tenants.models import API_KEY_ROLES, ApiKey, Membership, Organization, Role
+from tenants.models import (
+    API_KEY_ROLES,
+    ORGANIZATION_SETTINGS,
+    ApiKey,
+    Membership,
+    Organization,
+    Role,
+)
 
 
 class OrganizationSerializer(serializers.ModelSerializer[Organization]):
@@ -15,21 +22,7 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
 
     class Meta:
         model = Organization
-        fields = (
-            "id",
-            "name",
-            "slug",
-            "time_zone",
-            "default_country",
-            "send_window_start",
-            "send_window_end",
-            "frequency_cap",
-            "opt_out_footer",
-            "help_reply",
-            "message_retention_days",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", "slug", *ORGANIZATION_SETTINGS, "created_at", "updated_at")
         read_only_fields = ("slug", "created_at", "updated_at")
 
 

@@ -23,6 +23,25 @@ def page_text(response: Any) -> str:
     return html.unescape(response.content.decode())
 
 
+def settings_data(organization: Organization, **changes: str) -> dict[str, str]:
+    """The organization settings form as posted, with ``changes`` applied."""
+    data = {
+        "name": organization.name,
+        "time_zone": organization.time_zone,
+        "default_country": organization.default_country,
+        "send_window_start": organization.send_window_start.strftime("%H:%M"),
+        "send_window_end": organization.send_window_end.strftime("%H:%M"),
+        "frequency_cap": ""
+        if organization.frequency_cap is None
+        else str(organization.frequency_cap),
+        "opt_out_footer": organization.opt_out_footer,
+        "help_reply": organization.help_reply,
+        "message_retention_days": str(organization.message_retention_days),
+    }
+    data.update(changes)
+    return data
+
+
 def make_user(email: str | None = None, *, full_name: str = "") -> User:
     email = email or f"person{next(_counter)}@example.com"
     return User.objects.create_user(email, PASSWORD, full_name=full_name)

@@ -12,22 +12,11 @@ from django.utils.text import slugify
 
 from tenants.actor import Actor
 from tenants.errors import AccessDenied, ApplicationError
-from tenants.models import ApiKey, Membership, Organization, Role, User
+from tenants.models import ORGANIZATION_SETTINGS, ApiKey, Membership, Organization, Role, User
 
 logger = logging.getLogger(__name__)
 
 PURGE_BATCH_SIZE = 1000
-EDITABLE_FIELDS = (
-    "name",
-    "time_zone",
-    "default_country",
-    "send_window_start",
-    "send_window_end",
-    "frequency_cap",
-    "opt_out_footer",
-    "help_reply",
-    "message_retention_days",
-)
 
 
 def _full_clean(organization: Organization, exclude: list[str] | None = None) -> None:
@@ -66,7 +55,7 @@ def organization_create(
 
 def organization_update(*, organization: Organization, data: dict[str, Any]) -> Organization:
     """Changes the settings in ``data`` (already validated by a form or serializer)."""
-    unknown = set(data) - set(EDITABLE_FIELDS)
+    unknown = set(data) - set(ORGANIZATION_SETTINGS)
     if unknown:
         raise ApplicationError(f"These settings cannot be changed: {', '.join(sorted(unknown))}.")
     for field, value in data.items():

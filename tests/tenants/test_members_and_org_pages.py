@@ -8,7 +8,7 @@ from tenants.actor import Actor
 from tenants.models import ApiKey, Invitation, Membership, Organization, Role, User
 from tenants.services.api_keys import api_key_create
 from tenants.services.members import invitation_create
-from tests.factories import page_text
+from tests.factories import page_text, settings_data
 
 pytestmark = pytest.mark.django_db
 
@@ -19,24 +19,6 @@ def role_path(membership: Membership) -> str:
 
 def remove_path(membership: Membership) -> str:
     return f"/settings/members/{membership.public_id}/remove/"
-
-
-def settings_data(organization: Organization, **changes: str) -> dict[str, str]:
-    data = {
-        "name": organization.name,
-        "time_zone": organization.time_zone,
-        "default_country": organization.default_country,
-        "send_window_start": organization.send_window_start.strftime("%H:%M"),
-        "send_window_end": organization.send_window_end.strftime("%H:%M"),
-        "frequency_cap": ""
-        if organization.frequency_cap is None
-        else str(organization.frequency_cap),
-        "opt_out_footer": organization.opt_out_footer,
-        "help_reply": organization.help_reply,
-        "message_retention_days": str(organization.message_retention_days),
-    }
-    data.update(changes)
-    return data
 
 
 def org_row(organization: Organization) -> dict:

@@ -10,7 +10,7 @@ from tenants.actor import Actor
 from tenants.models import ApiKey, Invitation, Membership, Organization, Role
 from tenants.services.api_keys import api_key_create
 from tenants.services.members import invitation_create
-from tests.factories import make_member, make_user, page_text
+from tests.factories import make_member, make_user, page_text, settings_data
 
 pytestmark = pytest.mark.django_db
 
@@ -25,24 +25,6 @@ def may(persona: str, minimum: str) -> bool:
 
 def row(model, pk: int) -> dict:
     return model.objects.filter(pk=pk).values().get()
-
-
-def settings_data(organization: Organization, **changes: str) -> dict[str, str]:
-    data = {
-        "name": organization.name,
-        "time_zone": organization.time_zone,
-        "default_country": organization.default_country,
-        "send_window_start": organization.send_window_start.strftime("%H:%M"),
-        "send_window_end": organization.send_window_end.strftime("%H:%M"),
-        "frequency_cap": ""
-        if organization.frequency_cap is None
-        else str(organization.frequency_cap),
-        "opt_out_footer": organization.opt_out_footer,
-        "help_reply": organization.help_reply,
-        "message_retention_days": str(organization.message_retention_days),
-    }
-    data.update(changes)
-    return data
 
 
 @pytest.fixture
