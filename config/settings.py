@@ -236,5 +236,7 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         "celery": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # The twilio library logs every request over several lines; our seam logs one line.
+        "twilio": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
     },
 }

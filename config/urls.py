@@ -6,6 +6,7 @@ from tenants.api_base import api_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("tenants.api_urls")),
+    path("", include("connections.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("connections/", include("connections.urls")),
     path("", include("tenants.urls")),
 ]

@@ -1,0 +1,49 @@
+"""``/api/v1/connections/twilio/``: read, connect (PUT) and disconnect (DELETE) Twilio."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from connections.models import Connection
+from connections.selectors import twilio_connection
+from connections.serializers import TwilioConnectSerializer, twilio_connection_data
+from connections.services.connections import (
+    connection_disconnect,
+    twilio_connect,
+    twilio_set_send_rate,
+)
+from tenants.api_base import OrganizationAPIView
+from tenants.models import Role
+
+
+@method_decorator(sensitive_post_parameters("auth_token"), name="dispatch")
+class TwilioConnectionApi(OrganizationAPIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get_connection(self) -> Connection:
+        connection = twilio_connection(self.organization)
+        if connection is None:
+            raise Http404
+        return connection
+
+    def get(self, request: Request) -> Response:
+        return Response(twilio_connection_data(self.get_connection()))
+
+    def put(self, request: Request) -> Response:
+        serializer = TwilioConnectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        send_rate = data.pop("send_rate", None)
+        connection = twilio_connect(organization=self.organization, by=self.actor, **data)
+        if send_rate is not None:
+            twilio_set_send_rate(connection=connection, send_rate=send_rate, by=self.actor)
+        return Response(twilio_connection_data(twilio_connection(self.organization)))  # type: ignore[arg-type]
+
+    def delete(self, request: Request) -> Response:
+        connection = connection_disconnect(connection=self.get_connection(), by=self.actor)
+        return Response(twilio_connection_data(connection))

@@ -1,0 +1,1 @@
+"""Writes of the connections room: verifying Twilio details, and the connection's life."""

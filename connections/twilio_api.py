@@ -1,0 +1,335 @@
+"""The Twilio seam: the only module that calls Twilio's REST API.
+
+It builds ``twilio.rest.Client`` pointed at ``TWILIO_API_BASE_URL`` and
+``TWILIO_MESSAGING_BASE_URL`` (never at Twilio's edge or region options), with explicit
+timeouts and no hidden retries, and turns every failure into one exception, ``TwilioError``,
+whose ``kind`` says what a caller may do next:
+
+- ``retry``: the request never reached Twilio (connection refused, DNS), or Twilio asked us to
+  slow down (HTTP 429, 20429; 21611 "queue full" with a longer backoff). Safe to send again.
+- ``unknown``: a read timeout or a 5xx: Twilio may have acted (created the message), so look
+  before trying again.
+- ``permanent``: anything else; trying again gives the same answer.
+
+Credentials arrive as a ``Secret`` and are revealed only to build the client. Results come
+back as small typed records, never as Twilio's objects (an account fetch carries the token).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import requests
+from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from connections.crypto import Secret
+
+logger = logging.getLogger(__name__)
+
+# (connect, read) in seconds. A send must not hold a worker thread for long.
+TIMEOUTS = (3.05, 10.0)
+
+T = TypeVar("T")
+
+
+class ErrorKind(StrEnum):
+    RETRY = "retry"
+    UNKNOWN = "unknown"
+    PERMANENT = "permanent"
+
+
+# What Twilio's error codes mean to a person reading our pages.
+EXPLANATIONS = {
+    20003: "Twilio refused the Account SID and Auth Token.",
+    20404: "Twilio has no such resource in this account.",
+    20429: "Twilio is rate limiting this account.",
+    21211: "The recipient's number is not a valid phone number.",
+    21408: "This Twilio account is not allowed to send to the recipient's country.",
+    21602: "The message has no text and no media.",
+    21606: "The sender is not an SMS-capable number of this Twilio account.",
+    21608: "A Twilio trial account can only text numbers verified in the Twilio Console.",
+    21610: "The recipient has replied STOP to this sender.",
+    21611: "The sender's queue at Twilio is full.",
+    21612: "Twilio cannot route a message from this sender to the recipient.",
+    21614: "The recipient's number is not a mobile number.",
+}
+RETRY_CODES = {20429, 21611}
+LONG_BACKOFF_CODES = {21611}
+
+
+class TwilioError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ErrorKind,
+        code: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.code = code
+        self.status = status
+
+    @property
+    def long_backoff(self) -> bool:
+        return self.code in LONG_BACKOFF_CODES
+
+    @property
+    def is_authentication_failure(self) -> bool:
+        return self.code == 20003 or self.status == 401
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part
+            for part in (
+                f"code {self.code}" if self.code else "",
+                f"HTTP {self.status}" if self.status else "",
+            )
+            if part
+        )
+        return f"{self.message} ({where}; {self.kind})" if where else self.message
+
+
+def _classify_rest(exc: TwilioRestException | TwilioServiceException) -> TwilioError:
+    status = exc.status
+    code = exc.code if isinstance(exc.code, int) and exc.code != status else None
+    if isinstance(exc, TwilioServiceException):
+        detail = exc.detail or exc.title
+    else:
+        # "Unable to create record: The 'To' number is not valid." → Twilio's own sentence.
+        detail = str(exc.msg).split(": ", 1)[-1]
+    message = EXPLANATIONS.get(code or 0) or detail or f"Twilio answered HTTP {status}."
+    if status == 429 or code in RETRY_CODES:
+        kind = ErrorKind.RETRY
+    elif status >= 500:
+        kind = ErrorKind.UNKNOWN
+    else:
+        kind = ErrorKind.PERMANENT
+    return TwilioError(message, kind=kind, code=code, status=status)
+
+
+def _classify_transport(exc: requests.RequestException) -> TwilioError:
+    reached = not isinstance(exc, requests.ConnectTimeout)
+    if isinstance(exc, requests.ConnectionError) and reached:
+        # Refused or unresolvable before anything was sent, versus a connection dropped
+        # mid-request (Twilio may have acted on it).
+        reason = exc.args[0] if exc.args else None
+        text = f"{type(getattr(reason, 'reason', reason)).__name__} {reason}"
+        reached = not any(
+            marker in text
+            for marker in ("NewConnectionError", "NameResolutionError", "Connection refused")
+        )
+    if isinstance(exc, requests.ReadTimeout):
+        return TwilioError("Twilio did not answer in time.", kind=ErrorKind.UNKNOWN)
+    if not reached:
+        return TwilioError("Twilio could not be reached.", kind=ErrorKind.RETRY)
+    return TwilioError("The connection to Twilio was lost mid-request.", kind=ErrorKind.UNKNOWN)
+
+
+_local = threading.local()
+
+
+def _http_client() -> TwilioHttpClient:
+    """One HTTP client (and connection pool) per thread; sends run on a thread pool."""
+    client: TwilioHttpClient | None = getattr(_local, "http_client", None)
+    if client is None:
+        # requests takes (connect, read); the library passes the value through untouched.
+        client = TwilioHttpClient(timeout=TIMEOUTS)
+        _local.http_client = client
+    return client
+
+
+@dataclass(frozen=True)
+class Account:
+    sid: str
+    name: str
+    status: str  # active, suspended, closed
+    type: str  # Trial, Full
+
+
+@dataclass(frozen=True)
+class IncomingNumber:
+    sid: str
+    phone_number: str
+    sms: bool
+    sms_url: str
+
+
+@dataclass(frozen=True)
+class ShortCode:
+    sid: str
+    short_code: str
+    sms_url: str
+
+
+@dataclass(frozen=True)
+class MessagingService:
+    sid: str
+    name: str
+    us_a2p_registered: bool
+
+
+@dataclass(frozen=True)
+class ServiceNumber:
+    sid: str
+    phone_number: str
+    country_code: str
+
+
+@dataclass(frozen=True)
+class TollFreeVerification:
+    sid: str
+    status: str  # PENDING_REVIEW, IN_REVIEW, TWILIO_APPROVED, TWILIO_REJECTED
+
+
+class TwilioGateway:
+    """One Twilio account, as the rest of the project sees it."""
+
+    @sensitive_variables("auth_token", "token")
+    def __init__(self, account_sid: str, auth_token: Secret) -> None:
+        self.account_sid = account_sid
+        token = auth_token.reveal()
+        # environment={} keeps TWILIO_EDGE / TWILIO_REGION from rewriting our base URLs.
+        self._client = Client(account_sid, token, http_client=_http_client(), environment={})
+        self._client.api.base_url = settings.TWILIO_API_BASE_URL
+        self._client.messaging.base_url = settings.TWILIO_MESSAGING_BASE_URL
+
+    def __repr__(self) -> str:
+        return f"<TwilioGateway {self.account_sid}>"
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        try:
+            result = call()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            error = _classify_rest(exc)
+        except requests.RequestException as exc:
+            error = _classify_transport(exc)
+        else:
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.info("twilio %s ok account=%s %.0fms", what, self.account_sid, elapsed)
+            return result
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.warning(
+            "twilio %s failed account=%s %.0fms: %s", what, self.account_sid, elapsed, error
+        )
+        raise error
+
+    @property
+    def _account(self) -> Any:
+        return self._client.api.v2010.accounts(self.account_sid)
+
+    def fetch_account(self) -> Account:
+        instance = self._call("account fetch", lambda: self._account.fetch())
+        return Account(
+            sid=instance.sid,
+            name=instance.friendly_name or "",
+            status=instance.status or "",
+            type=instance.type or "",
+        )
+
+    def find_incoming_number(self, phone_number: str) -> IncomingNumber | None:
+        found = self._call(
+            "incoming number lookup",
+            lambda: self._account.incoming_phone_numbers.list(phone_number=phone_number, limit=1),
+        )
+        if not found:
+            return None
+        number = found[0]
+        return IncomingNumber(
+            sid=number.sid,
+            phone_number=number.phone_number,
+            sms=bool((number.capabilities or {}).get("sms")),
+            sms_url=number.sms_url or "",
+        )
+
+    def find_short_code(self, short_code: str) -> ShortCode | None:
+        found = self._call(
+            "short code lookup",
+            lambda: self._account.short_codes.list(short_code=short_code, limit=1),
+        )
+        if not found:
+            return None
+        return ShortCode(
+            sid=found[0].sid, short_code=found[0].short_code, sms_url=found[0].sms_url or ""
+        )
+
+    def set_number_sms_url(self, number_sid: str, url: str) -> None:
+        self._call(
+            "incoming number update",
+            lambda: self._account.incoming_phone_numbers(number_sid).update(
+                sms_url=url, sms_method="POST"
+            ),
+        )
+
+    def set_short_code_sms_url(self, short_code_sid: str, url: str) -> None:
+        self._call(
+            "short code update",
+            lambda: self._account.short_codes(short_code_sid).update(
+                sms_url=url, sms_method="POST"
+            ),
+        )
+
+    def fetch_messaging_service(self, service_sid: str) -> MessagingService | None:
+        """The service, or None when this account has no such service."""
+        try:
+            service = self._call(
+                "messaging service fetch",
+                lambda: self._client.messaging.v1.services(service_sid).fetch(),
+            )
+        except TwilioError as error:
+            if error.status == 404:
+                return None
+            raise
+        return MessagingService(
+            sid=service.sid,
+            name=service.friendly_name or "",
+            us_a2p_registered=bool(service.us_app_to_person_registered),
+        )
+
+    def iter_messaging_services(self, limit: int = 100) -> Iterator[MessagingService]:
+        services = self._call(
+            "messaging service list",
+            lambda: self._client.messaging.v1.services.list(limit=limit, page_size=50),
+        )
+        for service in services:
+            yield MessagingService(
+                sid=service.sid,
+                name=service.friendly_name or "",
+                us_a2p_registered=bool(service.us_app_to_person_registered),
+            )
+
+    def list_service_numbers(self, service_sid: str, limit: int = 1000) -> list[ServiceNumber]:
+        numbers = self._call(
+            "messaging service numbers",
+            lambda: self._client.messaging.v1.services(service_sid).phone_numbers.list(
+                limit=limit, page_size=1000
+            ),
+        )
+        return [
+            ServiceNumber(sid=n.sid, phone_number=n.phone_number, country_code=n.country_code or "")
+            for n in numbers
+        ]
+
+    def find_toll_free_verification(self, number_sid: str) -> TollFreeVerification | None:
+        found = self._call(
+            "toll-free verification lookup",
+            lambda: self._client.messaging.v1.tollfree_verifications.list(
+                tollfree_phone_number_sid=number_sid, limit=1
+            ),
+        )
+        if not found:
+            return None
+        return TollFreeVerification(sid=found[0].sid, status=found[0].status or "")
