@@ -17,6 +17,7 @@ back as small typed records, never as Twilio's objects (an account fetch carries
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -28,7 +29,11 @@ from typing import Any, TypeVar
 import requests
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -40,6 +45,7 @@ logger = logging.getLogger(__name__)
 TIMEOUTS = (3.05, 10.0)
 
 T = TypeVar("T")
+NO_EDGE_OR_REGION = {"TWILIO_EDGE": "", "TWILIO_REGION": ""}
 
 
 class ErrorKind(StrEnum):
@@ -120,6 +126,22 @@ def _classify_rest(exc: TwilioRestException | TwilioServiceException) -> TwilioE
     return TwilioError(message, kind=kind, code=code, status=status)
 
 
+def _classify_page(exc: TwilioException) -> TwilioError:
+    """A list's page that failed: the library raises a bare exception with the response."""
+    response = exc.args[1] if len(exc.args) > 1 else None
+    status = getattr(response, "status_code", None)
+    if status is None:
+        return TwilioError(str(exc.args[0] if exc.args else exc), kind=ErrorKind.PERMANENT)
+    try:
+        payload = json.loads(response.text)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        payload = {}
+    code = payload.get("code") if isinstance(payload, dict) else None
+    message = payload.get("message", "") if isinstance(payload, dict) else ""
+    rest = TwilioRestException(status, "", message, code if isinstance(code, int) else status)
+    return _classify_rest(rest)
+
+
 def _classify_transport(exc: requests.RequestException) -> TwilioError:
     reached = not isinstance(exc, requests.ConnectTimeout)
     if isinstance(exc, requests.ConnectionError) and reached:
@@ -145,8 +167,10 @@ def _http_client() -> TwilioHttpClient:
     """One HTTP client (and connection pool) per thread; sends run on a thread pool."""
     client: TwilioHttpClient | None = getattr(_local, "http_client", None)
     if client is None:
-        # requests takes (connect, read); the library passes the value through untouched.
-        client = TwilioHttpClient(timeout=TIMEOUTS)
+        client = TwilioHttpClient()
+        # requests takes (connect, read); the library passes self.timeout through untouched
+        # but its constructor accepts only one number, hence the attribute.
+        client.timeout = TIMEOUTS  # type: ignore[assignment]
         _local.http_client = client
     return client
 
@@ -201,8 +225,11 @@ class TwilioGateway:
     def __init__(self, account_sid: str, auth_token: Secret) -> None:
         self.account_sid = account_sid
         token = auth_token.reveal()
-        # environment={} keeps TWILIO_EDGE / TWILIO_REGION from rewriting our base URLs.
-        self._client = Client(account_sid, token, http_client=_http_client(), environment={})
+        # An environment of our own (the library reads os.environ when given an empty one)
+        # keeps TWILIO_EDGE / TWILIO_REGION from rewriting the base URLs.
+        self._client = Client(
+            account_sid, token, http_client=_http_client(), environment=dict(NO_EDGE_OR_REGION)
+        )
         self._client.api.base_url = settings.TWILIO_API_BASE_URL
         self._client.messaging.base_url = settings.TWILIO_MESSAGING_BASE_URL
 
@@ -215,6 +242,8 @@ class TwilioGateway:
             result = call()
         except (TwilioRestException, TwilioServiceException) as exc:
             error = _classify_rest(exc)
+        except TwilioException as exc:
+            error = _classify_page(exc)
         except requests.RequestException as exc:
             error = _classify_transport(exc)
         else:

@@ -65,3 +65,12 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def rsps() -> Iterator[object]:
+    """Twilio (or any HTTP peer) mocked at the HTTP level; every registered call must happen."""
+    import responses
+
+    with responses.RequestsMock() as mock:
+        yield mock
