@@ -42,6 +42,10 @@ class TwilioConnectForm(forms.Form):
 
     def __init__(self, *args: object, keeps_token: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # One of the two senders is needed; neither is "optional" on its own.
+        for name in ("phone_number", "messaging_service_sid"):
+            self.fields[name].hide_optional = True  # type: ignore[attr-defined]
+        self.fields["auth_token"].required = not keeps_token
         if keeps_token:
             self.fields["auth_token"].help_text = (
                 "Leave empty to keep the stored token (…shown on the connection page), as long "

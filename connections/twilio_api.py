@@ -170,7 +170,7 @@ def _http_client() -> TwilioHttpClient:
         client = TwilioHttpClient()
         # requests takes (connect, read); the library passes self.timeout through untouched
         # but its constructor accepts only one number, hence the attribute.
-        client.timeout = TIMEOUTS  # type: ignore[assignment]
+        client.timeout = TIMEOUTS
         _local.http_client = client
     return client
 

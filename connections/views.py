@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -158,17 +159,26 @@ class TwilioConfirmView(TwilioActionView):
     """GET asks for confirmation; POST acts."""
 
     read_role = Role.ADMIN
-    confirm_template = ""
+    confirm: dict[str, str]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        connection = self.connection_or_none()
-        if connection is None:
+        if self.connection_or_none() is None:
             return redirect("twilio_connect")
-        return render(request, self.confirm_template, {"connection": connection})
+        context = {
+            **self.confirm,
+            "action": request.path,
+            "cancel_url": reverse("twilio_connection"),
+        }
+        return render(request, "confirm.html", context)
 
 
 class TwilioRotateKeyView(TwilioConfirmView):
-    confirm_template = "connections/twilio_rotate_key.html"
+    confirm = {
+        "title": "Rotate the inbound webhook URL?",
+        "message": "The current URL stops working at once. Replies reach SMS Hub again after "
+        "the new URL is set on your number in Twilio (Configure the number for me does it).",
+        "button": "Rotate URL",
+    }
 
     def act(self, connection: Connection) -> str:
         connection_rotate_inbound_key(connection=connection, by=self.actor)
@@ -179,7 +189,13 @@ class TwilioRotateKeyView(TwilioConfirmView):
 
 
 class TwilioDisconnectView(TwilioConfirmView):
-    confirm_template = "connections/twilio_disconnect.html"
+    confirm = {
+        "title": "Disconnect Twilio?",
+        "message": "The Account SID and Auth Token are erased and nothing is sent until someone "
+        "connects again. Message history stays, and reconnecting keeps the same inbound "
+        "webhook URL.",
+        "button": "Disconnect",
+    }
 
     def act(self, connection: Connection) -> str:
         connection_disconnect(connection=connection, by=self.actor)

@@ -162,6 +162,6 @@ def happy_local_number(rsps: responses.RequestsMock, *, registered: bool = True)
 def requests_made(rsps: responses.RequestsMock) -> list[str]:
     """``METHOD path?query`` of every request, in order, for asserting the exact calls."""
     return [
-        f"{call.request.method} {re.sub(r'^https://[^/]+', '', call.request.url)}"
+        f"{call.request.method} {re.sub(r'^https?://[^/]+', '', call.request.url or '')}"
         for call in rsps.calls
     ]

@@ -83,7 +83,7 @@ def twilio_connect(
     organization: Organization,
     by: Actor,
     account_sid: str,
-    auth_token: str | None,
+    auth_token: str | None = None,
     phone_number: str = "",
     messaging_service_sid: str = "",
 ) -> Connection:

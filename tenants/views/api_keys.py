@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from tenants.access import OrganizationView
 from tenants.errors import ApplicationError
@@ -57,11 +58,18 @@ class ApiKeysView(OrganizationView):
 class ApiKeyRevokeView(OrganizationView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
-    template_name = "tenants/api_key_revoke.html"
 
     def get(self, request: HttpRequest, key_id: str) -> HttpResponse:
         api_key = self.get_scoped_object(ApiKey, key_id)
-        return render(request, self.template_name, {"api_key": api_key, "section": "api_keys"})
+        context = {
+            "title": f"Revoke “{api_key.name}”?",
+            "message": f"Requests with smsh_{api_key.prefix}_… will be refused at once with 401. "
+            "This cannot be undone; create a new key if you need one.",
+            "button": "Revoke key",
+            "action": request.path,
+            "cancel_url": reverse("api_keys"),
+        }
+        return render(request, "confirm.html", context)
 
     def post(self, request: HttpRequest, key_id: str) -> HttpResponse:
         api_key = self.get_scoped_object(ApiKey, key_id)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from tenants.access import OrganizationView
 from tenants.errors import ApplicationError
@@ -99,7 +100,6 @@ class MemberRemoveView(OrganizationView):
 
     read_role = Role.VIEWER
     write_role = Role.VIEWER
-    template_name = "tenants/member_remove.html"
 
     def get_target(self, member_id: str) -> Membership:
         return self.get_scoped_object(Membership.objects.select_related("user"), member_id)
@@ -109,8 +109,23 @@ class MemberRemoveView(OrganizationView):
         leaving = target.pk == self.membership.pk
         if not leaving and not self.can(Role.ADMIN):
             raise PermissionDenied("Only admins and owners remove members.")
-        context = {"target": target, "leaving": leaving, "section": "members"}
-        return render(request, self.template_name, context)
+        organization = self.organization.name
+        if leaving:
+            context = {
+                "title": f"Leave {organization}?",
+                "message": "You will lose access to this organization. An admin can invite you "
+                "again.",
+                "button": "Leave organization",
+            }
+        else:
+            context = {
+                "title": f"Remove {target.user.email}?",
+                "message": f"They will lose access to {organization} at once. You can invite "
+                "them again later.",
+                "button": "Remove member",
+            }
+        context.update(action=request.path, cancel_url=reverse("members"))
+        return render(request, "confirm.html", context)
 
     def post(self, request: HttpRequest, member_id: str) -> HttpResponse:
         target = self.get_target(member_id)

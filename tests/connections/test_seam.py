@@ -23,7 +23,9 @@ def test_it_calls_the_configured_base_urls(settings):
     )
     responses.get(f"http://127.0.0.1:8011/v1/Services/{tw.SERVICE_SID}", json=tw.service_body())
     assert gateway().fetch_account().status == "active"
-    assert gateway().fetch_messaging_service(tw.SERVICE_SID).us_a2p_registered is True
+    service = gateway().fetch_messaging_service(tw.SERVICE_SID)
+    assert service is not None
+    assert service.us_a2p_registered is True
 
 
 @responses.activate
@@ -40,8 +42,8 @@ def test_it_authenticates_with_basic_auth_and_explicit_timeouts(monkeypatch):
     tw.account(responses.mock)
     gateway().fetch_account()
     request = responses.calls[0].request
-    assert request.headers["Authorization"].startswith("Basic ")
-    assert request.req_kwargs["timeout"] == twilio_api.TIMEOUTS
+    assert str(request.headers["Authorization"]).startswith("Basic ")
+    assert getattr(request, "req_kwargs", {})["timeout"] == twilio_api.TIMEOUTS
 
 
 @responses.activate

@@ -12,6 +12,7 @@ from connections.twilio_api import ErrorKind, TwilioError
 from tenants.actor import Actor
 from tenants.errors import AccessDenied, ApplicationError
 from tests import twilio_mocks as tw
+from tests.connections import helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +34,7 @@ def connect(personas, **changes):
 
 
 def connected(personas, *, registered: bool = True) -> Connection:
-    with responses.RequestsMock() as rsps:
-        tw.happy_local_number(rsps, registered=registered)
-        return connect(personas)
+    return helpers.connect(personas, "admin", registered=registered)
 
 
 def test_it_saves_a_verified_connection_with_defaults_for_the_sender(personas):

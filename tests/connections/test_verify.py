@@ -1,5 +1,7 @@
 """Checking Twilio details: formats first (no network), then Twilio, then compliance."""
 
+from typing import Any
+
 import pytest
 import requests
 import responses
@@ -16,7 +18,7 @@ from tests import twilio_mocks as tw
 
 
 def clean(**changes):
-    values = {
+    values: dict[str, Any] = {
         "account_sid": tw.ACCOUNT_SID,
         "auth_token": tw.AUTH_TOKEN,
         "phone_number": tw.NUMBER,
