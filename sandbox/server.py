@@ -32,15 +32,17 @@ from sandbox.state import (
 
 logger = logging.getLogger("sandbox")
 
+
+@dataclass
+class Runtime:
+    """The client for callbacks, and the callbacks in flight (referenced until done)."""
+
+    session: ClientSession
+    tasks: set[asyncio.Future[None]] = field(default_factory=set)
+
+
 ACCOUNT = web.AppKey("account", Account)
-SESSION = web.AppKey("session", ClientSession)
-
-
-class BackgroundTasks(set[asyncio.Future[None]]):
-    """Callbacks in flight, kept referenced until done (and cancelled on shutdown)."""
-
-
-TASKS = web.AppKey("tasks", BackgroundTasks)
+RUNTIME = web.AppKey("runtime", Runtime)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
