@@ -1,9 +1,12 @@
 """``make run``: the whole product on one machine, with no services installed.
 
 Writes a development ``.env`` once (a generated secret key, field-encryption key and demo
-password, reused on later runs), migrates, makes sure the demo login exists, then runs the web
-server, one Celery worker per queue and beat as child processes. Their output is interleaved
-with a name prefix; one Ctrl-C stops them all, and if one dies the others are stopped too.
+password, reused on later runs), migrates, makes sure the demo login and its organization
+exist, then runs the Twilio sandbox, the web server, one Celery worker per queue and beat as
+child processes. Unless ``TWILIO_API_BASE_URL`` is set (in the environment or ``.env``), the app
+talks to the sandbox, and the demo organization is connected to it once, through the normal
+connect flow. Output is interleaved with a name prefix; one Ctrl-C stops everything, and if
+one process dies the others are stopped too.
 """
 
 from __future__ import annotations
@@ -11,17 +14,23 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO, cast
 
 from cryptography.fernet import Fernet
+
+from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV_FILE = BASE_DIR / ".env"
 HOST, PORT = "127.0.0.1", 8000
+SANDBOX_PORT = 8010
+SANDBOX_URL = f"http://{HOST}:{SANDBOX_PORT}"
 DEMO_EMAIL = "demo@example.com"
 
 
@@ -50,13 +59,24 @@ def load_env_file() -> dict[str, str]:
     return {**values, **os.environ}
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+def manage(env: dict[str, str], *args: str) -> str:
+    """Runs a management command; returns its last line of output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    print(result.stdout, end="")
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
-def children() -> dict[str, list[str]]:
+def children(use_sandbox: bool) -> dict[str, list[str]]:
     celery = [sys.executable, "-m", "celery", "-A", "config"]
-    return {
+    commands = {
         "web": [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
         "worker": [
             *celery,
@@ -88,25 +108,46 @@ def children() -> dict[str, list[str]]:
         ],
         "beat": [*celery, "beat", "--loglevel", "INFO"],
     }
+    if use_sandbox:
+        sandbox = [sys.executable, "manage.py", "run_twilio_sandbox", "--port", str(SANDBOX_PORT)]
+        commands = {"sandbox": sandbox, **commands}
+    return commands
 
 
-def pump(name: str, stream: object) -> None:
-    width = max(len(n) for n in children())
-    for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+def pump(name: str, stream: IO[str], width: int) -> None:
+    for line in iter(stream.readline, ""):
         sys.stdout.write(f"{name:<{width}} | {line}")
         sys.stdout.flush()
+
+
+def wait_for_port(port: int, process: subprocess.Popen[str], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"The process for port {port} exited with code {process.returncode}.")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"Nothing answered on port {port} after {seconds:.0f} s.")
 
 
 def main() -> int:
     ensure_env_file()
     env = load_env_file()
     env["PYTHONUNBUFFERED"] = "1"
+    use_sandbox = "TWILIO_API_BASE_URL" not in env
+    if use_sandbox:
+        env["TWILIO_API_BASE_URL"] = env["TWILIO_MESSAGING_BASE_URL"] = SANDBOX_URL
     (BASE_DIR / "var").mkdir(exist_ok=True)
     manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "setup_demo", "--email", DEMO_EMAIL, "--password", env["DEMO_PASSWORD"])
+    slug = manage(env, "setup_demo", "--email", DEMO_EMAIL, "--password", env["DEMO_PASSWORD"])
 
     processes: dict[str, subprocess.Popen[str]] = {}
-    for name, command in children().items():
+    commands = children(use_sandbox)
+    width = max(len(name) for name in commands)
+    for name, command in commands.items():
         processes[name] = subprocess.Popen(
             command,
             cwd=BASE_DIR,
@@ -115,12 +156,30 @@ def main() -> int:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        threading.Thread(target=pump, args=(name, processes[name].stdout), daemon=True).start()
+        stream = cast(IO[str], processes[name].stdout)  # stdout=PIPE: never None
+        threading.Thread(target=pump, args=(name, stream, width), daemon=True).start()
+        if name == "sandbox":
+            wait_for_port(SANDBOX_PORT, processes[name])
+            # Once: the demo organization meets the sandbox through the real connect flow.
+            manage(
+                env,
+                "connect_twilio",
+                slug,
+                "--account-sid",
+                DEFAULT_ACCOUNT_SID,
+                "--auth-token",
+                DEFAULT_AUTH_TOKEN,
+                "--phone-number",
+                DEFAULT_NUMBERS[0],
+                "--configure-number",
+                "--if-not-connected",
+            )
 
     print(
         f"\nSMS Hub is starting at http://{HOST}:{PORT}/login/\n"
         f"  log in as {DEMO_EMAIL} with password {env['DEMO_PASSWORD']}\n"
-        "  Ctrl-C stops the web server, the workers and beat.\n",
+        + (f"  Twilio sandbox phones: {SANDBOX_URL}/sandbox/\n" if use_sandbox else "")
+        + "  Ctrl-C stops everything.\n",
         flush=True,
     )
     stopping = False

@@ -7,7 +7,8 @@ from tenants.models import ApiKey, Membership, Organization, Role, User
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting in an organization: a signed-in member or an API key."""
+    """Who is acting in an organization: a signed-in member, an API key, or an operator
+    running a management command (neither user nor key)."""
 
     organization: Organization
     role: str
@@ -28,4 +29,6 @@ class Actor:
     def __str__(self) -> str:
         if self.user is not None:
             return f"user {self.user.public_id}"
-        return f"api key {self.api_key.prefix if self.api_key else '?'}…"
+        if self.api_key is not None:
+            return f"api key {self.api_key.prefix}…"
+        return "operator (command line)"

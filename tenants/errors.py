@@ -20,6 +20,16 @@ class ApplicationError(Exception):
         if code:
             self.code = code
 
+    def describe(self) -> str:
+        """One line for a terminal: the message, then what each field says beyond it."""
+        details = [
+            f"{field}: {text}"
+            for field, texts in self.fields.items()
+            for text in texts
+            if text != self.message
+        ]
+        return " ".join([self.message, *details])
+
     @classmethod
     def for_field(cls, field: str, message: str, *, code: str | None = None) -> ApplicationError:
         return cls(message, code=code, fields={field: [message]})

@@ -38,6 +38,5 @@ class Command(BaseCommand):
                 default_country=options["country"].upper(),
             )
         except ApplicationError as exc:
-            details = "; ".join(f"{f}: {' '.join(m)}" for f, m in exc.fields.items())
-            raise CommandError(f"{exc.message} {details}".strip()) from exc
+            raise CommandError(exc.describe()) from exc
         self.stdout.write(organization.slug)

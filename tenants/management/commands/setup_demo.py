@@ -6,7 +6,10 @@ from tenants.services.accounts import demo_ensure
 
 
 class Command(BaseCommand):
-    help = "Create the development demo login and its organization (used by `make run`)."
+    help = (
+        "Create the development demo login and its organization (used by `make run`). "
+        "Prints the organization's slug on the last line."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", default="demo@example.com")
