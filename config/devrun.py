@@ -133,18 +133,9 @@ def wait_for_port(port: int, process: subprocess.Popen[str], seconds: float = 30
     raise SystemExit(f"Nothing answered on port {port} after {seconds:.0f} s.")
 
 
-def main() -> int:
-    ensure_env_file()
-    env = load_env_file()
-    env["PYTHONUNBUFFERED"] = "1"
-    use_sandbox = "TWILIO_API_BASE_URL" not in env
-    if use_sandbox:
-        env["TWILIO_API_BASE_URL"] = env["TWILIO_MESSAGING_BASE_URL"] = SANDBOX_URL
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    slug = manage(env, "setup_demo", "--email", DEMO_EMAIL, "--password", env["DEMO_PASSWORD"])
-
-    processes: dict[str, subprocess.Popen[str]] = {}
+def start(
+    processes: dict[str, subprocess.Popen[str]], env: dict[str, str], use_sandbox: bool, slug: str
+) -> None:
     commands = children(use_sandbox)
     width = max(len(name) for name in commands)
     for name, command in commands.items():
@@ -175,6 +166,38 @@ def main() -> int:
                 "--if-not-connected",
             )
 
+
+def stop_all(processes: dict[str, subprocess.Popen[str]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    ensure_env_file()
+    env = load_env_file()
+    env["PYTHONUNBUFFERED"] = "1"
+    use_sandbox = "TWILIO_API_BASE_URL" not in env
+    if use_sandbox:
+        env["TWILIO_API_BASE_URL"] = env["TWILIO_MESSAGING_BASE_URL"] = SANDBOX_URL
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    slug = manage(env, "setup_demo", "--email", DEMO_EMAIL, "--password", env["DEMO_PASSWORD"])
+
+    processes: dict[str, subprocess.Popen[str]] = {}
+    try:
+        start(processes, env, use_sandbox, slug)
+    except (subprocess.CalledProcessError, SystemExit) as exc:
+        print(f"Start-up failed: {exc}", file=sys.stderr)
+        stop_all(processes)
+        return 1
+
     print(
         f"\nSMS Hub is starting at http://{HOST}:{PORT}/login/\n"
         f"  log in as {DEMO_EMAIL} with password {env['DEMO_PASSWORD']}\n"
@@ -200,15 +223,7 @@ def main() -> int:
                 break
         time.sleep(0.5)
 
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_all(processes)
     return exit_code
 
 

@@ -17,6 +17,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, email: str, password: str, **options: Any) -> None:
         user, organization = demo_ensure(email=email, password=password)
-        self.stdout.write(
-            f"Demo login {user.email} owns “{organization.name}” ({organization.slug})"
-        )
+        self.stdout.write(f"Demo login {user.email} owns “{organization.name}”; its slug:")
+        self.stdout.write(organization.slug)
