@@ -29,7 +29,7 @@ button{border:0;background:#2b59c3;color:#fff;border-radius:10px;padding:.4rem .
 
 
 def anchor(number: str) -> str:
-    return "phone-" + re.sub(r"\\D", "", number)
+    return "phone-" + re.sub(r"\D", "", number)
 
 
 def phones(account: Account) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 from twilio.request_validator import RequestValidator
+from yarl import URL
 
 from sandbox import pages
 from sandbox.state import (
@@ -367,7 +368,9 @@ async def post_signed(
     signature = RequestValidator(account.options.auth_token).compute_signature(url, params)
     headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"}
     try:
-        async with app[RUNTIME].session.post(url, data=params, headers=headers) as response:
+        # encoded=True: request the URL exactly as given (and signed), as Twilio does.
+        target = URL(url, encoded=True)
+        async with app[RUNTIME].session.post(target, data=params, headers=headers) as response:
             return response.status, await response.text()
     except Exception as exc:  # any failure to deliver is itself the answer we record
         logger.warning("callback to %s failed: %s", url, type(exc).__name__)

@@ -10,6 +10,13 @@ from sandbox.server import build_app, describe
 from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS, E164, Options
 
 
+def milliseconds(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("milliseconds cannot be negative")
+    return number
+
+
 def rate(value: str) -> float:
     number = float(value)
     if not 0 <= number <= 1:
@@ -30,9 +37,14 @@ class Command(BaseCommand):
             default=",".join(DEFAULT_NUMBERS),
             help="comma-separated E.164 numbers of the account",
         )
-        parser.add_argument("--latency-ms", type=int, default=0, help="delay of each create")
         parser.add_argument(
-            "--callback-delay-ms", type=int, default=200, help="delay before each status callback"
+            "--latency-ms", type=milliseconds, default=0, help="delay of each create"
+        )
+        parser.add_argument(
+            "--callback-delay-ms",
+            type=milliseconds,
+            default=200,
+            help="delay before each status callback",
         )
         parser.add_argument("--undelivered-rate", type=rate, default=0.0)
         parser.add_argument("--failed-rate", type=rate, default=0.0)
