@@ -7,6 +7,7 @@ from tenants.api_base import api_not_found
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("tenants.api_urls")),
     path("", include("connections.api_urls")),
+    path("", include("contacts.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -15,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("connections/", include("connections.urls")),
+    path("contacts/", include("contacts.urls")),
     path("", include("tenants.urls")),
 ]

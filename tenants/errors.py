@@ -20,6 +20,11 @@ class ApplicationError(Exception):
         if code:
             self.code = code
 
+    def summary(self) -> str:
+        """For a flash message: what the fields say, else the message."""
+        texts = [text for texts in self.fields.values() for text in texts]
+        return " ".join(texts) or self.message
+
     def describe(self) -> str:
         """One line for a terminal: the message, then what each field says beyond it."""
         details = [

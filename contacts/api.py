@@ -1,0 +1,149 @@
+"""``/api/v1/contacts/`` and ``/api/v1/consent/``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contacts.models import ConsentEvent, ConsentSource, Contact
+from contacts.selectors import ContactFilter, contacts_search, contacts_with_consent
+from contacts.serializers import (
+    ConsentEventSerializer,
+    ContactInputSerializer,
+    ContactSerializer,
+    TagInputSerializer,
+)
+from contacts.services.consent import consent_opt_in, consent_opt_out
+from contacts.services.contacts import contact_create, contact_delete, contact_update
+from contacts.services.phones import phone_normalize
+from contacts.services.tags import contact_tags_add, contact_tags_remove
+from tenants.api_base import OrganizationAPIView
+from tenants.errors import ApplicationError
+
+
+def parse_bool(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ApplicationError.for_field("opted_out", "Use true or false.")
+
+
+class ContactAPIView(OrganizationAPIView):
+    def get_contact(self, contact_id: str) -> Contact:
+        return self.get_scoped_object(contacts_with_consent(self.organization), contact_id)
+
+    def contact_response(self, contact: Contact, status_code: int = 200) -> Response:
+        fresh = self.get_contact(str(contact.public_id))
+        return Response(ContactSerializer(fresh).data, status=status_code)
+
+
+class ContactsApi(ContactAPIView):
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        q = params.get("q", "")
+        phone = params.get("phone")
+        contacts = contacts_search(
+            self.organization,
+            ContactFilter(
+                q=q, tag=params.get("tag", ""), opted_out=parse_bool(params.get("opted_out"))
+            ),
+        )
+        if phone:
+            contacts = contacts.filter(
+                phone=phone_normalize(phone, self.organization.default_country)
+            )
+        return self.paginate(contacts, ContactSerializer)
+
+    def post(self, request: Request) -> Response:
+        serializer = ContactInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = contact_create(
+            organization=self.organization, source="api", **serializer.service_data()
+        )
+        return self.contact_response(contact, status.HTTP_201_CREATED)
+
+
+class ContactApi(ContactAPIView):
+    def get(self, request: Request, contact_id: str) -> Response:
+        return Response(ContactSerializer(self.get_contact(contact_id)).data)
+
+    def patch(self, request: Request, contact_id: str) -> Response:
+        contact = self.get_contact(contact_id)
+        serializer = ContactInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        contact_update(contact=contact, source="api", **serializer.service_data())
+        return self.contact_response(contact)
+
+    def put(self, request: Request, contact_id: str) -> Response:
+        contact = self.get_contact(contact_id)
+        serializer = ContactInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "custom_fields": {},
+            "tags": [],
+            **serializer.service_data(),
+        }
+        contact_update(contact=contact, source="api", **data)
+        return self.contact_response(contact)
+
+    def delete(self, request: Request, contact_id: str) -> Response:
+        contact_delete(contact=self.get_contact(contact_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ContactTagsApi(ContactAPIView):
+    def post(self, request: Request, contact_id: str) -> Response:
+        contact = self.get_contact(contact_id)
+        serializer = TagInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        added = contact_tags_add(
+            contact=contact, names=[serializer.validated_data["name"]], source="api"
+        )
+        return self.contact_response(
+            contact, status.HTTP_201_CREATED if added else status.HTTP_200_OK
+        )
+
+
+class ContactTagApi(ContactAPIView):
+    def delete(self, request: Request, contact_id: str, name: str) -> Response:
+        contact = self.get_contact(contact_id)
+        contact_tags_remove(contact=contact, names=[name], source="api")
+        return self.contact_response(contact)
+
+
+class ContactConsentApi(ContactAPIView):
+    """A user's manual change through the API; undoing the person's STOP is a 409."""
+
+    opt_in = False
+
+    def post(self, request: Request, contact_id: str) -> Response:
+        contact = self.get_contact(contact_id)
+        change = consent_opt_in if self.opt_in else consent_opt_out
+        with transaction.atomic():
+            change(
+                organization=self.organization,
+                phone=contact.phone,
+                source=ConsentSource.USER,
+                actor=f"API key {self.api_key.name}",
+                event_source="api",
+            )
+        return self.contact_response(contact)
+
+
+class ConsentApi(OrganizationAPIView):
+    def get(self, request: Request) -> Response:
+        events = ConsentEvent.objects.filter(organization=self.organization).select_related(
+            "contact"
+        )
+        phone = request.query_params.get("phone")
+        if phone:
+            events = events.filter(phone=phone_normalize(phone, self.organization.default_country))
+        return self.paginate(events, ConsentEventSerializer)

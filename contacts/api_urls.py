@@ -1,0 +1,25 @@
+from django.urls import path
+
+from contacts import api
+
+urlpatterns = [
+    path("contacts/", api.ContactsApi.as_view(), name="api_contacts"),
+    path("contacts/<str:contact_id>/", api.ContactApi.as_view(), name="api_contact"),
+    path("contacts/<str:contact_id>/tags/", api.ContactTagsApi.as_view(), name="api_contact_tags"),
+    path(
+        "contacts/<str:contact_id>/tags/<str:name>/",
+        api.ContactTagApi.as_view(),
+        name="api_contact_tag",
+    ),
+    path(
+        "contacts/<str:contact_id>/opt-out/",
+        api.ContactConsentApi.as_view(opt_in=False),
+        name="api_contact_opt_out",
+    ),
+    path(
+        "contacts/<str:contact_id>/opt-in/",
+        api.ContactConsentApi.as_view(opt_in=True),
+        name="api_contact_opt_in",
+    ),
+    path("consent/", api.ConsentApi.as_view(), name="api_consent"),
+]

@@ -1,0 +1,1 @@
+"""Writes of the contacts room: phones, contacts, tags and consent."""
