@@ -1,0 +1,147 @@
+"""The contact list page at 100,000 contacts on PostgreSQL: time to render and queries.
+
+Creates a scratch database (``test_<name>`` next to ``DATABASE_URL``'s), fills one organization
+with N contacts (a fifth tagged, 1% opted out), then renders ``/contacts/`` with common
+filters through Django's test client and prints the median time and the number of queries.
+Target: under 200 ms with a constant number of queries.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
+        .venv/bin/python -m bench.contacts_list [--contacts 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import warnings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleS0=")
+
+import django
+
+django.setup()
+# The app's own static files are not collected for a benchmark; WhiteNoise says so once.
+warnings.filterwarnings("ignore", message="No directory at")
+
+from django.db import connection  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
+
+from contacts.models import ConsentSource, ConsentState, Contact, ContactTag, Tag  # noqa: E402
+from contacts.services.tags import reserved_tag  # noqa: E402
+from tenants.models import User  # noqa: E402
+from tenants.services.organizations import organization_create  # noqa: E402
+
+FIRST = ["Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jo"]
+LAST = ["Smith", "Jones", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kim", "Patel", "Berg"]
+PAGES = [
+    ("newest first", "/contacts/"),
+    ("search a name", "/contacts/?q=garcia"),
+    ("search digits", "/contacts/?q=4152001"),
+    ("filter a tag", "/contacts/?tag=vip"),
+    ("opted out", "/contacts/?opted_out=yes"),
+    ("by name, page 100", "/contacts/?sort=name&page=100"),
+]
+
+
+def fill(count: int) -> User:
+    owner = User.objects.create_user("bench@example.com", "bench-password-123")
+    organization = organization_create(name="Bench", owner=owner)
+    vip = Tag.objects.create(organization=organization, name="vip")
+    stop = reserved_tag(organization)
+    batch = 5000
+    for start in range(0, count, batch):
+        contacts = []
+        for n in range(start, min(start + batch, count)):
+            contact = Contact(
+                organization=organization,
+                phone=f"+1415{2000000 + n:07d}",
+                first_name=FIRST[n % 10],
+                last_name=LAST[(n // 10) % 10],
+                email=f"person{n}@example.com",
+                time_zone="America/Los_Angeles",
+            )
+            contact.search = contact.search_text()
+            contacts.append(contact)
+        created = Contact.objects.bulk_create(contacts)
+        ContactTag.objects.bulk_create(
+            [ContactTag(contact=c, tag=vip) for i, c in enumerate(created) if i % 5 == 0]
+        )
+        opted = [c for i, c in enumerate(created) if i % 100 == 0]
+        ConsentState.objects.bulk_create(
+            [
+                ConsentState(
+                    organization=organization,
+                    phone=c.phone,
+                    opted_out=True,
+                    opt_out_source=ConsentSource.INBOUND_KEYWORD,
+                )
+                for c in opted
+            ]
+        )
+        ContactTag.objects.bulk_create([ContactTag(contact=c, tag=stop) for c in opted])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return owner
+
+
+def measure(client: Client, url: str, runs: int) -> tuple[float, int]:
+    for _ in range(3):
+        client.get(url)
+    times = []
+    queries = 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        queries = len(captured)
+    return statistics.median(times), queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=15)
+    options = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures PostgreSQL.")
+    databases = setup_databases(verbosity=0, interactive=False)
+    try:
+        started = time.perf_counter()
+        owner = fill(options.contacts)
+        print(f"filled {options.contacts:,} contacts in {time.perf_counter() - started:.1f} s")
+        static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+        storages = {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": static,
+        }
+        with override_settings(STORAGES=storages, ALLOWED_HOSTS=["testserver"]):
+            client = Client(HTTP_X_FORWARDED_PROTO="https")
+            client.force_login(owner)
+            print(
+                f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+                f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}"
+            )
+            worst = 0.0
+            counts = set()
+            for label, url in PAGES:
+                median, queries = measure(client, url, options.runs)
+                worst = max(worst, median)
+                counts.add(queries)
+                print(f"{label:<20} {median:7.1f} ms  {queries} queries  {url}")
+            print(f"slowest median: {worst:.1f} ms ({200 / worst:.1f}x under the 200 ms target)")
+            print(f"queries per page: {sorted(counts)} (constant whatever the data)")
+    finally:
+        teardown_databases(databases, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
