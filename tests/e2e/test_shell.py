@@ -1,5 +1,6 @@
 import pytest
 
+from contacts.services.contacts import contact_create
 from tenants.models import Membership, Organization, Role
 from tests.factories import PASSWORD
 
@@ -37,7 +38,15 @@ def test_a_newcomer_signs_up_with_the_keyboard_alone(open_page):
 def test_every_field_has_a_label(open_page, personas):
     page = open_page()
     log_in(page, "owner@a.example.com")
-    for path in ["/settings/", "/settings/members/", "/settings/api-keys/", "/settings/delete/"]:
+    for path in [
+        "/settings/",
+        "/settings/members/",
+        "/settings/api-keys/",
+        "/settings/delete/",
+        "/connections/twilio/connect/",
+        "/contacts/",
+        "/contacts/new/",
+    ]:
         assert page.goto(path).url.endswith(path)
         unlabelled = page.evaluate(
             """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
@@ -51,7 +60,23 @@ def test_every_field_has_a_label(open_page, personas):
 def test_pages_fit_the_screen(open_page, personas, width):
     page = open_page(width=width)
     log_in(page, "owner@a.example.com")
-    for path in ["/", "/settings/", "/settings/members/", "/settings/api-keys/"]:
+    contact_create(
+        organization=personas.org,
+        source="ui",
+        phone="+1 415 555 0123",
+        first_name="Ann",
+        tags=["vip", "newsletter"],
+    )
+    for path in [
+        "/",
+        "/settings/",
+        "/settings/members/",
+        "/settings/api-keys/",
+        "/connections/",
+        "/connections/twilio/connect/",
+        "/contacts/",
+        "/contacts/new/",
+    ]:
         response = page.goto(path)
         assert response.status == 200
         assert response.url.endswith(path)
