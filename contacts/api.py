@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import transaction
 from rest_framework import status
 from rest_framework.request import Request
@@ -21,6 +24,17 @@ from contacts.services.phones import phone_normalize
 from contacts.services.tags import contact_tags_add, contact_tags_remove
 from tenants.api_base import OrganizationAPIView
 from tenants.errors import ApplicationError
+
+
+@contextmanager
+def api_field_names() -> Iterator[None]:
+    """Errors name the API's fields (``timezone``), not the model's (``time_zone``)."""
+    try:
+        yield
+    except ApplicationError as exc:
+        if "time_zone" in exc.fields:
+            exc.fields["timezone"] = exc.fields.pop("time_zone")
+        raise
 
 
 def parse_bool(value: str | None) -> bool | None:
@@ -62,9 +76,9 @@ class ContactsApi(ContactAPIView):
     def post(self, request: Request) -> Response:
         serializer = ContactInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contact = contact_create(
-            organization=self.organization, source="api", **serializer.service_data()
-        )
+        data = serializer.service_data()
+        with api_field_names():
+            contact = contact_create(organization=self.organization, source="api", **data)
         return self.contact_response(contact, status.HTTP_201_CREATED)
 
 
@@ -76,7 +90,8 @@ class ContactApi(ContactAPIView):
         contact = self.get_contact(contact_id)
         serializer = ContactInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        contact_update(contact=contact, source="api", **serializer.service_data())
+        with api_field_names():
+            contact_update(contact=contact, source="api", **serializer.service_data())
         return self.contact_response(contact)
 
     def put(self, request: Request, contact_id: str) -> Response:
@@ -91,7 +106,8 @@ class ContactApi(ContactAPIView):
             "tags": [],
             **serializer.service_data(),
         }
-        contact_update(contact=contact, source="api", **data)
+        with api_field_names():
+            contact_update(contact=contact, source="api", **data)
         return self.contact_response(contact)
 
     def delete(self, request: Request, contact_id: str) -> Response:

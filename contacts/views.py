@@ -29,6 +29,7 @@ from contacts.services.phones import phone_display
 from contacts.services.tags import contact_tags_add, contact_tags_remove, contacts_tag_bulk_add
 from tenants.access import OrganizationView
 from tenants.errors import ApplicationError
+from tenants.models import Role
 from tenants.views.forms import apply_error
 
 PAGE_SIZE = 50
@@ -65,7 +66,7 @@ class ContactListView(OrganizationView):
             "query": urlencode(keep),
             "filtered": bool(filters.q or filters.tag or filters.opted_out is not None),
             "bulk_form": BulkTagForm(),
-            "can_write": self.can("marketer"),
+            "can_write": self.can(Role.MARKETER),
         }
         return render(request, "contacts/list.html", context)
 
@@ -109,6 +110,7 @@ class ContactBulkTagView(OrganizationView):
 
 
 class ContactFormView(OrganizationView):
+    read_role = Role.MARKETER  # the form is only useful to those who may submit it
     template_name = "contacts/form.html"
 
     def render_form(
@@ -167,12 +169,14 @@ class ContactDetailView(OrganizationView):
             "state": state,
             "history": consent_history(self.organization, contact.phone)[:50],
             "tag_form": TagForm(),
-            "can_write": self.can("marketer"),
+            "can_write": self.can(Role.MARKETER),
         }
         return render(request, "contacts/detail.html", context)
 
 
 class ContactDeleteView(OrganizationView):
+    read_role = Role.MARKETER
+
     def get(self, request: HttpRequest, contact_id: str) -> HttpResponse:
         contact = self.get_scoped_object(Contact, contact_id)
         context = {

@@ -8,112 +8,243 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0002_organization_invitation_apikey_membership'),
+        ("tenants", "0002_organization_invitation_apikey_membership"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('phone', models.CharField(help_text='E.164', max_length=16)),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('time_zone', models.CharField(max_length=64)),
-                ('custom_fields', models.JSONField(blank=True, default=dict)),
-                ('search', models.TextField(default='', editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("phone", models.CharField(help_text="E.164", max_length=16)),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("time_zone", models.CharField(max_length=64)),
+                ("custom_fields", models.JSONField(blank=True, default=dict)),
+                ("search", models.TextField(default="", editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='ContactTag',
+            name="ContactTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contacts.contact')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contacts.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="contacts.contact"
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="contacts.tag"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='contact',
-            name='tags',
-            field=models.ManyToManyField(related_name='contacts', through='contacts.ContactTag', to='contacts.tag'),
+            model_name="contact",
+            name="tags",
+            field=models.ManyToManyField(
+                related_name="contacts", through="contacts.ContactTag", to="contacts.tag"
+            ),
         ),
         migrations.CreateModel(
-            name='ConsentState',
+            name="ConsentState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', models.CharField(max_length=16)),
-                ('opted_out', models.BooleanField(default=False)),
-                ('opted_out_at', models.DateTimeField(blank=True, null=True)),
-                ('opt_out_source', models.CharField(blank=True, choices=[('inbound_keyword', 'Replied with a keyword'), ('twilio_opt_out_type', "Twilio's opt-out handling"), ('twilio_21610', 'Twilio refused: recipient unsubscribed (21610)'), ('user', 'Changed by a user'), ('import', 'Import')], max_length=24)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_states', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone", models.CharField(max_length=16)),
+                ("opted_out", models.BooleanField(default=False)),
+                ("opted_out_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "opt_out_source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("inbound_keyword", "Replied with a keyword"),
+                            ("twilio_opt_out_type", "Twilio's opt-out handling"),
+                            ("twilio_21610", "Twilio refused: recipient unsubscribed (21610)"),
+                            ("user", "Changed by a user"),
+                            ("import", "Import"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_states",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('organization', 'phone'), name='consent_state_once_per_phone')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "phone"), name="consent_state_once_per_phone"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('phone', models.CharField(max_length=16)),
-                ('kind', models.CharField(choices=[('opt_out', 'Opted out'), ('opt_in', 'Opted in'), ('help', 'Asked for help')], max_length=16)),
-                ('source', models.CharField(choices=[('inbound_keyword', 'Replied with a keyword'), ('twilio_opt_out_type', "Twilio's opt-out handling"), ('twilio_21610', 'Twilio refused: recipient unsubscribed (21610)'), ('user', 'Changed by a user'), ('import', 'Import')], max_length=24)),
-                ('message_sid', models.CharField(blank=True, max_length=34)),
-                ('actor', models.CharField(blank=True, help_text='who, in words', max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_events', to='tenants.organization')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='consent_events', to='contacts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("phone", models.CharField(max_length=16)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("opt_out", "Opted out"),
+                            ("opt_in", "Opted in"),
+                            ("help", "Asked for help"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("inbound_keyword", "Replied with a keyword"),
+                            ("twilio_opt_out_type", "Twilio's opt-out handling"),
+                            ("twilio_21610", "Twilio refused: recipient unsubscribed (21610)"),
+                            ("user", "Changed by a user"),
+                            ("import", "Import"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("message_sid", models.CharField(blank=True, max_length=34)),
+                ("actor", models.CharField(blank=True, help_text="who, in words", max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_events",
+                        to="tenants.organization",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="consent_events",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-pk'),
-                'indexes': [models.Index(fields=['organization', 'phone'], name='consent_org_phone')],
+                "ordering": ("-created_at", "-pk"),
+                "indexes": [
+                    models.Index(fields=["organization", "phone"], name="consent_org_phone")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('name'), name='tag_name_unique_per_organization'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("name"),
+                name="tag_name_unique_per_organization",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contacttag',
-            constraint=models.UniqueConstraint(fields=('contact', 'tag'), name='contact_tag_once'),
+            model_name="contacttag",
+            constraint=models.UniqueConstraint(fields=("contact", "tag"), name="contact_tag_once"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['organization', '-created_at'], name='contact_org_created'),
+            model_name="contact",
+            index=models.Index(fields=["organization", "-created_at"], name="contact_org_created"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['organization', 'last_name', 'first_name'], name='contact_org_name'),
+            model_name="contact",
+            index=models.Index(
+                fields=["organization", "last_name", "first_name"], name="contact_org_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.UniqueConstraint(fields=('organization', 'phone'), name='contact_phone_unique_per_organization'),
+            model_name="contact",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "phone"), name="contact_phone_unique_per_organization"
+            ),
         ),
     ]

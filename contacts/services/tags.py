@@ -11,7 +11,7 @@ from contacts.models import OPT_OUT_TAG, Contact, ContactTag, Tag, is_reserved_t
 from tenants.errors import ApplicationError
 from tenants.models import Organization
 
-TAG_NAME = re.compile(r"^[A-Za-z0-9 _.\-]{1,64}$")
+TAG_NAME = re.compile(r"^[\w .\-]{1,64}$")  # \w: letters of any alphabet, digits, _
 RESERVED_MESSAGE = (
     f"“{OPT_OUT_TAG}” is kept for opt-outs: it is added when someone replies STOP and removed "
     "when they reply START. Use Opt out / Opt in instead."
