@@ -8,6 +8,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("tenants.api_urls")),
     path("", include("connections.api_urls")),
     path("", include("contacts.api_urls")),
+    path("", include("templates_sms.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -17,5 +18,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("connections/", include("connections.urls")),
     path("contacts/", include("contacts.urls")),
+    path("templates/", include("templates_sms.urls")),
     path("", include("tenants.urls")),
 ]

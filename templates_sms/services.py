@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from templates_sms.media import media_url_check
+from templates_sms.models import MAX_BODY, SmsTemplate
+from templates_sms.renderer import template_validate
+from tenants.errors import ApplicationError, ConflictError
+from tenants.models import Organization, User
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("name", "body", "media_url", "append_opt_out_footer")
+
+
+@dataclass(frozen=True)
+class Saved:
+    template: SmsTemplate
+    warnings: list[str]
+
+
+def _clean(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    if "name" in data:
+        name = " ".join(str(data["name"] or "").split())
+        if not name:
+            errors["name"] = ["Give the template a name."]
+        elif len(name) > 120:
+            errors["name"] = ["At most 120 characters."]
+        cleaned["name"] = name
+    if "body" in data:
+        body = str(data["body"] or "").replace("\r\n", "\n").strip()
+        if not body:
+            errors["body"] = ["Write the message."]
+        elif len(body) > MAX_BODY:
+            errors["body"] = [f"At most {MAX_BODY:,} characters (this has {len(body):,})."]
+        else:
+            try:
+                template_validate(body)
+            except ApplicationError as exc:
+                errors.update(exc.fields)
+        cleaned["body"] = body
+    if "media_url" in data:
+        url = str(data["media_url"] or "").strip()
+        if url:
+            try:
+                warning = media_url_check(url)
+            except ApplicationError as exc:
+                errors.update(exc.fields)
+            else:
+                if warning:
+                    warnings.append(warning)
+        cleaned["media_url"] = url
+    if "append_opt_out_footer" in data:
+        cleaned["append_opt_out_footer"] = bool(data["append_opt_out_footer"])
+    if errors:
+        raise ApplicationError("Some template details are not valid.", fields=errors)
+    return cleaned, warnings
+
+
+def _name_taken(name: str) -> ConflictError:
+    message = f"A template named “{name}” already exists."
+    return ConflictError(message, code="duplicate_name", fields={"name": [message]})
+
+
+def template_create(*, organization: Organization, by: User | None = None, **data: Any) -> Saved:
+    cleaned, warnings = _clean(
+        {"append_opt_out_footer": True, **data, "name": data.get("name"), "body": data.get("body")}
+    )
+    if SmsTemplate.objects.filter(organization=organization, name=cleaned["name"]).exists():
+        raise _name_taken(cleaned["name"])
+    try:
+        with transaction.atomic():
+            template = SmsTemplate.objects.create(
+                organization=organization, created_by=by, updated_by=by, **cleaned
+            )
+    except IntegrityError as exc:
+        raise _name_taken(cleaned["name"]) from exc
+    return Saved(template, warnings)
+
+
+def template_update(*, template: SmsTemplate, by: User | None = None, **data: Any) -> Saved:
+    cleaned, warnings = _clean({k: v for k, v in data.items() if k in FIELDS})
+    name = cleaned.get("name")
+    if name and (
+        SmsTemplate.objects.filter(organization_id=template.organization_id, name=name)
+        .exclude(pk=template.pk)
+        .exists()
+    ):
+        raise _name_taken(name)
+    for field, value in cleaned.items():
+        setattr(template, field, value)
+    template.updated_by = by
+    template.save(update_fields=[*cleaned, "updated_by", "updated_at"])
+    return Saved(template, warnings)
+
+
+def template_duplicate(*, template: SmsTemplate, by: User | None = None) -> SmsTemplate:
+    base = f"Copy of {template.name}"[:110]
+    name, n = base, 1
+    while SmsTemplate.objects.filter(organization_id=template.organization_id, name=name).exists():
+        n += 1
+        name = f"{base} ({n})"
+    return SmsTemplate.objects.create(
+        organization_id=template.organization_id,
+        name=name,
+        body=template.body,
+        media_url=template.media_url,
+        append_opt_out_footer=template.append_opt_out_footer,
+        created_by=by,
+        updated_by=by,
+    )
+
+
+def template_delete(*, template: SmsTemplate) -> None:
+    """Deletes the template, unless something (an automation) still uses it."""
+    try:
+        with transaction.atomic():
+            template.delete()
+    except ProtectedError as exc:
+        users = sorted({str(obj) for obj in exc.protected_objects})
+        listed = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+        raise ConflictError(
+            f"“{template.name}” is used by {listed}. Change those first.", code="template_in_use"
+        ) from exc
