@@ -33,6 +33,8 @@
     root.querySelector("[data-count-encoding]").textContent = info.encoding;
     root.querySelector("[data-count-characters]").textContent = info.characters;
     root.querySelector("[data-count-segments]").textContent = info.segments;
+    root.querySelector("[data-count-segments-word]").textContent =
+      info.segments === 1 ? "segment" : "segments";
     var box = root.querySelector("[data-culprits]");
     box.hidden = info.ucs2_characters.length === 0;
     root.querySelector("[data-culprit-list]").textContent = info.ucs2_characters
