@@ -59,6 +59,10 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
     beat_schedule={
+        "enqueue-due-messages": {
+            "task": "messaging.tasks.enqueue_due_messages",
+            "schedule": 10.0,
+        },
         "clear-expired-sessions": {
             "task": "tenants.tasks.sessions_clear_expired",
             "schedule": crontab(minute=17, hour=3),

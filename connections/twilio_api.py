@@ -218,6 +218,13 @@ class TollFreeVerification:
     status: str  # PENDING_REVIEW, IN_REVIEW, TWILIO_APPROVED, TWILIO_REJECTED
 
 
+@dataclass(frozen=True)
+class CreatedMessage:
+    sid: str
+    status: str
+    num_segments: int | None
+
+
 class TwilioGateway:
     """One Twilio account, as the rest of the project sees it."""
 
@@ -362,3 +369,29 @@ class TwilioGateway:
         if not found:
             return None
         return TollFreeVerification(sid=found[0].sid, status=found[0].status or "")
+
+    def create_message(
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str,
+        from_: str = "",
+        messaging_service_sid: str = "",
+        media_url: str = "",
+    ) -> CreatedMessage:
+        """Sends one message: ``From`` or ``MessagingServiceSid``, never both."""
+        params: dict[str, Any] = {"to": to, "body": body, "status_callback": status_callback}
+        if messaging_service_sid:
+            params["messaging_service_sid"] = messaging_service_sid
+        else:
+            params["from_"] = from_
+        if media_url:
+            params["media_url"] = [media_url]
+        created = self._call("message create", lambda: self._account.messages.create(**params))
+        segments = created.num_segments
+        return CreatedMessage(
+            sid=created.sid,
+            status=created.status or "",
+            num_segments=int(segments) if segments not in (None, "") else None,
+        )

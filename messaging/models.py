@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from connections.models import Connection
+from contacts.models import Contact
+from templates_sms.models import SmsTemplate
+from tenants.models import Organization
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
+class Status(models.TextChoices):
+    """DESIGN.md's statuses. ``pending`` and ``submitting`` are ours; the rest Twilio's."""
+
+    PENDING = "pending", "Pending"
+    SUBMITTING = "submitting", "Submitting"
+    ACCEPTED = "accepted", "Accepted"
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    READ = "read", "Read"
+    SUPPRESSED = "suppressed", "Suppressed"
+    RECEIVED = "received", "Received"
+
+
+# Statuses only move forward: a later rank never goes back to an earlier one.
+RANK = {
+    Status.PENDING: 0,
+    Status.SUBMITTING: 1,
+    Status.ACCEPTED: 2,
+    Status.SCHEDULED: 2,
+    Status.QUEUED: 3,
+    Status.SENDING: 4,
+    Status.SENT: 5,
+    Status.DELIVERED: 6,
+    Status.UNDELIVERED: 6,
+    Status.FAILED: 6,
+    Status.CANCELED: 6,
+    Status.READ: 7,
+}
+FINAL = {Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.CANCELED, Status.READ}
+
+
+class SuppressedReason(models.TextChoices):
+    OPTED_OUT = "opted_out", "The number opted out"
+    INVALID_NUMBER = "invalid_number", "Twilio rejected this number before"
+    NO_CONNECTION = "no_connection", "No working Twilio connection"
+    DUPLICATE = "duplicate", "Already sent once (same dedupe key)"
+    FREQUENCY_CAP = "frequency_cap", "Frequency cap reached"
+    TOO_LONG = "too_long", "Longer than 1,600 characters"
+
+
+class Message(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="messages"
+    )
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    template = models.ForeignKey(
+        SmsTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    to = models.CharField(max_length=20)
+    from_number = models.CharField(max_length=20, blank=True)
+    messaging_service_sid = models.CharField(max_length=34, blank=True)
+    body = models.TextField()
+    media_url = models.URLField(max_length=500, blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    encoding = models.CharField(max_length=8, default="GSM-7")
+    sid = models.CharField(max_length=34, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    suppressed_reason = models.CharField(
+        max_length=16, choices=SuppressedReason.choices, blank=True
+    )
+    needs_attention = models.BooleanField(default=False)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=32, default="api")
+    source_ref = models.CharField(max_length=100, blank=True)
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    send_after = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [
+            models.Index(fields=("organization", "-created_at"), name="message_org_created"),
+            models.Index(fields=("organization", "contact"), name="message_org_contact"),
+            models.Index(fields=("organization", "to", "submitted_at"), name="message_org_to"),
+            models.Index(fields=("status", "send_after"), name="message_due"),
+            models.Index(fields=("organization", "source", "source_ref"), name="message_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.to} ({self.status})"
+
+    def __repr__(self) -> str:
+        return f"<Message {self.public_id} {self.status}>"
+
+
+class MessageEvent(models.Model):
+    """Each step of a message: ours (created, enqueued, submitted, retry…) and Twilio's."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=32)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class DedupeKey(models.Model):
+    """A caller's "once per contact" key, used up only by a message handed to Twilio."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "key"), name="dedupe_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API request with an ``Idempotency-Key``, kept 24 hours."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "key"), name="idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,1 @@
+"""Writes of the messaging room: creating messages under the rules, and submitting them."""

@@ -1,0 +1,223 @@
+"""Handing a message to Twilio (step 3): what the send task does, once per message.
+
+Order matters: a rate-limit slot first (none free: come back later, no thread sleeps), then a
+conditional claim (``pending`` → ``submitting``; zero rows: someone else has it), then the
+checks that may have changed since the message was created (an opt-out that just arrived, a
+disconnected account, a dedupe key used meanwhile), then one call through the seam.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connections.models import Connection
+from connections.services.connections import connection_note_twilio_error
+from connections.twilio_api import ErrorKind, TwilioError, TwilioGateway
+from contacts.models import ConsentSource
+from contacts.services.consent import consent_opt_out
+from messaging import ratelimit
+from messaging.models import RANK, DedupeKey, Message, MessageEvent, Status, SuppressedReason
+from messaging.services import rules
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = datetime.timedelta(seconds=30)
+LONG_BACKOFF_BASE = datetime.timedelta(minutes=5)
+BACKOFF_CAP = datetime.timedelta(hours=1)
+SHORT_WAIT = 60  # seconds: shorter waits re-enqueue with a countdown, longer ones go to beat
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status/"
+
+
+def status_callback_url(message: Message) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{STATUS_CALLBACK_PATH}{message.public_id}"
+
+
+def backoff(attempt: int, *, long: bool) -> datetime.timedelta:
+    """Exponential, capped, with ±20% jitter so retries of a burst do not arrive together."""
+    base = LONG_BACKOFF_BASE if long else BACKOFF_BASE
+    delay: datetime.timedelta = min(base * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
+    jitter = random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+    return delay * jitter
+
+
+def _event(message: Message, status: str, **params: object) -> None:
+    error_code = params.pop("error_code", None)
+    MessageEvent.objects.create(
+        message=message,
+        status=status,
+        error_code=error_code,
+        params=params,  # type: ignore[misc]
+    )
+
+
+def _finish(message: Message, **fields: object) -> int:
+    """Updates the row only while it is still ours (``submitting``)."""
+    fields["updated_at"] = timezone.now()
+    return Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(**fields)
+
+
+def _suppress(message: Message, reason: str) -> None:
+    _finish(message, status=Status.SUPPRESSED, suppressed_reason=reason)
+    _event(message, Status.SUPPRESSED, reason=reason)
+
+
+def message_defer(message: Message, wait: float) -> datetime.datetime:
+    """Not now (rate limit): due again in ``wait`` seconds."""
+    due = timezone.now() + datetime.timedelta(seconds=wait)
+    Message.objects.filter(pk=message.pk, status=Status.PENDING).update(
+        send_after=due, enqueued_at=due if wait < SHORT_WAIT else None
+    )
+    return due
+
+
+def message_submit(message_id: int) -> str:
+    """Runs step 3 for one message. Returns what happened, for logs and tests."""
+    message = (
+        Message.objects.select_related("organization", "contact").filter(pk=message_id).first()
+    )
+    if message is None or message.status != Status.PENDING:
+        return "not pending"
+    now = timezone.now()
+    if message.send_after and message.send_after > now + datetime.timedelta(seconds=1):
+        return "not due"
+    connection = rules.working_connection(message.organization)
+    if connection is not None:
+        credentials = connection.twilio
+        wait = ratelimit.take(
+            f"sender:{connection.pk}", rate=float(credentials.send_rate), cost=message.segments
+        )
+        if wait > 0:
+            message_defer(message, wait)
+            if wait < SHORT_WAIT:
+                from messaging.tasks import send_message
+
+                send_message.apply_async((message.pk,), countdown=wait)
+            return "deferred"
+
+    claimed = Message.objects.filter(pk=message.pk, status=Status.PENDING).update(
+        status=Status.SUBMITTING,
+        submitted_at=now,
+        attempts=F("attempts") + 1,
+        connection=connection,
+        updated_at=now,
+    )
+    if claimed != 1:
+        return "taken"
+    message.refresh_from_db()
+
+    if rules.opted_out_numbers(message.organization, [message.to]):
+        _suppress(message, SuppressedReason.OPTED_OUT)
+        return "suppressed"
+    if connection is None:
+        _suppress(message, SuppressedReason.NO_CONNECTION)
+        return "suppressed"
+    if message.dedupe_key:
+        try:
+            with transaction.atomic():
+                DedupeKey.objects.create(
+                    organization=message.organization, key=message.dedupe_key, message=message
+                )
+        except IntegrityError:
+            _suppress(message, SuppressedReason.DUPLICATE)
+            return "suppressed"
+
+    return _call_twilio(message, connection)
+
+
+def _call_twilio(message: Message, connection: Connection) -> str:
+    credentials = connection.twilio
+    sender = {
+        "from_": credentials.phone_number,
+        "messaging_service_sid": credentials.messaging_service_sid,
+    }
+    gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
+    try:
+        created = gateway.create_message(
+            to=message.to,
+            body=message.body,
+            media_url=message.media_url,
+            status_callback=status_callback_url(message),
+            **sender,
+        )
+    except TwilioError as error:
+        return _failed_call(message, connection, error)
+    status = created.status if created.status in RANK else Status.QUEUED
+    # A status callback may have arrived before this answer: never move the status back.
+    Message.objects.filter(pk=message.pk).update(
+        sid=created.sid,
+        from_number=credentials.phone_number,
+        messaging_service_sid=credentials.messaging_service_sid,
+        error_code=None,
+        error_message="",
+        updated_at=timezone.now(),
+    )
+    Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(status=status)
+    _event(message, status, sid=created.sid)
+    return "submitted"
+
+
+def _release_dedupe_key(message: Message) -> None:
+    if message.dedupe_key:
+        DedupeKey.objects.filter(organization=message.organization, message=message).delete()
+
+
+def _failed_call(message: Message, connection: Connection, error: TwilioError) -> str:
+    code = error.code
+    if error.kind is ErrorKind.UNKNOWN:
+        # Twilio may have created it: the sweeper looks before anything is sent again.
+        _finish(message, error_code=code, error_message=error.message)
+        _event(message, "unknown_outcome", error_code=code, detail=error.message)
+        return "unknown"
+    _release_dedupe_key(message)
+    if error.kind is ErrorKind.RETRY and message.attempts < MAX_ATTEMPTS:
+        due = timezone.now() + backoff(message.attempts, long=error.long_backoff)
+        _finish(
+            message,
+            status=Status.PENDING,
+            send_after=due,
+            enqueued_at=None,
+            error_code=code,
+            error_message=error.message,
+        )
+        _event(message, "retry", error_code=code, detail=error.message, send_after=due.isoformat())
+        return "retry"
+    _finish(message, status=Status.FAILED, error_code=code, error_message=error.message)
+    _event(message, Status.FAILED, error_code=code, detail=error.message)
+    if code == 21610:
+        consent_opt_out(
+            organization=message.organization,
+            phone=message.to,
+            source=ConsentSource.TWILIO_ERROR_21610,
+            actor="Twilio (error 21610)",
+        )
+    connection_note_twilio_error(connection=connection, error=error)
+    return "failed"
+
+
+def messages_enqueue_due(limit: int = 1000) -> int:
+    """Enqueues pending messages whose time has come (delays, quiet hours, backoff)."""
+    from messaging.tasks import send_message
+
+    now = timezone.now()
+    due = list(
+        Message.objects.filter(status=Status.PENDING, send_after__lte=now)
+        .filter(enqueued_at__isnull=True)
+        .order_by("send_after")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not due:
+        return 0
+    Message.objects.filter(pk__in=due, status=Status.PENDING, enqueued_at__isnull=True).update(
+        enqueued_at=now
+    )
+    for message_id in due:
+        send_message.delay(message_id)
+    return len(due)
