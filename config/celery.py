@@ -63,6 +63,10 @@ app.conf.update(
             "task": "messaging.tasks.enqueue_due_messages",
             "schedule": 10.0,
         },
+        "purge-idempotency-keys": {
+            "task": "messaging.tasks.purge_idempotency_keys",
+            "schedule": crontab(minute=7),
+        },
         "clear-expired-sessions": {
             "task": "tenants.tasks.sessions_clear_expired",
             "schedule": crontab(minute=17, hour=3),

@@ -9,6 +9,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("connections.api_urls")),
     path("", include("contacts.api_urls")),
     path("", include("templates_sms.api_urls")),
+    path("", include("messaging.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -19,5 +20,6 @@ urlpatterns = [
     path("connections/", include("connections.urls")),
     path("contacts/", include("contacts.urls")),
     path("templates/", include("templates_sms.urls")),
+    path("messages/", include("messaging.urls")),
     path("", include("tenants.urls")),
 ]

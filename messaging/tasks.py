@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from messaging.services.idempotency import idempotency_keys_purge
 from messaging.services.submit import message_submit, messages_enqueue_due
 
 
@@ -12,3 +13,8 @@ def send_message(message_id: int) -> str:
 @shared_task(name="messaging.tasks.enqueue_due_messages")
 def enqueue_due_messages() -> int:
     return messages_enqueue_due()
+
+
+@shared_task(name="messaging.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    return idempotency_keys_purge()

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from messaging import views
+
+urlpatterns = [
+    path("send/<str:contact_id>/", views.SendToContactView.as_view(), name="message_send"),
+    path("test/", views.TestSendView.as_view(), name="message_test_send"),
+]
