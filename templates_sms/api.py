@@ -65,17 +65,18 @@ class TemplateApi(OrganizationAPIView):
         return Response(TemplateSerializer(self.get_template(template_id)).data)
 
     def patch(self, request: Request, template_id: str) -> Response:
+        template = self.get_template(template_id)  # 404 before any validation
         serializer = TemplateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        template = self.get_template(template_id)
         saved = template_update(template=template, **serializer.validated_data)
         return saved_response(saved)
 
     def put(self, request: Request, template_id: str) -> Response:
+        template = self.get_template(template_id)  # 404 before any validation
         serializer = TemplateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {"media_url": "", "append_opt_out_footer": True, **serializer.validated_data}
-        saved = template_update(template=self.get_template(template_id), **data)
+        saved = template_update(template=template, **data)
         return saved_response(saved)
 
     def delete(self, request: Request, template_id: str) -> Response:

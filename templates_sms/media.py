@@ -19,15 +19,14 @@ def resolve_host(host: str) -> list[str]:
 
 
 def _is_private(address: str) -> bool:
+    """Anything but a globally routable unicast address (private, loopback, link-local,
+    carrier-grade NAT, 6to4 of a private address, multicast, reserved…)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None and not embedded.is_global:
+            return True
+    return not ip.is_global or ip.is_multicast
 
 
 def media_url_check(url: str) -> str | None:
@@ -37,7 +36,8 @@ def media_url_check(url: str) -> str | None:
         raise ApplicationError.for_field(
             "media_url", "The media URL must be a public https:// address."
         )
-    host = parts.hostname
+    # "10.0.0.1." is 10.0.0.1 to a browser's URL parser: drop the root label's dot.
+    host = parts.hostname.rstrip(".")
     try:
         ipaddress.ip_address(host)
         addresses = [host]

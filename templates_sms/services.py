@@ -98,12 +98,16 @@ def template_update(*, template: SmsTemplate, by: User | None = None, **data: An
     for field, value in cleaned.items():
         setattr(template, field, value)
     template.updated_by = by
-    template.save(update_fields=[*cleaned, "updated_by", "updated_at"])
+    try:
+        with transaction.atomic():
+            template.save(update_fields=[*cleaned, "updated_by", "updated_at"])
+    except IntegrityError as exc:  # renamed meanwhile to the same name by another request
+        raise _name_taken(name or template.name) from exc
     return Saved(template, warnings)
 
 
 def template_duplicate(*, template: SmsTemplate, by: User | None = None) -> SmsTemplate:
-    base = f"Copy of {template.name}"[:110]
+    base = f"Copy of {template.name}"[:110].rstrip()
     name, n = base, 1
     while SmsTemplate.objects.filter(organization_id=template.organization_id, name=name).exists():
         n += 1
