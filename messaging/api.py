@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from contacts.models import Contact
 from contacts.services.contacts import contact_upsert
+from contacts.services.phones import phone_normalize
 from messaging.models import Message
 from messaging.serializers import MessageDetailSerializer, MessageInputSerializer, MessageSerializer
 from messaging.services.idempotency import idempotent
@@ -64,8 +65,10 @@ class MessagesApi(OrganizationAPIView):
         if data.get("contact"):
             contact = self.get_scoped_object(Contact, data["contact"])
         elif data.get("to"):
+            # Checked here first so an error names the field the client sent.
+            phone = phone_normalize(data["to"], self.organization.default_country, field="to")
             contact, _created = contact_upsert(
-                organization=self.organization, phone=data["to"], source="api"
+                organization=self.organization, phone=phone, source="api"
             )
         template = (
             self.get_scoped_object(SmsTemplate, data["template"]) if data.get("template") else None

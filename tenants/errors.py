@@ -9,7 +9,7 @@ class ApplicationError(Exception):
     """A request that cannot be carried out as asked. Nothing was changed."""
 
     status = 400
-    code = "invalid"
+    code = "validation_error"
 
     def __init__(
         self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None

@@ -582,7 +582,7 @@ def test_it_answers_200_for_a_tag_already_there(personas, alice):
     ("payload", "code"),
     [
         ({"name": OPT_OUT_TAG}, "reserved_tag"),
-        ({"name": "<b>bold</b>"}, "invalid"),
+        ({"name": "<b>bold</b>"}, "validation_error"),
         ({}, "validation_error"),
     ],
 )

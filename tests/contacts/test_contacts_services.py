@@ -129,7 +129,7 @@ def test_it_refuses_custom_field_names_that_are_not_lower_case_letters_digits_an
     with pytest.raises(ApplicationError) as caught:
         create(personas, custom_fields={key: "gold"})
 
-    assert caught.value.code == "invalid"
+    assert caught.value.code == "validation_error"
     assert "lower-case letters, digits and _" in caught.value.fields["custom_fields"][0]
     assert not Contact.objects.exists()
 

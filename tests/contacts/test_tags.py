@@ -125,7 +125,7 @@ def test_it_refuses_invalid_tag_names_and_changes_nothing(personas, name, words)
     with pytest.raises(ApplicationError) as caught:
         contact_tags_add(contact=alice, names=["fine", name], source="ui")
 
-    assert caught.value.code == "invalid"
+    assert caught.value.code == "validation_error"
     assert words in caught.value.fields["tags"][0]
     assert snapshot() == before
 
