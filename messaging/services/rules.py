@@ -77,13 +77,14 @@ def used_dedupe_keys(organization: Organization, keys: Iterable[str]) -> set[str
 def recent_counts(organization: Organization, phones: Iterable[str]) -> dict[str, int]:
     """Messages handed to Twilio per number in the last 24 hours (for the frequency cap)."""
     since = timezone.now() - FREQUENCY_WINDOW
+    # Handed to Twilio: it took the message (a SID), or the call is in flight.
     rows = (
         Message.objects.filter(
             organization=organization, to__in=list(phones), submitted_at__gte=since
         )
-        .exclude(status=Status.PENDING)
+        .filter(Q(sid__isnull=False) | Q(status=Status.SUBMITTING))
         .values("to")
-        .annotate(n=Count("pk", filter=Q(submitted_at__gte=since)))
+        .annotate(n=Count("pk"))
     )
     return {row["to"]: row["n"] for row in rows}
 
