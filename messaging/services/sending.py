@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from connections.models import Connection
 from contacts.models import Contact
 from contacts.services.phones import phone_normalize
 from messaging.models import Message, MessageEvent, Status
@@ -98,25 +99,75 @@ def _enqueue_on_commit(message_ids: list[int]) -> None:
     transaction.on_commit(enqueue)
 
 
-def _build(
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need to know about a batch of numbers: a few queries per batch."""
+
+    connection: Connection | None
+    opted_out: set[str]
+    invalid: set[str]
+    used_keys: set[str]
+    counts: dict[str, int]
+
+
+def _facts(
+    organization: Organization, connection: Connection | None, phones: list[str], keys: list[str]
+) -> Facts:
+    return Facts(
+        connection=connection,
+        opted_out=rules.opted_out_numbers(organization, phones),
+        invalid=rules.invalid_numbers(organization, phones),
+        used_keys=rules.used_dedupe_keys(organization, keys),
+        counts=rules.recent_counts(organization, phones) if organization.frequency_cap else {},
+    )
+
+
+@dataclass(frozen=True)
+class Timing:
+    send_after: datetime.datetime | None
+    respect_quiet_hours: bool
+    now: datetime.datetime
+
+
+def _row(
     *,
     organization: Organization,
     contact: Contact | None,
     phone: str,
     content: Content,
-    text: str,
-    reason: str,
-    connection_id: int | None,
-    due: datetime.datetime | None,
+    facts: Facts,
+    timing: Timing,
     dedupe_key: str,
     source: str,
     source_ref: str,
 ) -> Message:
+    """One message, suppressed with the first rule that stops it or pending with a due time."""
+    text = _text(content, organization, contact)
+    reason = rules.suppression(
+        text=text,
+        phone=phone,
+        connection=facts.connection,
+        dedupe_key=dedupe_key,
+        opted_out=facts.opted_out,
+        invalid=facts.invalid,
+        used_keys=facts.used_keys,
+        counts=facts.counts,
+        cap=organization.frequency_cap,
+    )
+    due = None
+    if not reason:
+        due = _due(
+            organization=organization,
+            contact=contact,
+            send_after=timing.send_after,
+            respect_quiet_hours=timing.respect_quiet_hours,
+            now=timing.now,
+        )
     info = count_segments(text)
     return Message(
         organization=organization,
         contact=contact,
-        connection_id=connection_id,
+        connection=facts.connection,
         template=content.template,
         to=phone,
         body=text,
@@ -130,6 +181,24 @@ def _build(
         dedupe_key=dedupe_key,
         send_after=due,
     )
+
+
+def _event_for(message: Message) -> MessageEvent:
+    if message.suppressed_reason:
+        params = {"reason": message.suppressed_reason}
+    elif message.send_after:
+        params = {"send_after": message.send_after.isoformat()}
+    else:
+        params = {}
+    return MessageEvent(message=message, status=message.status, params=params)
+
+
+def _due_now(messages: Iterable[Message], now: datetime.datetime) -> list[int]:
+    return [
+        m.pk
+        for m in messages
+        if m.status == Status.PENDING and (m.send_after is None or m.send_after <= now)
+    ]
 
 
 @transaction.atomic
@@ -158,53 +227,23 @@ def message_send(
         else phone_normalize(to or "", organization.default_country, field="to")
     )
     content = _content(organization=organization, template=template, body=body, media_url=media_url)
-    text = _text(content, organization, contact)
     connection = rules.working_connection(organization)
-    reason = rules.suppression(
-        text=text,
-        phone=phone,
-        connection=connection,
-        dedupe_key=dedupe_key,
-        opted_out=rules.opted_out_numbers(organization, [phone]),
-        invalid=rules.invalid_numbers(organization, [phone]),
-        used_keys=rules.used_dedupe_keys(organization, [dedupe_key]),
-        counts=rules.recent_counts(organization, [phone]) if organization.frequency_cap else {},
-        cap=organization.frequency_cap,
-    )
-    now = timezone.now()
-    due = (
-        None
-        if reason
-        else _due(
-            organization=organization,
-            contact=contact,
-            send_after=send_after,
-            respect_quiet_hours=respect_quiet_hours,
-            now=now,
-        )
-    )
-    message = _build(
+    timing = Timing(send_after, respect_quiet_hours, timezone.now())
+    message = _row(
         organization=organization,
         contact=contact,
         phone=phone,
         content=content,
-        text=text,
-        reason=reason,
-        connection_id=connection.pk if connection else None,
-        due=due,
+        facts=_facts(organization, connection, [phone], [dedupe_key]),
+        timing=timing,
         dedupe_key=dedupe_key,
         source=source,
         source_ref=source_ref,
     )
     message.save()
-    MessageEvent.objects.create(
-        message=message,
-        status=message.status,
-        params={"reason": reason} if reason else ({"send_after": due.isoformat()} if due else {}),
-    )
-    if not reason and (due is None or due <= now):
-        _enqueue_on_commit([message.pk])
-    logger.info("message %s: %s %s", message.public_id, message.status, reason or "")
+    _event_for(message).save()
+    _enqueue_on_commit(_due_now([message], timing.now))
+    logger.info("message %s: %s %s", message.public_id, message.status, message.suppressed_reason)
     return message
 
 
@@ -229,88 +268,42 @@ def message_send_many(
     """
     content = _content(organization=organization, template=template, body=body, media_url=media_url)
     connection = rules.working_connection(organization)
-    now = timezone.now()
+    timing = Timing(send_after, respect_quiet_hours, timezone.now())
     created = 0
-    batch: list[Contact] = []
 
-    def flush(contacts_batch: list[Contact]) -> None:
-        nonlocal created
-        phones = [c.phone for c in contacts_batch]
+    def flush(batch: list[Contact]) -> int:
         keys = {
             c.pk: dedupe_key.replace("{contact}", str(c.public_id)) if dedupe_key else ""
-            for c in contacts_batch
+            for c in batch
         }
-        opted_out = rules.opted_out_numbers(organization, phones)
-        invalid = rules.invalid_numbers(organization, phones)
-        used = rules.used_dedupe_keys(organization, keys.values())
-        counts = rules.recent_counts(organization, phones) if organization.frequency_cap else {}
-        rows = []
-        for contact in contacts_batch:
-            text = _text(content, organization, contact)
-            reason = rules.suppression(
-                text=text,
+        facts = _facts(organization, connection, [c.phone for c in batch], list(keys.values()))
+        rows = [
+            _row(
+                organization=organization,
+                contact=contact,
                 phone=contact.phone,
-                connection=connection,
+                content=content,
+                facts=facts,
+                timing=timing,
                 dedupe_key=keys[contact.pk],
-                opted_out=opted_out,
-                invalid=invalid,
-                used_keys=used,
-                counts=counts,
-                cap=organization.frequency_cap,
+                source=source,
+                source_ref=source_ref,
             )
-            due = (
-                None
-                if reason
-                else _due(
-                    organization=organization,
-                    contact=contact,
-                    send_after=send_after,
-                    respect_quiet_hours=respect_quiet_hours,
-                    now=now,
-                )
-            )
-            rows.append(
-                _build(
-                    organization=organization,
-                    contact=contact,
-                    phone=contact.phone,
-                    content=content,
-                    text=text,
-                    reason=reason,
-                    connection_id=connection.pk if connection else None,
-                    due=due,
-                    dedupe_key=keys[contact.pk],
-                    source=source,
-                    source_ref=source_ref,
-                )
-            )
+            for contact in batch
+        ]
         saved = Message.objects.bulk_create(rows)
-        MessageEvent.objects.bulk_create(
-            [
-                MessageEvent(
-                    message=m,
-                    status=m.status,
-                    params={"reason": m.suppressed_reason} if m.suppressed_reason else {},
-                )
-                for m in saved
-            ]
-        )
-        _enqueue_on_commit(
-            [
-                m.pk
-                for m in saved
-                if m.status == Status.PENDING and (m.send_after is None or m.send_after <= now)
-            ]
-        )
-        created += len(saved)
+        MessageEvent.objects.bulk_create([_event_for(m) for m in saved])
+        _enqueue_on_commit(_due_now(saved, timing.now))
+        return len(saved)
 
+    batch: list[Contact] = []
     for contact in contacts:
         if contact.organization_id != organization.pk:
             continue
         batch.append(contact)
         if len(batch) >= BATCH:
-            flush(batch)
+            created += flush(batch)
             batch = []
     if batch:
-        flush(batch)
+        created += flush(batch)
     return created
