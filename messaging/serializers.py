@@ -53,9 +53,12 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
         return message.messaging_service_sid or None
 
     def to_representation(self, instance: Message) -> dict[str, Any]:
+        # "from" is a Python keyword: the field is from_, answered as "from", in its place.
         data = super().to_representation(instance)
-        data["from"] = data.pop("from_") or None
-        return data
+        return {
+            ("from" if k == "from_" else k): (v or None if k == "from_" else v)
+            for k, v in data.items()
+        }
 
 
 class MessageDetailSerializer(MessageSerializer):
