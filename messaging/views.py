@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,6 +12,7 @@ from contacts.models import Contact
 from messaging.forms import SendForm, TestSendForm
 from messaging.models import Message, Status
 from messaging.services.sending import message_send
+from templates_sms.preview import template_preview
 from tenants.access import OrganizationView
 from tenants.errors import ApplicationError
 from tenants.models import Role
@@ -30,7 +33,20 @@ class SendToContactView(OrganizationView):
     write_role = Role.MARKETER
 
     def page(self, form: SendForm, contact: Contact, status: int = 200) -> HttpResponse:
-        context = {"form": form, "contact": contact}
+        counts = {}
+        for key, template in form.templates.items():
+            preview = template_preview(
+                organization=self.organization,
+                body=template.body,
+                append_footer=template.append_opt_out_footer,
+                contact=contact,
+            )
+            info = preview.info
+            plural = "" if info.segments == 1 else "s"
+            counts[key] = (
+                f"{info.encoding} · {info.characters} characters · {info.segments} segment{plural}"
+            )
+        context = {"form": form, "contact": contact, "template_counts": json.dumps(counts)}
         return render(self.request, "messaging/send.html", context, status=status)
 
     def get(self, request: HttpRequest, contact_id: str) -> HttpResponse:
