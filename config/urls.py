@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from config.health import healthz
+from messaging import webhooks
 from tenants.api_base import api_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -15,6 +16,12 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path(
+        "webhooks/twilio/status/<str:message_id>",
+        webhooks.status_callback,
+        name="twilio_status_callback",
+    ),
+    path("webhooks/twilio/inbound/<str:inbound_key>", webhooks.inbound, name="twilio_inbound"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("connections/", include("connections.urls")),

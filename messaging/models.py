@@ -127,10 +127,16 @@ class MessageEvent(models.Model):
     status = models.CharField(max_length=32)
     error_code = models.PositiveIntegerField(null=True, blank=True)
     params = models.JSONField(default=dict, blank=True)
+    # For Twilio's callbacks: SID, status and error code, so a repeated callback is one event.
+    # NULL for our own events, which may repeat; only callbacks are unique.
+    callback_key = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("at", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("message", "callback_key"), name="callback_event_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
