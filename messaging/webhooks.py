@@ -24,7 +24,12 @@ def status_callback(request: HttpRequest, message_id: str) -> HttpResponse:
         key = UUID(message_id)
     except ValueError:
         return HttpResponse(status=204)
-    message = Message.objects.select_related("connection").filter(public_id=key).first()
+    message = (
+        Message.objects.select_related("connection__twilio")
+        .filter(public_id=key)
+        .order_by()
+        .first()
+    )
     if message is None:
         # Unknown (or deleted by retention): answered 2xx so Twilio does not retry forever.
         return HttpResponse(status=204)
@@ -44,7 +49,10 @@ def status_callback(request: HttpRequest, message_id: str) -> HttpResponse:
 @require_POST
 def inbound(request: HttpRequest, inbound_key: str) -> HttpResponse:
     connection = (
-        Connection.objects.select_related("organization").filter(inbound_key=inbound_key).first()
+        Connection.objects.select_related("organization", "twilio")
+        .filter(inbound_key=inbound_key)
+        .order_by()
+        .first()
     )
     if connection is None:
         raise Http404

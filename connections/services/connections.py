@@ -246,6 +246,9 @@ def twilio_set_send_rate(*, connection: Connection, send_rate: Decimal, by: Acto
 def connection_record_webhook(*, connection: Connection, signature_valid: bool) -> bool:
     """Notes that Twilio reached us, at most one write a minute. True when it wrote."""
     now = timezone.now()
+    last = connection.last_webhook_at
+    if last is not None and now - last < WEBHOOK_RECORD_INTERVAL:
+        return False  # recorded less than a minute ago, as far as this process knows
     return bool(
         Connection.objects.filter(pk=connection.pk)
         .filter(

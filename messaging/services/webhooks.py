@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
@@ -59,8 +62,11 @@ def signature_valid(token: str, path: str, params: Mapping[str, str], signature:
 def _token(connection: Connection | None) -> str | None:
     if connection is None:
         return None
-    credentials = TwilioCredentials.objects.filter(connection=connection).first()
-    return credentials.auth_token().reveal() if credentials else None
+    try:
+        credentials = connection.twilio  # select_related by the views: no query
+    except TwilioCredentials.DoesNotExist:
+        return None
+    return credentials.auth_token().reveal()
 
 
 def explain(code: int | None) -> str:
@@ -85,8 +91,8 @@ class Rejected(Exception):
 
 def status_callback_apply(
     *, message: Message, path: str, params: Mapping[str, str], signature: str
-) -> bool:
-    """Verifies, records the event once, moves the status forward. True when it moved."""
+) -> None:
+    """Verifies, records the event once, moves the status forward (two statements)."""
     connection = message.connection
     token = _token(connection)
     valid = token is not None and signature_valid(token, path, params, signature)
@@ -100,29 +106,33 @@ def status_callback_apply(
         code: int | None = int(params["ErrorCode"]) if params.get("ErrorCode") else None
     except ValueError:
         code = None
+    fields: dict[str, Any] = {"updated_at": timezone.now()}
+    if sid:
+        # Stored even when the callback beats the send task's own answer.
+        fields["sid"] = Coalesce(F("sid"), Value(sid))
+    if status in RANK:
+        # Forward only, in the same statement: a repeated or late callback changes nothing.
+        moves = Q(status__in=_allowed_before(status))
+        fields["status"] = Case(When(moves, then=Value(status)), default=F("status"))
+        if code is not None:
+            fields["error_code"] = Case(When(moves, then=Value(code)), default=F("error_code"))
+            fields["error_message"] = Case(
+                When(moves, then=Value(explain(code))), default=F("error_message")
+            )
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                MessageEvent.objects.create(
+        MessageEvent.objects.bulk_create(
+            [
+                MessageEvent(
                     message=message,
                     status=status,
                     error_code=code,
                     params=dict(params),
                     callback_key=f"{sid}:{status}:{code or ''}"[:80],
                 )
-        except IntegrityError:
-            return False  # a repeated callback: one event, nothing more to do
-        if sid:
-            Message.objects.filter(pk=message.pk, sid__isnull=True).update(sid=sid)
-        if status not in RANK:
-            return False
-        fields: dict[str, object] = {"status": status, "updated_at": timezone.now()}
-        if code is not None:
-            fields.update(error_code=code, error_message=explain(code))
-        moved = Message.objects.filter(pk=message.pk, status__in=_allowed_before(status)).update(
-            **fields
+            ],
+            ignore_conflicts=True,  # the same callback twice is one event
         )
-    return bool(moved)
+        Message.objects.filter(pk=message.pk).update(**fields)
 
 
 @dataclass(frozen=True)

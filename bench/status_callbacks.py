@@ -1,0 +1,197 @@
+"""Status callbacks through gunicorn and PostgreSQL, against an empty Django view.
+
+Creates a scratch database (``test_<name>`` beside ``DATABASE_URL``'s), one connected
+organization and N messages, starts gunicorn (sync workers) on the app, then drives two loads
+from one client in turn: an empty view, and signed status callbacks (each a different message
+and status, so every request verifies a signature, records an event and moves a status). Prints
+both request rates and their ratio. Target: callbacks at no less than half the empty view's rate.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
+        .venv/bin/python -m bench.status_callbacks [--messages 2000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleS0=")
+os.environ["PUBLIC_BASE_URL"] = "https://bench.example.com"
+
+import django
+
+django.setup()
+
+from aiohttp import ClientSession, TCPConnector  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from connections.crypto import encrypt  # noqa: E402
+from connections.models import Connection, ConnectionKind, SenderType, TwilioCredentials  # noqa: E402
+from messaging.models import Message, Status  # noqa: E402
+from tenants.models import User  # noqa: E402
+from tenants.services.organizations import organization_create  # noqa: E402
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+ACCOUNT = "AC" + "b" * 32
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(count: int) -> list[Message]:
+    owner = User.objects.create_user("bench@example.com", "bench-password-123")
+    organization = organization_create(name="Bench", owner=owner)
+    conn = Connection.objects.create(organization=organization, kind=ConnectionKind.TWILIO)
+    TwilioCredentials.objects.create(
+        connection=conn,
+        account_sid=ACCOUNT,
+        auth_token_encrypted=encrypt(TOKEN),
+        auth_token_last4=TOKEN[-4:],
+        phone_number="+14155550100",
+        sender_type=SenderType.LOCAL,
+        send_rate=1,
+    )
+    return Message.objects.bulk_create(
+        Message(
+            organization=organization,
+            connection=conn,
+            to=f"+1415{2000000 + n:07d}",
+            body="Benchmark",
+            status=Status.QUEUED,
+            sid=f"SM{n:032x}",
+        )
+        for n in range(count)
+    )
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+
+
+async def load(
+    requests: list[tuple[str, dict[str, str], dict[str, str]]], concurrency: int
+) -> float:
+    """Sends every (url, form, headers) once from ``concurrency`` connections: requests/s."""
+    queue = list(reversed(requests))
+    failures = 0
+
+    async def client(session: ClientSession) -> None:
+        nonlocal failures
+        while queue:
+            url, form, headers = queue.pop()
+            async with session.post(url, data=form, headers=headers) as response:
+                await response.read()
+                if response.status >= 300:
+                    failures += 1
+
+    started = time.perf_counter()
+    async with ClientSession(connector=TCPConnector(limit=concurrency)) as session:
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{failures} requests failed")
+    return len(requests) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=16)
+    options = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures PostgreSQL.")
+    databases = setup_databases(verbosity=0, interactive=False)
+    server = None
+    try:
+        messages = prepare(options.messages)
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": database_url(), "ALLOWED_HOSTS": "127.0.0.1"}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "bench.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(options.workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        proxy = {"X-Forwarded-Proto": "https"}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.2)
+        validator = RequestValidator(TOKEN)
+        callbacks = []
+        for message in messages:
+            path = f"/webhooks/twilio/status/{message.public_id}"
+            form = {
+                "AccountSid": ACCOUNT,
+                "ApiVersion": "2010-04-01",
+                "From": "+14155550100",
+                "MessageSid": message.sid or "",
+                "MessageStatus": "delivered",
+                "SmsSid": message.sid or "",
+                "SmsStatus": "delivered",
+                "To": message.to,
+            }
+            signature = validator.compute_signature(os.environ["PUBLIC_BASE_URL"] + path, form)
+            callbacks.append((base + path, form, {**proxy, "X-Twilio-Signature": signature}))
+        empties: list[tuple[str, dict[str, str], dict[str, str]]] = [
+            (f"{base}/bench/empty", {}, proxy) for _ in range(len(callbacks))
+        ]
+        asyncio.run(load(empties[:200], options.concurrency))  # warm up both paths
+        empty_rate = asyncio.run(load(empties, options.concurrency))
+        callback_rate = asyncio.run(load(callbacks, options.concurrency))
+        delivered = Message.objects.filter(status=Status.DELIVERED).count()
+        print(
+            f"machine: {os.cpu_count()} cores; gunicorn {options.workers} sync workers; "
+            f"{options.concurrency} client connections; PostgreSQL"
+        )
+        print(f"empty view:        {empty_rate:8.0f} requests/s")
+        print(
+            f"status callbacks:  {callback_rate:8.0f} requests/s ({delivered} messages delivered)"
+        )
+        print(f"ratio: {callback_rate / empty_rate:.2f} (target at least 0.50)")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
+        connection.close()
+        teardown_databases(databases, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
