@@ -16,7 +16,15 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    PositiveIntegerField,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
@@ -109,15 +117,23 @@ def status_callback_apply(
     fields: dict[str, Any] = {"updated_at": timezone.now()}
     if sid:
         # Stored even when the callback beats the send task's own answer.
-        fields["sid"] = Coalesce(F("sid"), Value(sid))
+        fields["sid"] = Coalesce(F("sid"), Value(sid), output_field=CharField())
     if status in RANK:
         # Forward only, in the same statement: a repeated or late callback changes nothing.
         moves = Q(status__in=_allowed_before(status))
-        fields["status"] = Case(When(moves, then=Value(status)), default=F("status"))
+        fields["status"] = Case(
+            When(moves, then=Value(status)), default=F("status"), output_field=CharField()
+        )
         if code is not None:
-            fields["error_code"] = Case(When(moves, then=Value(code)), default=F("error_code"))
+            fields["error_code"] = Case(
+                When(moves, then=Value(code)),
+                default=F("error_code"),
+                output_field=PositiveIntegerField(),
+            )
             fields["error_message"] = Case(
-                When(moves, then=Value(explain(code))), default=F("error_message")
+                When(moves, then=Value(explain(code))),
+                default=F("error_message"),
+                output_field=CharField(),
             )
     with transaction.atomic():
         MessageEvent.objects.bulk_create(
