@@ -143,6 +143,7 @@ def test_webhook_records_are_written_at_most_once_a_minute(personas):
     Connection.objects.filter(pk=connection.pk).update(
         last_webhook_at=timezone.now() - timedelta(seconds=61)
     )
+    connection.refresh_from_db()  # each webhook request loads the connection afresh
     assert svc.connection_record_webhook(connection=connection, signature_valid=False) is True
     connection.refresh_from_db()
     assert connection.last_webhook_signature_valid is False
