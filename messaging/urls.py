@@ -5,4 +5,9 @@ from messaging import views
 urlpatterns = [
     path("send/<str:contact_id>/", views.SendToContactView.as_view(), name="message_send"),
     path("test/", views.TestSendView.as_view(), name="message_test_send"),
+    path(
+        "contact/<str:contact_id>/",
+        views.ContactMessagesFragment.as_view(),
+        name="contact_messages",
+    ),
 ]

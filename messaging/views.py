@@ -101,3 +101,16 @@ class TestSendView(OrganizationView):
                 getattr(messages, level)(request, f"Test message to {message.to}: {words}")
                 return redirect("twilio_connection")
         return render(request, "messaging/test_send.html", {"form": form}, status=400)
+
+
+class ContactMessagesFragment(OrganizationView):
+    """The contact page's message history (loaded into it: contacts cannot import us)."""
+
+    def get(self, request: HttpRequest, contact_id: str) -> HttpResponse:
+        contact = self.get_scoped_object(Contact, contact_id)
+        history = (
+            Message.objects.filter(organization=self.organization, contact=contact)
+            .prefetch_related("events")
+            .order_by("-created_at", "-pk")[:20]
+        )
+        return render(request, "messaging/_contact_messages.html", {"history": history})

@@ -1,6 +1,7 @@
 import pytest
 
 from contacts.services.contacts import contact_create
+from messaging.services.sending import message_send
 from tenants.models import Membership, Organization, Role
 from tests.factories import PASSWORD
 
@@ -98,3 +99,15 @@ def test_the_organization_switcher_works_from_the_keyboard(open_page, personas):
     page.wait_for_selector("h1:text-is('Beta B')")
     assert "Switched to Beta B." in page.locator(".flash").inner_text()
     assert Organization.objects.count() == 2
+
+
+def test_the_contact_page_loads_its_messages(open_page, personas):
+    contact = contact_create(organization=personas.org, source="ui", phone="+1 415 555 0123")
+    message_send(
+        organization=personas.org, contact=contact, body="Hello from the test", source="ui"
+    )
+    page = open_page()
+    log_in(page, "owner@a.example.com")
+    page.goto(f"/contacts/{contact.public_id}/")
+    page.wait_for_selector("[data-fragment] >> text=Hello from the test")
+    assert "No working Twilio connection" in page.inner_text("[data-fragment]")

@@ -23,6 +23,19 @@
     }
   });
 
+  // <section data-fragment="url">: its [data-fragment-body] is filled with the page fragment
+  // that another area of the app serves (a contact's messages, say).
+  document.querySelectorAll("[data-fragment]").forEach(function (section) {
+    var body = section.querySelector("[data-fragment-body]") || section;
+    fetch(section.getAttribute("data-fragment"), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) { body.innerHTML = html; })
+      .catch(function () { body.textContent = "This part could not be loaded. Reload the page to try again."; });
+  });
+
   // Close an open <details class="menu"> when clicking elsewhere or pressing Escape.
   function closeMenus(except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
