@@ -92,11 +92,13 @@ def messages_create(
     sid: str | None = None,
     status: str = "queued",
     during: Callable[[Form], None] | None = None,
-) -> None:
+) -> list[str]:
     """``POST .../Messages.json`` answered 201 with a Message echoing the request's fields.
 
     ``during`` runs while Twilio "handles" the request (a status callback arriving, say).
+    Returns the list the SIDs handed out are appended to, in order.
     """
+    issued: list[str] = []
 
     def answer(request: Any) -> tuple[int, dict[str, str], str]:
         form = form_of(request)
@@ -112,9 +114,11 @@ def messages_create(
             status=status,
             num_media=str(len(media)),
         )
+        issued.append(payload["sid"])
         return 201, {"Content-Type": "application/json"}, json.dumps(payload)
 
     rsps.add_callback(responses.POST, MESSAGES_URL, callback=answer)
+    return issued
 
 
 def messages_refuse(

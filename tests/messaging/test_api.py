@@ -4,13 +4,10 @@ message with its events, and what each key may reach."""
 from __future__ import annotations
 
 import datetime
-import json
 import uuid
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
-import responses
 from django.utils import timezone
 
 from contacts.models import ConsentSource, Contact
@@ -23,11 +20,12 @@ from templates_sms.services import template_create
 from tenants.models import Organization
 from tests import twilio_mocks as tw
 from tests.connections.helpers import connect
+from tests.messaging.helpers import forms as forms_posted
+from tests.messaging.helpers import messages_create as mock_create
 
 pytestmark = pytest.mark.django_db
 
 MESSAGES = "/api/v1/messages/"
-CREATE_URL = f"{tw.API}/Accounts/{tw.ACCOUNT_SID}/Messages.json"
 CALLBACK_PREFIX = "https://hub.example.com/webhooks/twilio/status/"
 PHONE = "+14155550123"
 OTHER_PHONE = "+14155550124"
@@ -58,65 +56,6 @@ EVENT_FIELDS = {"status", "error_code", "at", "params"}
 
 
 # --- Builders -------------------------------------------------------------------------------
-
-
-def twilio_message(form: dict[str, list[str]], sid: str) -> dict[str, Any]:
-    """Twilio's answer to a message create (2010-04-01), shaped from the form it received."""
-    now = "Mon, 02 Jun 2025 10:00:00 +0000"
-    return {
-        "account_sid": tw.ACCOUNT_SID,
-        "api_version": "2010-04-01",
-        "body": form.get("Body", [""])[0],
-        "date_created": now,
-        "date_sent": None,
-        "date_updated": now,
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From", [tw.NUMBER])[0],
-        "messaging_service_sid": form.get("MessagingServiceSid", [None])[0],
-        "num_media": "1" if "MediaUrl" in form else "0",
-        "num_segments": "1",
-        "price": None,
-        "price_unit": "USD",
-        "sid": sid,
-        "status": "queued",
-        "subresource_uris": {
-            "media": f"/2010-04-01/Accounts/{tw.ACCOUNT_SID}/Messages/{sid}/Media.json"
-        },
-        "to": form.get("To", [""])[0],
-        "uri": f"/2010-04-01/Accounts/{tw.ACCOUNT_SID}/Messages/{sid}.json",
-    }
-
-
-def mock_create(rsps: responses.RequestsMock) -> list[str]:
-    """Twilio accepts every message create; returns the SIDs it hands out, in order."""
-    sids: list[str] = []
-
-    def answer(request: Any) -> tuple[int, dict[str, str], str]:
-        form = form_of(request.body)
-        sid = "SM" + uuid.uuid4().hex
-        sids.append(sid)
-        return 201, {}, json.dumps(twilio_message(form, sid))
-
-    rsps.add_callback(responses.POST, CREATE_URL, callback=answer, content_type="application/json")
-    return sids
-
-
-def form_of(body: Any) -> dict[str, list[str]]:
-    """A form-encoded request body, parsed (every value a list, as Twilio reads it)."""
-    text = body.decode() if isinstance(body, bytes) else str(body or "")
-    return parse_qs(text, keep_blank_values=True)
-
-
-def forms_posted(rsps: responses.RequestsMock) -> list[dict[str, list[str]]]:
-    """Every form POSTed to Twilio's Messages.json, parsed."""
-    forms = []
-    for call in rsps.calls:
-        assert call.request.method == "POST"
-        assert call.request.url == CREATE_URL
-        forms.append(form_of(call.request.body))
-    return forms
 
 
 def add_contact(

@@ -3,13 +3,9 @@ send. Both go through the send service and on to Twilio (mocked at the HTTP leve
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
-import responses
 
 from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
@@ -22,10 +18,11 @@ from tenants.models import Organization
 from tests import twilio_mocks as tw
 from tests.connections.helpers import connect
 from tests.factories import page_text
+from tests.messaging.helpers import forms as forms_posted
+from tests.messaging.helpers import messages_create as mock_create
 
 pytestmark = pytest.mark.django_db
 
-CREATE_URL = f"{tw.API}/Accounts/{tw.ACCOUNT_SID}/Messages.json"
 CALLBACK_PREFIX = "https://hub.example.com/webhooks/twilio/status/"
 TEST_SEND = "/messages/test/"
 TWILIO_PAGE = "/connections/twilio/"
@@ -36,63 +33,6 @@ NOTHING_TO_SEND = "Choose a template or write a message."
 
 
 # --- Builders -------------------------------------------------------------------------------
-
-
-def twilio_message(form: dict[str, list[str]], sid: str) -> dict[str, Any]:
-    """Twilio's answer to a message create (2010-04-01), shaped from the form it received."""
-    now = "Mon, 02 Jun 2025 10:00:00 +0000"
-    return {
-        "account_sid": tw.ACCOUNT_SID,
-        "api_version": "2010-04-01",
-        "body": form.get("Body", [""])[0],
-        "date_created": now,
-        "date_sent": None,
-        "date_updated": now,
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From", [tw.NUMBER])[0],
-        "messaging_service_sid": form.get("MessagingServiceSid", [None])[0],
-        "num_media": "0",
-        "num_segments": "1",
-        "price": None,
-        "price_unit": "USD",
-        "sid": sid,
-        "status": "queued",
-        "subresource_uris": {
-            "media": f"/2010-04-01/Accounts/{tw.ACCOUNT_SID}/Messages/{sid}/Media.json"
-        },
-        "to": form.get("To", [""])[0],
-        "uri": f"/2010-04-01/Accounts/{tw.ACCOUNT_SID}/Messages/{sid}.json",
-    }
-
-
-def mock_create(rsps: responses.RequestsMock) -> list[str]:
-    """Twilio accepts every message create; returns the SIDs it hands out, in order."""
-    sids: list[str] = []
-
-    def answer(request: Any) -> tuple[int, dict[str, str], str]:
-        sid = "SM" + uuid.uuid4().hex
-        sids.append(sid)
-        return 201, {}, json.dumps(twilio_message(form_of(request.body), sid))
-
-    rsps.add_callback(responses.POST, CREATE_URL, callback=answer, content_type="application/json")
-    return sids
-
-
-def form_of(body: Any) -> dict[str, list[str]]:
-    """A form-encoded request body, parsed (every value a list, as Twilio reads it)."""
-    text = body.decode() if isinstance(body, bytes) else str(body or "")
-    return parse_qs(text, keep_blank_values=True)
-
-
-def forms_posted(rsps: responses.RequestsMock) -> list[dict[str, list[str]]]:
-    forms = []
-    for call in rsps.calls:
-        assert call.request.method == "POST"
-        assert call.request.url == CREATE_URL
-        forms.append(form_of(call.request.body))
-    return forms
 
 
 def add_contact(organization: Organization, phone: str = PHONE, first_name: str = "Ada") -> Contact:
