@@ -16,11 +16,12 @@ import argparse
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
@@ -85,18 +86,22 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
 
 
-async def load(
-    requests: list[tuple[str, dict[str, str], dict[str, str]]], concurrency: int
-) -> float:
-    """Sends every (url, form, headers) once from ``concurrency`` connections: requests/s."""
+Request = tuple[str, bytes, dict[str, str]]
+
+
+async def load(requests: list[Request], concurrency: int) -> float:
+    """Sends every (url, body, headers) once from ``concurrency`` connections: requests/s.
+
+    Bodies are encoded beforehand, so that the client spends as little of the machine as it
+    can, and the same on both loads."""
     queue = list(reversed(requests))
     failures = 0
 
     async def client(session: ClientSession) -> None:
         nonlocal failures
         while queue:
-            url, form, headers = queue.pop()
-            async with session.post(url, data=form, headers=headers) as response:
+            url, body, headers = queue.pop()
+            async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
                 if response.status >= 300:
                     failures += 1
@@ -112,8 +117,10 @@ async def load(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=2000, help="callbacks per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=16)
     options = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -121,7 +128,7 @@ def main() -> None:
     databases = setup_databases(verbosity=0, interactive=False)
     server = None
     try:
-        messages = prepare(options.messages)
+        messages = prepare(options.messages * options.rounds)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url(), "ALLOWED_HOSTS": "127.0.0.1"}
         server = subprocess.Popen(
@@ -134,6 +141,8 @@ def main() -> None:
                 f"127.0.0.1:{port}",
                 "--workers",
                 str(options.workers),
+                "--threads",
+                str(options.threads),
                 "--log-level",
                 "warning",
             ],
@@ -154,7 +163,9 @@ def main() -> None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.2)
         validator = RequestValidator(TOKEN)
-        callbacks = []
+        form_type = {**proxy, "Content-Type": "application/x-www-form-urlencoded"}
+        callbacks: list[Request] = []
+        empties: list[Request] = []  # the same bodies, posted to the empty view
         for message in messages:
             path = f"/webhooks/twilio/status/{message.public_id}"
             form = {
@@ -168,23 +179,33 @@ def main() -> None:
                 "To": message.to,
             }
             signature = validator.compute_signature(os.environ["PUBLIC_BASE_URL"] + path, form)
-            callbacks.append((base + path, form, {**proxy, "X-Twilio-Signature": signature}))
-        empties: list[tuple[str, dict[str, str], dict[str, str]]] = [
-            (f"{base}/bench/empty", {}, proxy) for _ in range(len(callbacks))
-        ]
+            body = urlencode(form).encode()
+            callbacks.append((base + path, body, {**form_type, "X-Twilio-Signature": signature}))
+            empties.append((f"{base}/bench/empty", body, form_type))
         asyncio.run(load(empties[:200], options.concurrency))  # warm up both paths
-        empty_rate = asyncio.run(load(empties, options.concurrency))
-        callback_rate = asyncio.run(load(callbacks, options.concurrency))
+        asyncio.run(load(empties[:200], options.concurrency))
+        print(
+            f"machine: {os.cpu_count()} cores; gunicorn {options.workers} workers, "
+            f"{options.threads} threads; {options.concurrency} client connections; PostgreSQL; "
+            f"{options.rounds} rounds of {options.messages} requests each, alternating"
+        )
+        ratios = []
+        for start in range(0, len(callbacks), options.messages):
+            empty_rate = asyncio.run(
+                load(empties[start : start + options.messages], options.concurrency)
+            )
+            callback_rate = asyncio.run(
+                load(callbacks[start : start + options.messages], options.concurrency)
+            )
+            ratios.append(callback_rate / empty_rate)
+            print(
+                f"empty view {empty_rate:6.0f}/s   status callbacks {callback_rate:6.0f}/s   "
+                f"ratio {ratios[-1]:.2f}"
+            )
         delivered = Message.objects.filter(status=Status.DELIVERED).count()
-        print(
-            f"machine: {os.cpu_count()} cores; gunicorn {options.workers} sync workers; "
-            f"{options.concurrency} client connections; PostgreSQL"
-        )
-        print(f"empty view:        {empty_rate:8.0f} requests/s")
-        print(
-            f"status callbacks:  {callback_rate:8.0f} requests/s ({delivered} messages delivered)"
-        )
-        print(f"ratio: {callback_rate / empty_rate:.2f} (target at least 0.50)")
+        if delivered != len(callbacks):
+            raise SystemExit(f"only {delivered} of {len(callbacks)} messages became delivered")
+        print(f"median ratio: {statistics.median(ratios):.2f} (target at least 0.50)")
     finally:
         if server is not None:
             server.terminate()

@@ -63,8 +63,9 @@ class SuppressedReason(models.TextChoices):
 
 class Message(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Indexed by the (organization, …) indexes below; a second index would only slow writes.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="messages"
+        Organization, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     direction = models.CharField(
         max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
@@ -123,7 +124,10 @@ class Message(models.Model):
 class MessageEvent(models.Model):
     """Each step of a message: ours (created, enqueued, submitted, retry…) and Twilio's."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    # Indexed by callback_event_once, which starts with it.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     status = models.CharField(max_length=32)
     error_code = models.PositiveIntegerField(null=True, blank=True)
     params = models.JSONField(default=dict, blank=True)

@@ -9,12 +9,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connections.models import Connection
-from messaging.models import Message
 from messaging.services.webhooks import Rejected, inbound_receive, status_callback_apply, twiml
 
 
 def _params(request: HttpRequest) -> dict[str, str]:
-    return {key: request.POST.get(key, "") for key in request.POST}
+    return request.POST.dict()
+
+
+def _signature(request: HttpRequest) -> str:
+    # From META: ``request.headers`` would first copy every header of the request.
+    return str(request.META.get("HTTP_X_TWILIO_SIGNATURE", ""))
 
 
 @csrf_exempt
@@ -24,21 +28,14 @@ def status_callback(request: HttpRequest, message_id: str) -> HttpResponse:
         key = UUID(message_id)
     except ValueError:
         return HttpResponse(status=204)
-    message = (
-        Message.objects.select_related("connection__twilio")
-        .filter(public_id=key)
-        .order_by()
-        .first()
-    )
-    if message is None:
-        # Unknown (or deleted by retention): answered 2xx so Twilio does not retry forever.
-        return HttpResponse(status=204)
     try:
+        # An unknown message (or one deleted by retention) is answered 204 as well, so that
+        # Twilio does not retry forever.
         status_callback_apply(
-            message=message,
+            public_id=key,
             path=request.get_full_path(),
             params=_params(request),
-            signature=request.headers.get("X-Twilio-Signature", ""),
+            signature=_signature(request),
         )
     except Rejected:
         return HttpResponse("Invalid signature", status=403, content_type="text/plain")
@@ -61,7 +58,7 @@ def inbound(request: HttpRequest, inbound_key: str) -> HttpResponse:
             connection=connection,
             path=request.get_full_path(),
             params=_params(request),
-            signature=request.headers.get("X-Twilio-Signature", ""),
+            signature=_signature(request),
         )
     except Rejected:
         return HttpResponse("Invalid signature", status=403, content_type="text/plain")

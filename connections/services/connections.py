@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -243,14 +243,18 @@ def twilio_set_send_rate(*, connection: Connection, send_rate: Decimal, by: Acto
     credentials.save(update_fields=["send_rate"])
 
 
-def connection_record_webhook(*, connection: Connection, signature_valid: bool) -> bool:
-    """Notes that Twilio reached us, at most one write a minute. True when it wrote."""
+def connection_record_webhook(
+    *, connection_id: int, last_webhook_at: datetime | None, signature_valid: bool
+) -> bool:
+    """Notes that Twilio reached us, at most one write a minute. True when it wrote.
+
+    ``last_webhook_at`` is the value the request read: when that is recent, no query at all.
+    """
     now = timezone.now()
-    last = connection.last_webhook_at
-    if last is not None and now - last < WEBHOOK_RECORD_INTERVAL:
-        return False  # recorded less than a minute ago, as far as this process knows
+    if last_webhook_at is not None and now - last_webhook_at < WEBHOOK_RECORD_INTERVAL:
+        return False
     return bool(
-        Connection.objects.filter(pk=connection.pk)
+        Connection.objects.filter(pk=connection_id)
         .filter(
             Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=now - WEBHOOK_RECORD_INTERVAL)
         )

@@ -8,27 +8,20 @@ last-webhook record.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import (
-    Case,
-    CharField,
-    F,
-    PositiveIntegerField,
-    Q,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
-from django.utils import timezone
-from twilio.request_validator import RequestValidator
 
+from connections.crypto import decrypt
 from connections.models import Connection, TwilioCredentials
 from connections.services.connections import connection_record_webhook
 from contacts.models import ConsentSource, Contact
@@ -37,6 +30,7 @@ from contacts.services.contacts import contact_create
 from contacts.services.phones import phone_normalize
 from messaging import signals
 from messaging.models import RANK, Direction, Message, MessageEvent, Status
+from messaging.services.callback_sql import StatusMove, callback_target, callback_write
 from tenants.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -58,13 +52,30 @@ DELIVERY_ERRORS = {
 }
 
 
+def _signed_urls(url: str) -> Iterator[str]:
+    """The URL Twilio was given, then the variant Twilio may have signed instead: with the
+    scheme's default port added, or with the port removed."""
+    yield url
+    parts = urlsplit(url)
+    if parts.port is None:
+        port = 443 if parts.scheme == "https" else 80
+        yield urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
+    else:
+        yield urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]))
+
+
 def signature_valid(token: str, path: str, params: Mapping[str, str], signature: str) -> bool:
-    """Twilio's algorithm over the public URL; the validator also tries it with and without
-    the default port, as Twilio signs either."""
+    """Twilio's algorithm: HMAC-SHA1 with the Auth Token over the public URL followed by each
+    parameter's name and value, sorted by name, in Base64."""
     if not signature:
         return False
-    url = f"{settings.PUBLIC_BASE_URL}{path}"
-    return bool(RequestValidator(token).validate(url, dict(params), signature))
+    key = token.encode()
+    tail = "".join(f"{name}{params[name]}" for name in sorted(params))
+    for url in _signed_urls(f"{settings.PUBLIC_BASE_URL}{path}"):
+        digest = hmac.new(key, f"{url}{tail}".encode(), hashlib.sha1).digest()
+        if hmac.compare_digest(base64.b64encode(digest).decode(), signature):
+            return True
+    return False
 
 
 def _token(connection: Connection | None) -> str | None:
@@ -98,14 +109,21 @@ class Rejected(Exception):
 
 
 def status_callback_apply(
-    *, message: Message, path: str, params: Mapping[str, str], signature: str
-) -> None:
-    """Verifies, records the event once, moves the status forward (two statements)."""
-    connection = message.connection
-    token = _token(connection)
-    valid = token is not None and signature_valid(token, path, params, signature)
-    if connection is not None:
-        connection_record_webhook(connection=connection, signature_valid=valid)
+    *, public_id: UUID, path: str, params: Mapping[str, str], signature: str
+) -> bool:
+    """Verifies, records the event once, moves the status forward. False for an unknown
+    message (or one retention deleted): nothing to do, and Twilio need not retry."""
+    target = callback_target(public_id)
+    if target is None:
+        return False
+    token = decrypt(target.auth_token_encrypted) if target.auth_token_encrypted else None
+    valid = token is not None and signature_valid(token.reveal(), path, params, signature)
+    if target.connection_id is not None:
+        connection_record_webhook(
+            connection_id=target.connection_id,
+            last_webhook_at=target.last_webhook_at,
+            signature_valid=valid,
+        )
     if not valid:
         raise Rejected
     status = params.get("MessageStatus") or params.get("SmsStatus") or ""
@@ -114,41 +132,20 @@ def status_callback_apply(
         code: int | None = int(params["ErrorCode"]) if params.get("ErrorCode") else None
     except ValueError:
         code = None
-    fields: dict[str, Any] = {"updated_at": timezone.now()}
-    if sid:
-        # Stored even when the callback beats the send task's own answer.
-        fields["sid"] = Coalesce(F("sid"), Value(sid), output_field=CharField())
-    if status in RANK:
-        # Forward only, in the same statement: a repeated or late callback changes nothing.
-        moves = Q(status__in=_allowed_before(status))
-        fields["status"] = Case(
-            When(moves, then=Value(status)), default=F("status"), output_field=CharField()
-        )
-        if code is not None:
-            fields["error_code"] = Case(
-                When(moves, then=Value(code)),
-                default=F("error_code"),
-                output_field=PositiveIntegerField(),
-            )
-            fields["error_message"] = Case(
-                When(moves, then=Value(explain(code))),
-                default=F("error_message"),
-                output_field=CharField(),
-            )
-    with transaction.atomic():
-        MessageEvent.objects.bulk_create(
-            [
-                MessageEvent(
-                    message=message,
-                    status=status,
-                    error_code=code,
-                    params=dict(params),
-                    callback_key=f"{sid}:{status}:{code or ''}"[:80],
-                )
-            ],
-            ignore_conflicts=True,  # the same callback twice is one event
-        )
-        Message.objects.filter(pk=message.pk).update(**fields)
+    move = StatusMove(
+        status=status,
+        move_from=tuple(_allowed_before(status)) if status in RANK else (),
+        sid=sid,
+        error_code=code,
+        error_message=explain(code),
+    )
+    callback_write(
+        message_id=target.message_id,
+        move=move,
+        params=params,
+        callback_key=f"{sid}:{status}:{code or ''}"[:80],
+    )
+    return True
 
 
 @dataclass(frozen=True)
@@ -177,7 +174,11 @@ def inbound_receive(
     """Stores the reply, applies consent, announces it. None when Twilio repeats itself."""
     token = _token(connection)
     valid = token is not None and signature_valid(token, path, params, signature)
-    connection_record_webhook(connection=connection, signature_valid=valid)
+    connection_record_webhook(
+        connection_id=connection.pk,
+        last_webhook_at=connection.last_webhook_at,
+        signature_valid=valid,
+    )
     if not valid:
         raise Rejected
     organization = connection.organization

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from twilio.request_validator import RequestValidator
 
 from connections.models import Connection
 from messaging.models import Message, MessageEvent, Status
 from messaging.services.sending import message_send
-from messaging.services.webhooks import DELIVERY_ERRORS
+from messaging.services.webhooks import DELIVERY_ERRORS, signature_valid
+from tests import twilio_mocks as tw
 from tests.connections.helpers import connect, rows
 from tests.messaging import webhook_helpers as wh
 
@@ -308,3 +310,45 @@ def test_it_signs_the_query_string_as_part_of_the_url(client, personas, connecti
     message.refresh_from_db()
     assert message.status == Status.DELIVERED
     assert callback_events(message) == [("delivered", None)]
+
+
+@pytest.mark.parametrize(
+    ("public_base_url", "signed_over"),
+    [
+        ("https://hub.example.com", "https://hub.example.com:443"),
+        ("http://hub.example.com", "http://hub.example.com:80"),
+        ("https://hub.example.com:8443", "https://hub.example.com"),
+    ],
+)
+def test_it_accepts_the_signature_twilio_made_with_or_without_the_port(
+    client, personas, connection, settings, public_base_url, signed_over
+):
+    settings.PUBLIC_BASE_URL = public_base_url
+    message = outbound(personas)
+    form = wh.status_form(sid=SID, status="delivered")
+
+    response = wh.post_signed(client, wh.status_path(message), form, base=signed_over)
+
+    assert response.status_code == 204
+    message.refresh_from_db()
+    assert message.status == Status.DELIVERED
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {"Body": ""},
+        {"Body": "Grüße 👋 & <ok>", "From": "+14155550123", "To": "+14155550100"},
+        {"b": "2", "a": "1", "B": "3", "a1": "x y", "MediaUrl0": "https://x.example/a?b=c"},
+    ],
+)
+def test_its_signature_check_agrees_with_twilios_own_validator(form):
+    url = f"{wh.PUBLIC_BASE_URL}/webhooks/twilio/status/x?attempt=2"
+    signature = RequestValidator(tw.AUTH_TOKEN).compute_signature(url, form)
+
+    assert signature_valid(tw.AUTH_TOKEN, "/webhooks/twilio/status/x?attempt=2", form, signature)
+    assert not signature_valid(
+        wh.OTHER_TOKEN, "/webhooks/twilio/status/x?attempt=2", form, signature
+    )
+    assert not signature_valid(tw.AUTH_TOKEN, "/webhooks/twilio/status/x", form, signature)
