@@ -63,6 +63,14 @@ app.conf.update(
             "task": "messaging.tasks.enqueue_due_messages",
             "schedule": 10.0,
         },
+        "sweep-messages": {
+            "task": "messaging.tasks.sweep_messages",
+            "schedule": 60.0,
+        },
+        "delete-expired-messages": {
+            "task": "messaging.tasks.delete_expired_messages",
+            "schedule": crontab(minute=37, hour=2),
+        },
         "purge-idempotency-keys": {
             "task": "messaging.tasks.purge_idempotency_keys",
             "schedule": crontab(minute=7),

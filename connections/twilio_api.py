@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -225,6 +226,36 @@ class CreatedMessage:
     num_segments: int | None
 
 
+@dataclass(frozen=True)
+class MessageRecord:
+    """A message as Twilio knows it, for reconciliation and status fetches."""
+
+    sid: str
+    to: str
+    from_: str
+    messaging_service_sid: str
+    body: str
+    status: str
+    error_code: int | None
+    error_message: str
+    date_created: datetime | None
+
+
+def _record(message: Any) -> MessageRecord:
+    code = message.error_code
+    return MessageRecord(
+        sid=message.sid,
+        to=message.to or "",
+        from_=message.from_ or "",
+        messaging_service_sid=message.messaging_service_sid or "",
+        body=message.body or "",
+        status=message.status or "",
+        error_code=int(code) if code not in (None, "") else None,
+        error_message=message.error_message or "",
+        date_created=message.date_created,
+    )
+
+
 class TwilioGateway:
     """One Twilio account, as the rest of the project sees it."""
 
@@ -395,3 +426,24 @@ class TwilioGateway:
             status=created.status or "",
             num_segments=int(segments) if segments not in (None, "") else None,
         )
+
+    def list_messages(self, *, to: str, from_: str = "", limit: int = 50) -> list[MessageRecord]:
+        """The account's newest messages to ``to`` (and from ``from_`` when given), newest first.
+
+        No date filter: Twilio filters on the date a message was *sent*, which a message still
+        queued on Twilio's side does not have yet, and a reconciliation must see it."""
+        params: dict[str, Any] = {"to": to, "limit": limit, "page_size": limit}
+        if from_:
+            params["from_"] = from_
+        found = self._call("message list", lambda: self._account.messages.list(**params))
+        return [_record(message) for message in found]
+
+    def fetch_message(self, sid: str) -> MessageRecord | None:
+        """The message, or None when this account has no message with that SID."""
+        try:
+            message = self._call("message fetch", lambda: self._account.messages(sid).fetch())
+        except TwilioError as error:
+            if error.status == 404:
+                return None
+            raise
+        return _record(message)

@@ -4,8 +4,16 @@ from typing import Any
 
 from django import forms
 
+from contacts.models import Contact
+from messaging.models import Direction
+from messaging.selectors import MessageFilter
+from messaging.statuses import STATUS_WORDS
 from templates_sms.models import SmsTemplate
 from tenants.models import Organization
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
 
 
 class SendForm(forms.Form):
@@ -54,3 +62,65 @@ class TestSendForm(forms.Form):
         initial="Test message from SMS Hub: your Twilio connection works.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class MessageFilterForm(forms.Form):
+    """The message log's filters, from the query string. Invalid values are reported and
+    ignored: the other filters still apply."""
+
+    status = forms.ChoiceField(label="Status", required=False)
+    direction = forms.ChoiceField(
+        label="Direction",
+        required=False,
+        choices=[("", "Both"), *Direction.choices],
+    )
+    template = forms.ModelChoiceField(
+        label="Template",
+        required=False,
+        queryset=SmsTemplate.objects.none(),
+        to_field_name="public_id",
+        empty_label="Any template",
+    )
+    contact = forms.ModelChoiceField(
+        required=False,
+        queryset=Contact.objects.none(),
+        to_field_name="public_id",
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That contact no longer exists."},
+    )
+    since = forms.DateField(label="From", required=False, widget=DateInput)
+    until = forms.DateField(label="To", required=False, widget=DateInput)
+    attention = forms.BooleanField(label="Needs attention", required=False)
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            ("", "Any status"),
+            *((status.value, words.label) for status, words in STATUS_WORDS.items()),
+        ]
+        template = self.fields["template"]
+        template.queryset = SmsTemplate.objects.filter(  # type: ignore[attr-defined]
+            organization=organization
+        ).order_by("name")
+        contact = self.fields["contact"]
+        contact.queryset = Contact.objects.filter(organization=organization)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> MessageFilter:
+        """The filters that are valid (call after ``is_valid``)."""
+        data = getattr(self, "cleaned_data", {})
+        return MessageFilter(
+            status=data.get("status") or "",
+            direction=data.get("direction") or "",
+            template=data.get("template"),
+            contact=data.get("contact"),
+            since=data.get("since"),
+            until=data.get("until"),
+            attention=bool(data.get("attention")),
+        )

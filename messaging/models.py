@@ -70,14 +70,25 @@ class Message(models.Model):
     direction = models.CharField(
         max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
     )
+    # contact and template: indexed by (contact, -created_at) and (template, -created_at).
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
     )
     connection = models.ForeignKey(
         Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     template = models.ForeignKey(
-        SmsTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        SmsTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
     )
     to = models.CharField(max_length=20)
     from_number = models.CharField(max_length=20, blank=True)
@@ -106,9 +117,23 @@ class Message(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-pk")
+        # The message log's filters each have an index that also gives its order (newest
+        # first), so a page never sorts; the sweeper and beat use message_due.
         indexes = [
             models.Index(fields=("organization", "-created_at"), name="message_org_created"),
-            models.Index(fields=("organization", "contact"), name="message_org_contact"),
+            models.Index(
+                fields=("organization", "status", "-created_at"), name="message_org_status"
+            ),
+            models.Index(
+                fields=("organization", "direction", "-created_at"), name="message_org_direction"
+            ),
+            models.Index(fields=("contact", "-created_at"), name="message_contact_created"),
+            models.Index(fields=("template", "-created_at"), name="message_template_created"),
+            models.Index(
+                fields=("organization", "-created_at"),
+                condition=models.Q(needs_attention=True),
+                name="message_attention",
+            ),
             models.Index(fields=("organization", "to", "submitted_at"), name="message_org_to"),
             models.Index(fields=("status", "send_after"), name="message_due"),
             models.Index(fields=("organization", "source", "source_ref"), name="message_source"),

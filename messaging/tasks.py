@@ -1,7 +1,9 @@
 from celery import shared_task
 
 from messaging.services.idempotency import idempotency_keys_purge
+from messaging.services.retention import messages_delete_expired
 from messaging.services.submit import message_submit, messages_enqueue_due
+from messaging.services.sweeper import messages_sweep
 
 
 @shared_task(name="messaging.tasks.send_message")
@@ -18,3 +20,13 @@ def enqueue_due_messages() -> int:
 @shared_task(name="messaging.tasks.purge_idempotency_keys")
 def purge_idempotency_keys() -> int:
     return idempotency_keys_purge()
+
+
+@shared_task(name="messaging.tasks.sweep_messages")
+def sweep_messages() -> dict[str, int]:
+    return vars(messages_sweep())
+
+
+@shared_task(name="messaging.tasks.delete_expired_messages")
+def delete_expired_messages() -> int:
+    return messages_delete_expired()

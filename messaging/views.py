@@ -1,17 +1,26 @@
-"""Sending from the browser: to a contact, and a test message from the Connection Center."""
+"""Messaging pages: sending to a contact, the test send, the message log and a message's page,
+and the contact page's conversation (a fragment)."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from contacts.models import Contact
-from messaging.forms import SendForm, TestSendForm
+from messaging.forms import MessageFilterForm, SendForm, TestSendForm
 from messaging.models import Message, Status
+from messaging.selectors import (
+    Position,
+    message_status_counts,
+    messages_filtered,
+    messages_page,
+)
 from messaging.services.sending import message_send
+from messaging.statuses import STATUS_WORDS, advice
 from templates_sms.preview import template_preview
 from tenants.access import OrganizationView
 from tenants.errors import ApplicationError
@@ -103,14 +112,102 @@ class TestSendView(OrganizationView):
         return render(request, "messaging/test_send.html", {"form": form}, status=400)
 
 
+CONVERSATION_SIZE = 20
+
+
 class ContactMessagesFragment(OrganizationView):
-    """The contact page's message history (loaded into it: contacts cannot import us)."""
+    """The contact page's conversation (loaded into it: contacts cannot import us): the latest
+    messages both ways, oldest first as a conversation reads."""
 
     def get(self, request: HttpRequest, contact_id: str) -> HttpResponse:
         contact = self.get_scoped_object(Contact, contact_id)
-        history = (
+        latest = list(
             Message.objects.filter(organization=self.organization, contact=contact)
             .prefetch_related("events")
-            .order_by("-created_at", "-pk")[:20]
+            .order_by("-created_at", "-pk")[: CONVERSATION_SIZE + 1]
         )
-        return render(request, "messaging/_contact_messages.html", {"history": history})
+        context = {
+            "contact": contact,
+            "history": latest[:CONVERSATION_SIZE][::-1],
+            "more": len(latest) > CONVERSATION_SIZE,
+        }
+        return render(request, "messaging/_contact_messages.html", context)
+
+
+def _log_query(request: HttpRequest, **changes: str) -> str:
+    """The log's query string with ``changes`` (an empty value removes a key); a new filter
+    always starts from the newest page."""
+    query = {k: v for k, v in request.GET.items() if k not in ("older", "newer") and v}
+    query.update(changes)
+    return urlencode({k: v for k, v in query.items() if v})
+
+
+class MessageListView(OrganizationView):
+    """The message log: every message of the organization, newest first, with filters."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = MessageFilterForm(request.GET, organization=self.organization)
+        form.is_valid()
+        filters = form.filters()
+        older = Position.decode(request.GET.get("older", ""))
+        newer = None if older else Position.decode(request.GET.get("newer", ""))
+        page = messages_page(
+            messages_filtered(self.organization, filters), older=older, newer=newer
+        )
+        query = _log_query(request)
+        context = {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "query": query,
+            "first_page": older is None and newer is None,
+            "status_words": STATUS_WORDS,
+            "without_contact": _log_query(request, contact=""),
+        }
+        return render(request, "messaging/list.html", context)
+
+
+class MessageCountsFragment(OrganizationView):
+    """How many messages of each status match the log's other filters: a fragment of its own,
+    so the list never waits for the count."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = MessageFilterForm(request.GET, organization=self.organization)
+        form.is_valid()
+        filters = form.filters()
+        rows = message_status_counts(self.organization, filters)
+        counts = [
+            {
+                "status": status,
+                "words": STATUS_WORDS.get(Status(status)),
+                "count": count,
+                "query": _log_query(request, status=status),
+                "current": status == filters.status,
+            }
+            for status, count in rows
+        ]
+        context = {
+            "counts": counts,
+            "total": sum(count for _, count in rows),
+            "status": filters.status,
+            "all_query": _log_query(request, status=""),
+        }
+        return render(request, "messaging/_counts.html", context)
+
+
+class MessageDetailView(OrganizationView):
+    """One message: the text as sent, its timeline, and the error explained."""
+
+    def get(self, request: HttpRequest, message_id: str) -> HttpResponse:
+        message = self.get_scoped_object(
+            Message.objects.select_related("contact", "template", "connection"), message_id
+        )
+        events = list(message.events.order_by("at", "pk"))
+        context = {
+            "message": message,
+            "words": STATUS_WORDS.get(Status(message.status)),
+            "events": events,
+            "advice": advice(message.error_code),
+            "callbacks": [e for e in events if e.callback_key or e.status == Status.RECEIVED],
+        }
+        return render(request, "messaging/detail.html", context)

@@ -236,13 +236,16 @@ def _parse_when(value: str) -> datetime | None:
 async def messages_list(request: web.Request) -> web.Response:
     account = request.app[ACCOUNT]
     to = request.query.get("To")
+    from_ = request.query.get("From")
     after = (
         _parse_when(request.query.get("DateSent>", "")) if "DateSent>" in request.query else None
     )
     found = [
         m
         for m in account.messages.values()
-        if (to is None or m.to == to) and (after is None or (m.sent or m.created) >= after)
+        if (to is None or m.to == to)
+        and (from_ is None or m.from_ == from_)
+        and (after is None or (m.sent or m.created) >= after)
     ]
     found.sort(key=lambda m: m.created, reverse=True)
     size = page_size(request)

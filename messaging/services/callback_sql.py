@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from connections.models import Connection, TwilioCredentials
 from messaging.models import Message, MessageEvent
+from messaging.statuses import allowed_before, explain
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class StatusMove:
     sid: str
     error_code: int | None
     error_message: str
+
+    @classmethod
+    def to(cls, status: str, *, sid: str = "", error_code: int | None = None) -> StatusMove:
+        return cls(status, allowed_before(status), sid, error_code, explain(error_code))
 
 
 def _column(model: Any, field: str) -> str:
@@ -119,16 +124,9 @@ def _update_sql(*, sid: bool, move_from: int, error: bool) -> str:
     return f"UPDATE {_table(Message)} SET {', '.join(sets)} WHERE {_column(Message, 'id')} = %s"
 
 
-def callback_write(
-    *, message_id: int, move: StatusMove, params: Mapping[str, str], callback_key: str
-) -> None:
-    """Records the event once (a repeated callback is one event) and moves the status."""
-    db = connections[DEFAULT_DB_ALIAS]
-    now = db.ops.adapt_datetimefield_value(timezone.now())
-    payload = db.ops.adapt_json_value(dict(params), None)
-    event: list[Any] = [message_id, move.status, move.error_code, payload, callback_key, now]
+def _update(move: StatusMove, now: Any, message_id: int) -> tuple[str, list[Any]]:
     error = move.error_code is not None
-    update = _update_sql(sid=bool(move.sid), move_from=len(move.move_from), error=error)
+    sql = _update_sql(sid=bool(move.sid), move_from=len(move.move_from), error=error)
     values: list[Any] = [now]
     if move.sid:
         values.append(move.sid)
@@ -137,6 +135,18 @@ def callback_write(
         for value in changes:
             values += [*move.move_from, value]
     values.append(message_id)
+    return sql, values
+
+
+def callback_write(
+    *, message_id: int, move: StatusMove, params: Mapping[str, str], callback_key: str
+) -> None:
+    """Records the event once (a repeated callback is one event) and moves the status."""
+    db = connections[DEFAULT_DB_ALIAS]
+    now = db.ops.adapt_datetimefield_value(timezone.now())
+    payload = db.ops.adapt_json_value(dict(params), None)
+    event: list[Any] = [message_id, move.status, move.error_code, payload, callback_key, now]
+    update, values = _update(move, now, message_id)
     if db.vendor == "postgresql":
         with db.cursor() as cursor:
             cursor.execute(f"WITH event AS ({_insert_sql()}) {update}", [*event, *values])
@@ -144,3 +154,12 @@ def callback_write(
     with transaction.atomic(), db.cursor() as cursor:
         cursor.execute(_insert_sql(), event)
         cursor.execute(update, values)
+
+
+def status_move(*, message_id: int, move: StatusMove) -> int:
+    """Moves the status forward only, without an event (the caller records its own)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    update, values = _update(move, db.ops.adapt_datetimefield_value(timezone.now()), message_id)
+    with db.cursor() as cursor:
+        cursor.execute(update, values)
+        return int(cursor.rowcount)

@@ -164,7 +164,7 @@ def _call_twilio(message: Message, connection: Connection) -> str:
     return "submitted"
 
 
-def _release_dedupe_key(message: Message) -> None:
+def release_dedupe_key(message: Message) -> None:
     if message.dedupe_key:
         DedupeKey.objects.filter(organization=message.organization, message=message).delete()
 
@@ -176,7 +176,7 @@ def _failed_call(message: Message, connection: Connection, error: TwilioError) -
         _finish(message, error_code=code, error_message=error.message)
         _event(message, "unknown_outcome", error_code=code, detail=error.message)
         return "unknown"
-    _release_dedupe_key(message)
+    release_dedupe_key(message)
     if error.kind is ErrorKind.RETRY and message.attempts < MAX_ATTEMPTS:
         due = timezone.now() + backoff(message.attempts, long=error.long_backoff)
         _finish(

@@ -29,7 +29,7 @@ from contacts.services.consent import consent_help, consent_opt_in, consent_opt_
 from contacts.services.contacts import contact_create
 from contacts.services.phones import phone_normalize
 from messaging import signals
-from messaging.models import RANK, Direction, Message, MessageEvent, Status
+from messaging.models import Direction, Message, MessageEvent, Status
 from messaging.services.callback_sql import StatusMove, callback_target, callback_write
 from tenants.errors import ApplicationError
 
@@ -38,18 +38,6 @@ logger = logging.getLogger(__name__)
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "YES", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
-
-DELIVERY_ERRORS = {
-    30001: "Twilio's queue for this sender overflowed.",
-    30002: "The Twilio account was suspended.",
-    30003: "The handset is unreachable (off, out of coverage, or full).",
-    30004: "The recipient blocked the message, or the number cannot receive texts.",
-    30005: "The number does not exist or is not in service.",
-    30006: "The number is a landline or a carrier that cannot receive texts.",
-    30007: "The carrier filtered the message (often spam filtering of unregistered traffic).",
-    30008: "Delivery failed for a reason the carrier did not give.",
-    30034: "US carriers blocked it: the sender is a local number not registered for A2P 10DLC.",
-}
 
 
 def _signed_urls(url: str) -> Iterator[str]:
@@ -88,22 +76,6 @@ def _token(connection: Connection | None) -> str | None:
     return credentials.auth_token().reveal()
 
 
-def explain(code: int | None) -> str:
-    if code is None:
-        return ""
-    return DELIVERY_ERRORS.get(code, f"Twilio error {code}.")
-
-
-def _allowed_before(status: str) -> list[str]:
-    """The statuses a message may move from, to ``status``: forward only, and the first final
-    status stays (only ``delivered`` may still become ``read``)."""
-    rank = RANK[Status(status)]
-    earlier: list[str] = [s for s, r in RANK.items() if r < rank]
-    if status == Status.READ:
-        return [s for s in earlier if s not in (Status.UNDELIVERED, Status.FAILED, Status.CANCELED)]
-    return earlier
-
-
 class Rejected(Exception):
     """The request did not prove it came from Twilio for this organization."""
 
@@ -132,16 +104,9 @@ def status_callback_apply(
         code: int | None = int(params["ErrorCode"]) if params.get("ErrorCode") else None
     except ValueError:
         code = None
-    move = StatusMove(
-        status=status,
-        move_from=tuple(_allowed_before(status)) if status in RANK else (),
-        sid=sid,
-        error_code=code,
-        error_message=explain(code),
-    )
     callback_write(
         message_id=target.message_id,
-        move=move,
+        move=StatusMove.to(status, sid=sid, error_code=code),
         params=params,
         callback_key=f"{sid}:{status}:{code or ''}"[:80],
     )

@@ -34,7 +34,7 @@ def test_it_shows_every_member_the_contacts_messages(personas, contact, persona)
     assert "No working Twilio connection" in html
 
 
-def test_it_lists_replies_and_events_newest_first(personas, contact):
+def test_it_reads_as_a_conversation_oldest_first_with_replies_and_events(personas, contact):
     older = Message.objects.create(
         organization=personas.org,
         contact=contact,
@@ -52,7 +52,7 @@ def test_it_lists_replies_and_events_newest_first(personas, contact):
     )
     older.events.create(status="delivered")
     text = page_text(personas.client("viewer").get(url(contact)))
-    assert text.index("STOP") < text.index("first")
+    assert text.index("first") < text.index("STOP")
     assert "Reply" in text
     assert "delivered" in text
 

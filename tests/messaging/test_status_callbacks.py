@@ -14,7 +14,8 @@ from twilio.request_validator import RequestValidator
 from connections.models import Connection
 from messaging.models import Message, MessageEvent, Status
 from messaging.services.sending import message_send
-from messaging.services.webhooks import DELIVERY_ERRORS, signature_valid
+from messaging.services.webhooks import signature_valid
+from messaging.statuses import explain
 from tests import twilio_mocks as tw
 from tests.connections.helpers import connect, rows
 from tests.messaging import webhook_helpers as wh
@@ -131,7 +132,7 @@ def test_it_keeps_failed_when_delivered_comes_after_it(client, personas, connect
     message.refresh_from_db()
     assert message.status == Status.FAILED
     assert message.error_code == 30008
-    assert message.error_message == DELIVERY_ERRORS[30008]
+    assert message.error_message == explain(30008)
     assert callback_events(message) == [("failed", 30008), ("delivered", None)]
 
 
@@ -197,7 +198,7 @@ def test_it_stores_a_delivery_error_with_its_explanation(
     message.refresh_from_db()
     assert message.status == status
     assert message.error_code == code
-    assert message.error_message == DELIVERY_ERRORS[code]
+    assert message.error_message == explain(code)
     assert words in message.error_message
     assert callback_events(message) == [(status, code)]
 

@@ -1,0 +1,297 @@
+"""Step 6: the sweeper, so that no message is lost (beat runs it every minute).
+
+- A **lost task** (a broker dropped it, or the worker never picked it up): a ``pending`` row
+  enqueued over two minutes ago whose ``send_after`` has passed is enqueued again.
+- A **dead worker** (``submitting`` for over five minutes) or an **unknown outcome** (Twilio
+  timed out or answered 5xx): Twilio may have created the message, so the sweeper lists the
+  account's messages to that number and adopts a single match on to, body, sender and time
+  instead of sending again; with no match it sends again; with several it sets
+  ``needs_attention`` for a person to decide.
+- A message still ``queued`` or ``sent`` (or ``accepted``/``sending``) a day after it was
+  handed over, its final callback never received: its status is fetched from Twilio.
+
+Every action is an event on the message. Each pass handles at most ``BATCH`` rows per case; a
+Twilio error leaves the row for the next pass.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import TwilioCredentials
+from connections.twilio_api import MessageRecord, TwilioError, TwilioGateway
+from messaging.models import RANK, Message, MessageEvent, Status
+from messaging.services.callback_sql import StatusMove, status_move
+from messaging.services.submit import MAX_ATTEMPTS, release_dedupe_key
+
+logger = logging.getLogger(__name__)
+
+LOST_TASK_AFTER = datetime.timedelta(minutes=2)
+DEAD_WORKER_AFTER = datetime.timedelta(minutes=5)
+# An unknown outcome is looked up at the next pass after this, once Twilio's list shows it.
+UNKNOWN_OUTCOME_AFTER = datetime.timedelta(minutes=1)
+# A match was created by Twilio between shortly before ``submitted_at`` (clocks differ) and
+# the end of the send's HTTP timeouts, with room to spare.
+MATCH_BEFORE = datetime.timedelta(minutes=2)
+MATCH_AFTER = datetime.timedelta(minutes=5)
+STALE_AFTER = datetime.timedelta(hours=24)
+# Past this, Twilio will not report anything more: stop asking.
+STALE_UNTIL = datetime.timedelta(days=7)
+UNFINISHED = (Status.ACCEPTED, Status.QUEUED, Status.SENDING, Status.SENT)
+BATCH = 200
+
+
+@dataclass
+class SweepResult:
+    requeued: int = 0
+    adopted: int = 0
+    resent: int = 0
+    gave_up: int = 0
+    ambiguous: int = 0
+    fetched: int = 0
+    twilio_errors: int = 0
+
+
+def messages_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
+    now = now or timezone.now()
+    result = SweepResult()
+    result.requeued = _requeue_lost(now)
+    for message in _unresolved(now):
+        _reconcile(message, now, result)
+    for message in _stale(now):
+        _fetch_status(message, now, result)
+    if any(vars(result).values()):
+        logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in vars(result).items() if v))
+    return result
+
+
+def _event(message: Message, status: str, error_code: int | None = None, **params: object) -> None:
+    MessageEvent.objects.create(
+        message=message,
+        status=status,
+        error_code=error_code,
+        params=params,
+    )
+
+
+def _enqueue(message_id: int) -> None:
+    from messaging.tasks import send_message
+
+    transaction.on_commit(lambda: send_message.delay(message_id))
+
+
+# --- Lost tasks ------------------------------------------------------------------------------
+
+
+def _requeue_lost(now: datetime.datetime) -> int:
+    cutoff = now - LOST_TASK_AFTER
+    lost = (
+        Message.objects.filter(status=Status.PENDING, enqueued_at__lt=cutoff)
+        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+        .order_by("enqueued_at")[:BATCH]
+    )
+    count = 0
+    for message in lost:
+        with transaction.atomic():
+            taken = Message.objects.filter(
+                pk=message.pk, status=Status.PENDING, enqueued_at__lt=cutoff
+            ).update(enqueued_at=now, updated_at=now)
+            if not taken:
+                continue
+            _event(message, "requeued", enqueued_at=str(message.enqueued_at))
+            _enqueue(message.pk)
+        count += 1
+    return count
+
+
+# --- Dead workers and unknown outcomes -------------------------------------------------------
+
+
+def _unresolved(now: datetime.datetime) -> list[Message]:
+    """``submitting`` rows a worker left (over five minutes), or whose call had an unknown
+    outcome (the send task keeps them ``submitting`` with the error it got)."""
+    dead = Q(submitted_at__lt=now - DEAD_WORKER_AFTER)
+    unknown = Q(submitted_at__lt=now - UNKNOWN_OUTCOME_AFTER) & ~Q(error_message="")
+    return list(
+        Message.objects.filter(status=Status.SUBMITTING, needs_attention=False)
+        .filter(dead | unknown)
+        .select_related("organization", "connection__twilio")
+        .order_by("submitted_at")[:BATCH]
+    )
+
+
+def _credentials(message: Message) -> TwilioCredentials | None:
+    if message.connection is None:
+        return None
+    try:
+        return message.connection.twilio
+    except TwilioCredentials.DoesNotExist:
+        return None
+
+
+def _matches(
+    message: Message, credentials: TwilioCredentials, found: list[MessageRecord]
+) -> list[MessageRecord]:
+    submitted = message.submitted_at or timezone.now()  # always set on a submitting row
+    start, end = submitted - MATCH_BEFORE, submitted + MATCH_AFTER
+    service = credentials.messaging_service_sid
+    candidates = [
+        record
+        for record in found
+        if record.to == message.to
+        and record.body == message.body
+        and (
+            record.messaging_service_sid == service
+            if service
+            else record.from_ == credentials.phone_number
+        )
+        and record.date_created is not None
+        and start <= record.date_created <= end
+    ]
+    # A message Twilio created for another of our rows is that row's, not this one's.
+    taken = set(
+        Message.objects.filter(sid__in=[c.sid for c in candidates]).values_list("sid", flat=True)
+    )
+    return [c for c in candidates if c.sid not in taken]
+
+
+def _reconcile(message: Message, now: datetime.datetime, result: SweepResult) -> None:
+    credentials = _credentials(message)
+    if credentials is None:
+        _needs_attention(message, "The connection is gone, so Twilio cannot be asked.", [])
+        result.ambiguous += 1
+        return
+    gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
+    try:
+        found = gateway.list_messages(
+            to=message.to,
+            from_="" if credentials.messaging_service_sid else credentials.phone_number,
+        )
+    except TwilioError as error:
+        logger.warning("sweep: cannot list messages for %r: %s", message, error)
+        result.twilio_errors += 1
+        return
+    matches = _matches(message, credentials, found)
+    if len(matches) == 1:
+        _adopt(message, credentials, matches[0], result)
+    elif not matches:
+        _send_again(message, now, result)
+    else:
+        _needs_attention(message, "Twilio has several messages that could be this one.", matches)
+        result.ambiguous += 1
+
+
+def _adopt(
+    message: Message,
+    credentials: TwilioCredentials,
+    record: MessageRecord,
+    result: SweepResult,
+) -> None:
+    status = record.status if record.status in RANK else Status.QUEUED
+    try:
+        with transaction.atomic():
+            adopted = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+                sid=record.sid,
+                status=status,
+                from_number=record.from_ or credentials.phone_number,
+                messaging_service_sid=record.messaging_service_sid,
+                error_code=record.error_code,
+                error_message=StatusMove.to(status, error_code=record.error_code).error_message,
+                updated_at=timezone.now(),
+            )
+            if adopted:
+                _event(message, "adopted", sid=record.sid, twilio_status=record.status)
+    except IntegrityError:  # the SID was stored on another row meanwhile
+        _needs_attention(message, "Twilio's match belongs to another message.", [record])
+        result.ambiguous += 1
+        return
+    result.adopted += adopted
+
+
+def _send_again(message: Message, now: datetime.datetime, result: SweepResult) -> None:
+    with transaction.atomic():
+        if message.attempts >= MAX_ATTEMPTS:
+            gave_up = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+                status=Status.FAILED,
+                error_message=f"Not sent after {message.attempts} attempts.",
+                updated_at=now,
+            )
+            if gave_up:
+                release_dedupe_key(message)
+                _event(message, Status.FAILED, detail="gave up", attempts=message.attempts)
+                result.gave_up += 1
+            return
+        again = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+            status=Status.PENDING,
+            send_after=None,
+            enqueued_at=now,
+            error_code=None,
+            error_message="",
+            updated_at=now,
+        )
+        if not again:
+            return
+        release_dedupe_key(message)
+        _event(message, "resent", detail="Twilio has no such message")
+        _enqueue(message.pk)
+    result.resent += 1
+
+
+def _needs_attention(message: Message, reason: str, matches: list[MessageRecord]) -> None:
+    with transaction.atomic():
+        flagged = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+            needs_attention=True, updated_at=timezone.now()
+        )
+        if flagged:
+            _event(message, "needs_attention", detail=reason, sids=[m.sid for m in matches])
+
+
+# --- Final statuses that never came ----------------------------------------------------------
+
+
+def _stale(now: datetime.datetime) -> list[Message]:
+    return list(
+        Message.objects.filter(
+            status__in=UNFINISHED,
+            sid__isnull=False,
+            submitted_at__lt=now - STALE_AFTER,
+            submitted_at__gte=now - STALE_UNTIL,
+            updated_at__lt=now - STALE_AFTER,  # asked at most once a day
+        )
+        .select_related("connection__twilio")
+        .order_by("submitted_at")[:BATCH]
+    )
+
+
+def _fetch_status(message: Message, now: datetime.datetime, result: SweepResult) -> None:
+    credentials = _credentials(message)
+    if credentials is None or message.sid is None:
+        Message.objects.filter(pk=message.pk).update(updated_at=now)
+        return
+    gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
+    try:
+        record = gateway.fetch_message(message.sid)
+    except TwilioError as error:
+        logger.warning("sweep: cannot fetch %r: %s", message, error)
+        result.twilio_errors += 1
+        return
+    with transaction.atomic():
+        if record is None:
+            Message.objects.filter(pk=message.pk).update(updated_at=now)
+            _event(message, "status_fetched", detail="Twilio no longer has this message")
+        else:
+            move = StatusMove.to(record.status, error_code=record.error_code)
+            status_move(message_id=message.pk, move=move)
+            _event(
+                message,
+                "status_fetched",
+                error_code=record.error_code,
+                twilio_status=record.status,
+            )
+    result.fetched += 1
