@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -10,6 +11,10 @@ from messaging.selectors import MessageFilter
 from messaging.statuses import STATUS_WORDS
 from templates_sms.models import SmsTemplate
 from tenants.models import Organization
+
+# The message log's date filters: days any database and time zone can represent.
+FIRST_DAY = datetime.date(2000, 1, 1)
+LAST_DAY = datetime.date(2999, 12, 31)
 
 
 class DateInput(forms.DateInput):
@@ -104,6 +109,20 @@ class MessageFilterForm(forms.Form):
         ).order_by("name")
         contact = self.fields["contact"]
         contact.queryset = Contact.objects.filter(organization=organization)  # type: ignore[attr-defined]
+
+    def _clean_day(self, name: str) -> datetime.date | None:
+        day: datetime.date | None = self.cleaned_data.get(name)
+        if day is not None and not (FIRST_DAY <= day <= LAST_DAY):
+            raise forms.ValidationError(
+                f"Choose a day between {FIRST_DAY:%Y-%m-%d} and {LAST_DAY:%Y-%m-%d}."
+            )
+        return day
+
+    def clean_since(self) -> datetime.date | None:
+        return self._clean_day("since")
+
+    def clean_until(self) -> datetime.date | None:
+        return self._clean_day("until")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -37,7 +37,12 @@ class MessageFilter:
         return replace(self, status="")
 
 
+# Days outside these hold no message, and their bounds may not fit a database's datetime.
+_EARLIEST, _LATEST = datetime.date(1900, 1, 1), datetime.date(9000, 1, 1)
+
+
 def _start_of(day: datetime.date, tz: zoneinfo.ZoneInfo) -> datetime.datetime:
+    day = min(max(day, _EARLIEST), _LATEST)
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
 
 
@@ -56,7 +61,7 @@ def messages_filtered(organization: Organization, filters: MessageFilter) -> Que
     if filters.since:
         messages = messages.filter(created_at__gte=_start_of(filters.since, tz))
     if filters.until:
-        next_day = filters.until + datetime.timedelta(days=1)
+        next_day = min(filters.until, _LATEST) + datetime.timedelta(days=1)
         messages = messages.filter(created_at__lt=_start_of(next_day, tz))
     if filters.attention:
         messages = messages.filter(needs_attention=True)
@@ -86,8 +91,9 @@ class Position:
             created_at = datetime.datetime.fromisoformat(moment)
             if created_at.tzinfo is None:
                 return None
-            return cls(created_at, uuid.UUID(public_id))
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+            # In UTC, as stored: a time no database can hold is no position.
+            return cls(created_at.astimezone(datetime.UTC), uuid.UUID(public_id))
+        except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
             return None
 
     @classmethod

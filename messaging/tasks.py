@@ -24,7 +24,7 @@ def purge_idempotency_keys() -> int:
 
 @shared_task(name="messaging.tasks.sweep_messages")
 def sweep_messages() -> dict[str, int]:
-    return vars(messages_sweep())
+    return messages_sweep().counts()
 
 
 @shared_task(name="messaging.tasks.delete_expired_messages")

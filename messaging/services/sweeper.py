@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import TwilioCredentials
+from connections.services.connections import connection_note_twilio_error
 from connections.twilio_api import MessageRecord, TwilioError, TwilioGateway
 from messaging.models import RANK, Message, MessageEvent, Status
 from messaging.services.callback_sql import StatusMove, status_move
@@ -45,10 +47,16 @@ STALE_AFTER = datetime.timedelta(hours=24)
 STALE_UNTIL = datetime.timedelta(days=7)
 UNFINISHED = (Status.ACCEPTED, Status.QUEUED, Status.SENDING, Status.SENT)
 BATCH = 200
+# A pass stops asking Twilio after this, well inside beat's minute and the task's time limit;
+# the next pass goes on where it stopped.
+TIME_BUDGET = 45.0
 
 
 @dataclass
 class SweepResult:
+    """What a pass did. ``unreachable`` holds the accounts Twilio failed to answer for: their
+    other rows wait for the next pass instead of each waiting for a timeout."""
+
     requeued: int = 0
     adopted: int = 0
     resent: int = 0
@@ -56,19 +64,46 @@ class SweepResult:
     ambiguous: int = 0
     fetched: int = 0
     twilio_errors: int = 0
+    unreachable: set[str] = field(default_factory=set)
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in vars(self).items() if isinstance(v, int)}
 
 
-def messages_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
+def messages_sweep(
+    *, now: datetime.datetime | None = None, time_budget: float = TIME_BUDGET
+) -> SweepResult:
     now = now or timezone.now()
+    deadline = time.monotonic() + time_budget
     result = SweepResult()
     result.requeued = _requeue_lost(now)
     for message in _unresolved(now):
+        if time.monotonic() > deadline:
+            break
         _reconcile(message, now, result)
     for message in _stale(now):
+        if time.monotonic() > deadline:
+            break
         _fetch_status(message, now, result)
-    if any(vars(result).values()):
-        logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in vars(result).items() if v))
+    done = {k: v for k, v in result.counts().items() if v}
+    if done:
+        logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in done.items()))
     return result
+
+
+def _gateway(credentials: TwilioCredentials, result: SweepResult) -> TwilioGateway | None:
+    if credentials.account_sid in result.unreachable:
+        return None
+    return TwilioGateway(credentials.account_sid, credentials.auth_token())
+
+
+def _unreachable(
+    credentials: TwilioCredentials, message: Message, error: TwilioError, result: SweepResult
+) -> None:
+    logger.warning("sweep: Twilio did not answer for %r: %s", message, error)
+    result.twilio_errors += 1
+    result.unreachable.add(credentials.account_sid)
+    connection_note_twilio_error(connection=credentials.connection, error=error)
 
 
 def _event(message: Message, status: str, error_code: int | None = None, **params: object) -> None:
@@ -167,15 +202,16 @@ def _reconcile(message: Message, now: datetime.datetime, result: SweepResult) ->
         _needs_attention(message, "The connection is gone, so Twilio cannot be asked.", [])
         result.ambiguous += 1
         return
-    gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
+    gateway = _gateway(credentials, result)
+    if gateway is None:
+        return
     try:
         found = gateway.list_messages(
             to=message.to,
             from_="" if credentials.messaging_service_sid else credentials.phone_number,
         )
     except TwilioError as error:
-        logger.warning("sweep: cannot list messages for %r: %s", message, error)
-        result.twilio_errors += 1
+        _unreachable(credentials, message, error, result)
         return
     matches = _matches(message, credentials, found)
     if len(matches) == 1:
@@ -274,12 +310,13 @@ def _fetch_status(message: Message, now: datetime.datetime, result: SweepResult)
     if credentials is None or message.sid is None:
         Message.objects.filter(pk=message.pk).update(updated_at=now)
         return
-    gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
+    gateway = _gateway(credentials, result)
+    if gateway is None:
+        return
     try:
         record = gateway.fetch_message(message.sid)
     except TwilioError as error:
-        logger.warning("sweep: cannot fetch %r: %s", message, error)
-        result.twilio_errors += 1
+        _unreachable(credentials, message, error, result)
         return
     with transaction.atomic():
         if record is None:

@@ -47,6 +47,7 @@ def test_every_field_has_a_label(open_page, personas):
         "/connections/twilio/connect/",
         "/contacts/",
         "/contacts/new/",
+        "/messages/",
     ]:
         assert page.goto(path).url.endswith(path)
         unlabelled = page.evaluate(
@@ -68,6 +69,12 @@ def test_pages_fit_the_screen(open_page, personas, width):
         first_name="Ann",
         tags=["vip", "newsletter"],
     )
+    message = message_send(
+        organization=personas.org,
+        to="+1 415 555 0123",
+        body="A long message without spaces: " + "x" * 300,
+        source="ui",
+    )
     for path in [
         "/",
         "/settings/",
@@ -77,6 +84,8 @@ def test_pages_fit_the_screen(open_page, personas, width):
         "/connections/twilio/connect/",
         "/contacts/",
         "/contacts/new/",
+        "/messages/",
+        f"/messages/{message.public_id}/",
     ]:
         response = page.goto(path)
         assert response.status == 200
@@ -111,3 +120,16 @@ def test_the_contact_page_loads_its_messages(open_page, personas):
     page.goto(f"/contacts/{contact.public_id}/")
     page.wait_for_selector("[data-fragment] >> text=Hello from the test")
     assert "No working Twilio connection" in page.inner_text("[data-fragment]")
+
+
+def test_the_message_log_loads_its_counts(open_page, personas):
+    for n in range(3):
+        message_send(organization=personas.org, to="+1 415 555 0123", body=f"n{n}", source="ui")
+    page = open_page()
+    log_in(page, "owner@a.example.com")
+    page.goto("/messages/")
+    page.wait_for_selector(".status-counts >> text=Suppressed 3")
+    page.click(".status-counts >> text=Suppressed")
+    page.wait_for_selector("h1:text-is('Messages')")
+    assert page.url.endswith("/messages/?status=suppressed")
+    assert page.locator("select#id_status").input_value() == "suppressed"

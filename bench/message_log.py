@@ -1,0 +1,214 @@
+"""The message log at 1,000,000 messages and 100,000 contacts on PostgreSQL.
+
+Creates a scratch database (``test_<name>`` next to ``DATABASE_URL``'s), fills one
+organization with N contacts and M messages spread over a year (nine in ten outbound; mostly
+delivered, some sent, queued, failed, undelivered, suppressed; a third from templates; a few
+needing attention) with ``INSERT … SELECT generate_series`` (bulk_create would take most of
+the run), then renders ``/messages/`` through Django's test client: the first page, the tenth
+page (following each page's "Older" link), and filtered pages. Prints the median render time
+and the number of queries of each. Target: each under 100 ms with a constant number of
+queries. The counts fragment is measured too; it loads on its own, so it has no target.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
+        .venv/bin/python -m bench.message_log [--messages 1000000] [--contacts 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import time
+import warnings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleS0=")
+
+import django
+
+django.setup()
+# The app's own static files are not collected for a benchmark; WhiteNoise says so once.
+warnings.filterwarnings("ignore", message="No directory at")
+
+from django.db import connection  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
+
+from contacts.models import Contact  # noqa: E402
+from templates_sms.models import SmsTemplate  # noqa: E402
+from tenants.models import Organization, User  # noqa: E402
+from tenants.services.organizations import organization_create  # noqa: E402
+
+OLDER = re.compile(r'href="\?([^"]*older=[A-Za-z0-9_-]+)"')
+
+# Statuses by the message number modulo 100; a tenth are inbound ("received").
+FILL_SQL = """
+INSERT INTO messaging_message (
+    public_id, organization_id, direction, contact_id, template_id, "to", from_number,
+    messaging_service_sid, body, media_url, segments, encoding, sid, status,
+    suppressed_reason, needs_attention, error_code, error_message, source, source_ref,
+    dedupe_key, attempts, created_at, updated_at, submitted_at
+)
+SELECT
+    gen_random_uuid(), %(org)s,
+    CASE WHEN mod(n, 10) = 0 THEN 'inbound' ELSE 'outbound' END,
+    %(first_contact)s + (mod(n, %(contacts)s)),
+    CASE WHEN mod(n, 3) = 1 THEN %(first_template)s + (mod(n, 5)) END,
+    '+1415' || lpad((2000000 + mod(n, %(contacts)s))::text, 7, '0'), '+14155550100', '',
+    'Hi there, your order ' || n || ' has shipped. Track it at https://example.com/t/' || n,
+    '', 1, 'GSM-7', 'SM' || md5(n::text), CASE
+    WHEN mod(n, 10) = 0 THEN 'received'
+    WHEN mod(n, 100) < 3 THEN 'failed'
+    WHEN mod(n, 100) < 5 THEN 'undelivered'
+    WHEN mod(n, 100) < 7 THEN 'suppressed'
+    WHEN mod(n, 100) < 12 THEN 'sent'
+    WHEN mod(n, 100) < 14 THEN 'queued'
+    ELSE 'delivered' END,
+    CASE WHEN mod(n, 100) IN (5, 6) AND mod(n, 10) <> 0 THEN 'opted_out' ELSE '' END,
+    mod(n, 10000) = 1,
+    CASE WHEN mod(n, 100) < 3 AND mod(n, 10) <> 0 THEN 30007
+         WHEN mod(n, 100) IN (3, 4) THEN 30003 END,
+    CASE WHEN mod(n, 100) < 3 AND mod(n, 10) <> 0 THEN 'The carrier filtered the message.'
+         WHEN mod(n, 100) IN (3, 4) THEN 'The handset is unreachable.' ELSE '' END,
+    'api', '', '', 1,
+    now() - (n * interval '31.5 seconds'),
+    now() - (n * interval '31.5 seconds'),
+    now() - (n * interval '31.5 seconds')
+FROM generate_series(%(start)s, %(end)s) AS n
+"""
+
+
+def fill(contacts: int, messages: int) -> tuple[User, Organization]:
+    owner = User.objects.create_user("bench@example.com", "bench-password-123")
+    organization = organization_create(name="Bench", owner=owner)
+    batch = 10_000
+    for start in range(0, contacts, batch):
+        Contact.objects.bulk_create(
+            Contact(
+                organization=organization,
+                phone=f"+1415{2000000 + n:07d}",
+                first_name="Person",
+                last_name=str(n),
+                time_zone="America/Los_Angeles",
+                search=f"person {n} +1415{2000000 + n:07d}",
+            )
+            for n in range(start, min(start + batch, contacts))
+        )
+    templates = SmsTemplate.objects.bulk_create(
+        SmsTemplate(organization=organization, name=f"Template {n}", body=f"Hello {n}")
+        for n in range(5)
+    )
+    first_contact = Contact.objects.filter(organization=organization).order_by("pk").first()
+    assert first_contact is not None
+    with connection.cursor() as cursor:
+        for start in range(0, messages, 250_000):
+            cursor.execute(
+                FILL_SQL,
+                {
+                    "start": start + 1,
+                    "end": min(start + 250_000, messages),
+                    "org": organization.pk,
+                    "first_contact": first_contact.pk,
+                    "contacts": contacts,
+                    "first_template": templates[0].pk,
+                },
+            )
+        cursor.execute("VACUUM ANALYZE messaging_message")
+        cursor.execute("ANALYZE")
+    return owner, organization
+
+
+def measure(client: Client, url: str, runs: int) -> tuple[float, int, str]:
+    for _ in range(3):
+        client.get(url)
+    times = []
+    queries = 0
+    html = ""
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        queries = len(captured)
+        html = response.content.decode()
+    return statistics.median(times), queries, html
+
+
+def tenth_page(client: Client, url: str) -> str:
+    """The URL of the tenth page, found by following "Older →" nine times."""
+    for _ in range(9):
+        found = OLDER.search(client.get(url).content.decode())
+        if found is None:
+            raise SystemExit(f"no older page after {url}")
+        url = "/messages/?" + found.group(1).replace("&amp;", "&")
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=15)
+    options = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures PostgreSQL.")
+    databases = setup_databases(verbosity=0, interactive=False)
+    try:
+        started = time.perf_counter()
+        owner, organization = fill(options.contacts, options.messages)
+        print(
+            f"filled {options.contacts:,} contacts and {options.messages:,} messages "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        contact = Contact.objects.filter(organization=organization).order_by("pk")[7]
+        template = SmsTemplate.objects.filter(organization=organization).order_by("pk")[1]
+        static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+        storages = {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": static,
+        }
+        with override_settings(STORAGES=storages, ALLOWED_HOSTS=["testserver"]):
+            client = Client(HTTP_X_FORWARDED_PROTO="https")
+            client.force_login(owner)
+            print(
+                f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+                f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}"
+            )
+            pages = [
+                ("first page", "/messages/"),
+                ("tenth page", tenth_page(client, "/messages/")),
+                ("failed", "/messages/?status=failed"),
+                ("failed, tenth page", tenth_page(client, "/messages/?status=failed")),
+                ("inbound", "/messages/?direction=inbound"),
+                ("a template", f"/messages/?template={template.public_id}"),
+                ("a contact", f"/messages/?contact={contact.public_id}"),
+                ("a month", "/messages/?since=2026-03-01&until=2026-03-31"),
+                ("needs attention", "/messages/?attention=on"),
+                ("delivered in a month", "/messages/?status=delivered&since=2026-06-01"),
+            ]
+            worst = 0.0
+            counts = set()
+            for label, url in pages:
+                median, queries, _ = measure(client, url, options.runs)
+                worst = max(worst, median)
+                counts.add(queries)
+                print(f"{label:<22} {median:7.1f} ms  {queries} queries  {url[:70]}")
+            print(f"slowest median: {worst:.1f} ms ({100 / worst:.1f}x under the 100 ms target)")
+            print(f"queries per page: {sorted(counts)} (constant whatever the data)")
+            for label, url in [
+                ("counts, all", "/messages/counts/"),
+                ("counts, inbound", "/messages/counts/?direction=inbound"),
+            ]:
+                median, queries, _ = measure(client, url, 5)
+                print(f"{label:<22} {median:7.1f} ms  {queries} queries (fragment, no target)")
+    finally:
+        teardown_databases(databases, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
