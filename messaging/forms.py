@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django import forms
@@ -11,6 +12,22 @@ from messaging.selectors import MessageFilter
 from messaging.statuses import STATUS_WORDS
 from templates_sms.models import SmsTemplate
 from tenants.models import Organization
+
+
+class PublicIdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A choice by public id: a malformed id is an invalid choice like a missing one."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+        return super().to_python(value)
+
 
 # The message log's date filters: days any database and time zone can represent.
 FIRST_DAY = datetime.date(2000, 1, 1)
@@ -79,14 +96,14 @@ class MessageFilterForm(forms.Form):
         required=False,
         choices=[("", "Both"), *Direction.choices],
     )
-    template = forms.ModelChoiceField(
+    template = PublicIdChoiceField(
         label="Template",
         required=False,
         queryset=SmsTemplate.objects.none(),
         to_field_name="public_id",
         empty_label="Any template",
     )
-    contact = forms.ModelChoiceField(
+    contact = PublicIdChoiceField(
         required=False,
         queryset=Contact.objects.none(),
         to_field_name="public_id",

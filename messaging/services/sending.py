@@ -85,14 +85,17 @@ def _due(
 
 
 def _enqueue_on_commit(message_ids: list[int]) -> None:
+    """Stamps ``enqueued_at`` with the rows, then enqueues after the commit: should the process
+    die in between, the sweeper finds the stamp two minutes old and enqueues them again."""
     if not message_ids:
         return
+    Message.objects.filter(pk__in=message_ids, status=Status.PENDING).update(
+        enqueued_at=timezone.now()
+    )
 
     def enqueue() -> None:
         from messaging.tasks import send_message  # tasks import services, not the reverse
 
-        now = timezone.now()
-        Message.objects.filter(pk__in=message_ids, status=Status.PENDING).update(enqueued_at=now)
         for message_id in message_ids:
             send_message.delay(message_id)
 

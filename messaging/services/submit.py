@@ -102,12 +102,23 @@ def message_submit(message_id: int) -> str:
                 send_message.apply_async((message.pk,), countdown=wait)
             return "deferred"
 
+    # The sender is recorded with the claim, so that a worker dying mid-call leaves the sweeper
+    # the exact sender to look for on Twilio, whatever the connection says by then.
+    sender = (
+        {
+            "from_number": connection.twilio.phone_number,
+            "messaging_service_sid": connection.twilio.messaging_service_sid,
+        }
+        if connection is not None
+        else {}
+    )
     claimed = Message.objects.filter(pk=message.pk, status=Status.PENDING).update(
         status=Status.SUBMITTING,
         submitted_at=now,
         attempts=F("attempts") + 1,
         connection=connection,
         updated_at=now,
+        **sender,
     )
     if claimed != 1:
         return "taken"

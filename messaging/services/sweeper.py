@@ -65,9 +65,12 @@ class SweepResult:
     fetched: int = 0
     twilio_errors: int = 0
     unreachable: set[str] = field(default_factory=set)
+    # Rows Twilio could not be asked about: moved to the back of the line (updated_at), so that
+    # a failing account never starves the others.
+    postponed: list[int] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {k: v for k, v in vars(self).items() if isinstance(v, int)}
+        return {k: v for k, v in vars(self).items() if type(v) is int}
 
 
 def messages_sweep(
@@ -85,14 +88,18 @@ def messages_sweep(
         if time.monotonic() > deadline:
             break
         _fetch_status(message, now, result)
+    Message.objects.filter(pk__in=result.postponed).update(updated_at=now)
     done = {k: v for k, v in result.counts().items() if v}
     if done:
         logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in done.items()))
     return result
 
 
-def _gateway(credentials: TwilioCredentials, result: SweepResult) -> TwilioGateway | None:
+def _gateway(
+    credentials: TwilioCredentials, message: Message, result: SweepResult
+) -> TwilioGateway | None:
     if credentials.account_sid in result.unreachable:
+        result.postponed.append(message.pk)
         return None
     return TwilioGateway(credentials.account_sid, credentials.auth_token())
 
@@ -103,6 +110,7 @@ def _unreachable(
     logger.warning("sweep: Twilio did not answer for %r: %s", message, error)
     result.twilio_errors += 1
     result.unreachable.add(credentials.account_sid)
+    result.postponed.append(message.pk)
     connection_note_twilio_error(connection=credentials.connection, error=error)
 
 
@@ -157,7 +165,7 @@ def _unresolved(now: datetime.datetime) -> list[Message]:
         Message.objects.filter(status=Status.SUBMITTING, needs_attention=False)
         .filter(dead | unknown)
         .select_related("organization", "connection__twilio")
-        .order_by("submitted_at")[:BATCH]
+        .order_by("updated_at")[:BATCH]
     )
 
 
@@ -175,17 +183,13 @@ def _matches(
 ) -> list[MessageRecord]:
     submitted = message.submitted_at or timezone.now()  # always set on a submitting row
     start, end = submitted - MATCH_BEFORE, submitted + MATCH_AFTER
-    service = credentials.messaging_service_sid
+    service, number = _sender(message, credentials)
     candidates = [
         record
         for record in found
         if record.to == message.to
         and record.body == message.body
-        and (
-            record.messaging_service_sid == service
-            if service
-            else record.from_ == credentials.phone_number
-        )
+        and (record.messaging_service_sid == service if service else record.from_ == number)
         and record.date_created is not None
         and start <= record.date_created <= end
     ]
@@ -196,20 +200,26 @@ def _matches(
     return [c for c in candidates if c.sid not in taken]
 
 
+def _sender(message: Message, credentials: TwilioCredentials) -> tuple[str, str]:
+    """(Messaging Service SID, number) the message was sent from: recorded with the claim;
+    the connection's for rows claimed before that was recorded."""
+    if message.messaging_service_sid or message.from_number:
+        return message.messaging_service_sid, message.from_number
+    return credentials.messaging_service_sid, credentials.phone_number
+
+
 def _reconcile(message: Message, now: datetime.datetime, result: SweepResult) -> None:
     credentials = _credentials(message)
     if credentials is None:
         _needs_attention(message, "The connection is gone, so Twilio cannot be asked.", [])
         result.ambiguous += 1
         return
-    gateway = _gateway(credentials, result)
+    gateway = _gateway(credentials, message, result)
     if gateway is None:
         return
     try:
-        found = gateway.list_messages(
-            to=message.to,
-            from_="" if credentials.messaging_service_sid else credentials.phone_number,
-        )
+        service, number = _sender(message, credentials)
+        found = gateway.list_messages(to=message.to, from_="" if service else number)
     except TwilioError as error:
         _unreachable(credentials, message, error, result)
         return
@@ -301,7 +311,7 @@ def _stale(now: datetime.datetime) -> list[Message]:
             updated_at__lt=now - STALE_AFTER,  # asked at most once a day
         )
         .select_related("connection__twilio")
-        .order_by("submitted_at")[:BATCH]
+        .order_by("updated_at")[:BATCH]
     )
 
 
@@ -310,7 +320,7 @@ def _fetch_status(message: Message, now: datetime.datetime, result: SweepResult)
     if credentials is None or message.sid is None:
         Message.objects.filter(pk=message.pk).update(updated_at=now)
         return
-    gateway = _gateway(credentials, result)
+    gateway = _gateway(credentials, message, result)
     if gateway is None:
         return
     try:
