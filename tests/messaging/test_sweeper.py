@@ -559,6 +559,25 @@ def test_an_unknown_outcome_is_looked_up_after_a_minute_and_adopted(
 
 
 @pytest.mark.django_db
+def test_the_sender_recorded_with_the_claim_is_looked_for_after_the_connection_changed(
+    personas, rsps, clock, sweep, django_capture_on_commit_callbacks
+):
+    connect_sender(personas)
+    messages_refuse(rsps, 20500, 500, "Internal Server Error")
+    message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")
+    assert message.from_number == tw.NUMBER
+    TwilioCredentials.objects.filter(connection__organization=personas.org).update(
+        phone_number="+14155550101"
+    )
+    twilio_lists(rsps, candidate(sid=SID, created=T0 + datetime.timedelta(seconds=1)))
+    clock.advance(seconds=90)
+
+    assert done(sweep()) == {"adopted": 1}
+
+    assert tw.requests_made(rsps) == [CREATE, LIST]  # From=+14155550100, as sent
+
+
+@pytest.mark.django_db
 def test_an_unknown_outcome_is_not_looked_up_within_the_first_minute(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
