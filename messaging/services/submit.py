@@ -48,13 +48,12 @@ def backoff(attempt: int, *, long: bool) -> datetime.timedelta:
     return delay * jitter
 
 
-def _event(message: Message, status: str, **params: object) -> None:
-    error_code = params.pop("error_code", None)
+def event_record(
+    message: Message, status: str, *, error_code: int | None = None, **params: object
+) -> None:
+    """One of our own events on the message (Twilio's callbacks are recorded apart)."""
     MessageEvent.objects.create(
-        message=message,
-        status=status,
-        error_code=error_code,
-        params=params,  # type: ignore[misc]
+        message=message, status=status, error_code=error_code, params=params
     )
 
 
@@ -66,7 +65,7 @@ def _finish(message: Message, **fields: object) -> int:
 
 def _suppress(message: Message, reason: str) -> None:
     _finish(message, status=Status.SUPPRESSED, suppressed_reason=reason)
-    _event(message, Status.SUPPRESSED, reason=reason)
+    event_record(message, Status.SUPPRESSED, reason=reason)
 
 
 def message_defer(message: Message, wait: float) -> datetime.datetime:
@@ -171,7 +170,7 @@ def _call_twilio(message: Message, connection: Connection) -> str:
         updated_at=timezone.now(),
     )
     Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(status=status)
-    _event(message, status, sid=created.sid)
+    event_record(message, status, sid=created.sid)
     return "submitted"
 
 
@@ -185,7 +184,7 @@ def _failed_call(message: Message, connection: Connection, error: TwilioError) -
     if error.kind is ErrorKind.UNKNOWN:
         # Twilio may have created it: the sweeper looks before anything is sent again.
         _finish(message, error_code=code, error_message=error.message)
-        _event(message, "unknown_outcome", error_code=code, detail=error.message)
+        event_record(message, "unknown_outcome", error_code=code, detail=error.message)
         return "unknown"
     release_dedupe_key(message)
     if error.kind is ErrorKind.RETRY and message.attempts < MAX_ATTEMPTS:
@@ -198,10 +197,12 @@ def _failed_call(message: Message, connection: Connection, error: TwilioError) -
             error_code=code,
             error_message=error.message,
         )
-        _event(message, "retry", error_code=code, detail=error.message, send_after=due.isoformat())
+        event_record(
+            message, "retry", error_code=code, detail=error.message, send_after=due.isoformat()
+        )
         return "retry"
     _finish(message, status=Status.FAILED, error_code=code, error_message=error.message)
-    _event(message, Status.FAILED, error_code=code, detail=error.message)
+    event_record(message, Status.FAILED, error_code=code, detail=error.message)
     if code == 21610:
         consent_opt_out(
             organization=message.organization,

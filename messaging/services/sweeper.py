@@ -28,9 +28,9 @@ from django.utils import timezone
 from connections.models import TwilioCredentials
 from connections.services.connections import connection_note_twilio_error
 from connections.twilio_api import MessageRecord, TwilioError, TwilioGateway
-from messaging.models import RANK, Message, MessageEvent, Status
+from messaging.models import RANK, Message, Status
 from messaging.services.callback_sql import StatusMove, status_move
-from messaging.services.submit import MAX_ATTEMPTS, release_dedupe_key
+from messaging.services.submit import MAX_ATTEMPTS, event_record, release_dedupe_key
 
 logger = logging.getLogger(__name__)
 
@@ -114,15 +114,6 @@ def _unreachable(
     connection_note_twilio_error(connection=credentials.connection, error=error)
 
 
-def _event(message: Message, status: str, error_code: int | None = None, **params: object) -> None:
-    MessageEvent.objects.create(
-        message=message,
-        status=status,
-        error_code=error_code,
-        params=params,
-    )
-
-
 def _enqueue(message_id: int) -> None:
     from messaging.tasks import send_message
 
@@ -147,7 +138,7 @@ def _requeue_lost(now: datetime.datetime) -> int:
             ).update(enqueued_at=now, updated_at=now)
             if not taken:
                 continue
-            _event(message, "requeued", enqueued_at=str(message.enqueued_at))
+            event_record(message, "requeued", enqueued_at=str(message.enqueued_at))
             _enqueue(message.pk)
         count += 1
     return count
@@ -252,7 +243,7 @@ def _adopt(
                 updated_at=timezone.now(),
             )
             if adopted:
-                _event(message, "adopted", sid=record.sid, twilio_status=record.status)
+                event_record(message, "adopted", sid=record.sid, twilio_status=record.status)
     except IntegrityError:  # the SID was stored on another row meanwhile
         _needs_attention(message, "Twilio's match belongs to another message.", [record])
         result.ambiguous += 1
@@ -270,7 +261,7 @@ def _send_again(message: Message, now: datetime.datetime, result: SweepResult) -
             )
             if gave_up:
                 release_dedupe_key(message)
-                _event(message, Status.FAILED, detail="gave up", attempts=message.attempts)
+                event_record(message, Status.FAILED, detail="gave up", attempts=message.attempts)
                 result.gave_up += 1
             return
         again = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
@@ -284,7 +275,7 @@ def _send_again(message: Message, now: datetime.datetime, result: SweepResult) -
         if not again:
             return
         release_dedupe_key(message)
-        _event(message, "resent", detail="Twilio has no such message")
+        event_record(message, "resent", detail="Twilio has no such message")
         _enqueue(message.pk)
     result.resent += 1
 
@@ -295,7 +286,7 @@ def _needs_attention(message: Message, reason: str, matches: list[MessageRecord]
             needs_attention=True, updated_at=timezone.now()
         )
         if flagged:
-            _event(message, "needs_attention", detail=reason, sids=[m.sid for m in matches])
+            event_record(message, "needs_attention", detail=reason, sids=[m.sid for m in matches])
 
 
 # --- Final statuses that never came ----------------------------------------------------------
@@ -331,11 +322,11 @@ def _fetch_status(message: Message, now: datetime.datetime, result: SweepResult)
     with transaction.atomic():
         if record is None:
             Message.objects.filter(pk=message.pk).update(updated_at=now)
-            _event(message, "status_fetched", detail="Twilio no longer has this message")
+            event_record(message, "status_fetched", detail="Twilio no longer has this message")
         else:
             move = StatusMove.to(record.status, error_code=record.error_code)
             status_move(message_id=message.pk, move=move)
-            _event(
+            event_record(
                 message,
                 "status_fetched",
                 error_code=record.error_code,
