@@ -465,3 +465,13 @@ def test_it_raises_twilios_errors_through_the_library(sandbox):
     assert (invalid_to.value.status, invalid_to.value.code) == (400, 21211)
     assert (not_ours.value.status, not_ours.value.code) == (400, 21606)
     assert (bad_keys.value.status, bad_keys.value.code) == (401, 20003)
+
+
+def test_it_lists_messages_filtered_by_sender(sandbox):
+    local = sandbox.create_message(To=PHONE, From=LOCAL, Body="from local").json()
+    sandbox.create_message(To=PHONE, From=TOLL_FREE, Body="from toll-free")
+    path = f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages.json"
+
+    found = sandbox.get(path, params={"To": PHONE, "From": LOCAL}).json()["messages"]
+
+    assert [m["sid"] for m in found] == [local["sid"]]
