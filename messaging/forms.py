@@ -160,3 +160,26 @@ class MessageFilterForm(forms.Form):
             until=data.get("until"),
             attention=bool(data.get("attention")),
         )
+
+
+class AttentionForm(forms.Form):
+    """What a person decided about a message the sweeper could not settle."""
+
+    choice = forms.ChoiceField(
+        label="What happened to this message?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what happened to this message."},
+    )
+
+    def __init__(self, *args: Any, candidates: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["choice"].choices = [  # type: ignore[attr-defined]
+            *((f"adopt:{sid}", f"Twilio sent it: it is {sid}") for sid in candidates),
+            ("resend", "Twilio never sent it: send it again"),
+            ("cancel", "Do not send it"),
+        ]
+
+    def decision(self) -> tuple[str, str]:
+        """(action, sid) for message_attention_resolve."""
+        action, _, sid = self.cleaned_data["choice"].partition(":")
+        return action, sid

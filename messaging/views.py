@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from contacts.models import Contact
-from messaging.forms import MessageFilterForm, SendForm, TestSendForm
+from messaging.forms import AttentionForm, MessageFilterForm, SendForm, TestSendForm
 from messaging.models import Message, Status
 from messaging.selectors import (
     Position,
@@ -19,11 +19,12 @@ from messaging.selectors import (
     messages_filtered,
     messages_page,
 )
+from messaging.services.attention import attention_candidates, message_attention_resolve
 from messaging.services.sending import message_send
 from messaging.statuses import STATUS_WORDS, advice
 from templates_sms.preview import template_preview
 from tenants.access import OrganizationView
-from tenants.errors import ApplicationError
+from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Role
 from tenants.views.forms import apply_error
 
@@ -196,18 +197,44 @@ class MessageCountsFragment(OrganizationView):
 
 
 class MessageDetailView(OrganizationView):
-    """One message: the text as sent, its timeline, and the error explained."""
+    """One message: the text as sent, its timeline, and the error explained. A message that
+    needs attention also offers the decision (to marketers and above)."""
 
-    def get(self, request: HttpRequest, message_id: str) -> HttpResponse:
-        message = self.get_scoped_object(
-            Message.objects.select_related("contact", "template", "connection"), message_id
-        )
+    def page(self, message: Message, form: AttentionForm | None = None) -> HttpResponse:
         events = list(message.events.order_by("at", "pk"))
+        candidates = attention_candidates(message) if message.needs_attention else []
         context = {
             "message": message,
-            "words": STATUS_WORDS.get(Status(message.status)),
             "events": events,
             "advice": advice(message.error_code),
             "callbacks": [e for e in events if e.callback_key or e.status == Status.RECEIVED],
+            "attention_form": form or AttentionForm(candidates=candidates),
+            "can_decide": message.needs_attention and self.can(Role.MARKETER),
         }
-        return render(request, "messaging/detail.html", context)
+        status = 400 if form is not None else 200
+        return render(self.request, "messaging/detail.html", context, status=status)
+
+    def message(self, message_id: str) -> Message:
+        return self.get_scoped_object(
+            Message.objects.select_related("contact", "template", "connection"), message_id
+        )
+
+    def get(self, request: HttpRequest, message_id: str) -> HttpResponse:
+        return self.page(self.message(message_id))
+
+    def post(self, request: HttpRequest, message_id: str) -> HttpResponse:
+        message = self.message(message_id)
+        form = AttentionForm(request.POST, candidates=attention_candidates(message))
+        if form.is_valid():
+            action, sid = form.decision()
+            try:
+                message_attention_resolve(message=message, action=action, sid=sid, by=self.actor)
+            except ConflictError as exc:  # settled meanwhile: show it as it is now
+                messages.error(request, exc.message)
+                return redirect("message_detail", message.public_id)
+            except ApplicationError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(request, "Saved. The timeline shows your decision.")
+                return redirect("message_detail", message.public_id)
+        return self.page(message, form)

@@ -1,0 +1,140 @@
+"""A person settles a message the sweeper could not: Twilio had several messages that could be
+this one. They compare them with the Twilio Console and choose: it is this one (adopted, with
+its status fetched from Twilio), it was never sent (sent again), or it should not go out at all
+(failed). Each choice is an event naming who made it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from connections.models import TwilioCredentials
+from connections.twilio_api import TwilioError, TwilioGateway
+from messaging.models import RANK, Message, MessageEvent, Status
+from messaging.services.callback_sql import StatusMove
+from messaging.services.submit import event_record, release_dedupe_key
+from tenants.actor import Actor
+from tenants.errors import AccessDenied, ApplicationError, ConflictError
+from tenants.models import Role
+
+ADOPT, RESEND, CANCEL = "adopt", "resend", "cancel"
+
+
+def attention_candidates(message: Message) -> list[str]:
+    """The SIDs the sweeper found for the message, from its latest needs_attention event."""
+    event = (
+        MessageEvent.objects.filter(message=message, status="needs_attention")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    sids = event.params.get("sids", []) if event else []
+    return [str(sid) for sid in sids]
+
+
+def _who(by: Actor) -> str:
+    return by.user.get_full_name() if by.user is not None else str(by)
+
+
+def _claim(message: Message, by: Actor) -> None:
+    if not by.can(Role.MARKETER):
+        raise AccessDenied("Only marketers, admins and owners decide about a message.")
+    if not Message.objects.filter(
+        pk=message.pk, needs_attention=True, status=Status.SUBMITTING
+    ).exists():
+        raise ConflictError("This message no longer needs attention.")
+
+
+def message_attention_resolve(
+    *, message: Message, action: str, by: Actor, sid: str = ""
+) -> Message:
+    _claim(message, by)
+    if action == ADOPT:
+        _adopt(message, sid, by)
+    elif action == RESEND:
+        _resend(message, by)
+    elif action == CANCEL:
+        _cancel(message, by)
+    else:
+        raise ApplicationError(
+            "Choose what happened to this message.", fields={"action": ["Choose one."]}
+        )
+    message.refresh_from_db()
+    return message
+
+
+def _adopt(message: Message, sid: str, by: Actor) -> None:
+    if sid not in attention_candidates(message):
+        raise ApplicationError(
+            "Choose one of the messages Twilio has.", fields={"sid": ["Choose a message."]}
+        )
+    if Message.objects.filter(sid=sid).exclude(pk=message.pk).exists():
+        raise ConflictError("That Twilio message already belongs to another message here.")
+    try:
+        credentials = message.connection.twilio if message.connection else None
+    except TwilioCredentials.DoesNotExist:
+        credentials = None
+    if credentials is None:
+        raise ConflictError("Connect Twilio again to look the message up.")
+    gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
+    try:
+        record = gateway.fetch_message(sid)
+    except TwilioError as error:
+        raise ApplicationError(f"Twilio could not be asked: {error.message}") from error
+    if record is None:
+        raise ApplicationError(
+            "Twilio no longer has that message.", fields={"sid": ["Choose another."]}
+        )
+    status = record.status if record.status in RANK else Status.QUEUED
+    with transaction.atomic():
+        done = Message.objects.filter(
+            pk=message.pk, needs_attention=True, status=Status.SUBMITTING
+        ).update(
+            sid=sid,
+            status=status,
+            needs_attention=False,
+            error_code=record.error_code,
+            error_message=StatusMove.to(status, error_code=record.error_code).error_message,
+            updated_at=timezone.now(),
+        )
+        if not done:
+            raise ConflictError("This message no longer needs attention.")
+        event_record(message, "adopted", sid=sid, twilio_status=record.status, by=_who(by))
+
+
+def _resend(message: Message, by: Actor) -> None:
+    from messaging.tasks import send_message
+
+    with transaction.atomic():
+        done = Message.objects.filter(
+            pk=message.pk, needs_attention=True, status=Status.SUBMITTING
+        ).update(
+            status=Status.PENDING,
+            needs_attention=False,
+            send_after=None,
+            enqueued_at=timezone.now(),
+            error_code=None,
+            error_message="",
+            updated_at=timezone.now(),
+        )
+        if not done:
+            raise ConflictError("This message no longer needs attention.")
+        release_dedupe_key(message)
+        event_record(message, "resent", detail="a person chose to send it again", by=_who(by))
+        transaction.on_commit(lambda: send_message.delay(message.pk))
+
+
+def _cancel(message: Message, by: Actor) -> None:
+    with transaction.atomic():
+        done = Message.objects.filter(
+            pk=message.pk, needs_attention=True, status=Status.SUBMITTING
+        ).update(
+            status=Status.FAILED,
+            needs_attention=False,
+            error_code=None,
+            error_message="Not sent: a person chose not to send it after an unclear lookup.",
+            updated_at=timezone.now(),
+        )
+        if not done:
+            raise ConflictError("This message no longer needs attention.")
+        release_dedupe_key(message)
+        event_record(message, Status.FAILED, detail="a person chose not to send it", by=_who(by))
