@@ -14,6 +14,7 @@ from contacts.models import Contact
 from messaging.forms import AttentionForm, MessageFilterForm, SendForm, TestSendForm
 from messaging.models import Message, Status
 from messaging.selectors import (
+    MessageFilter,
     Position,
     message_status_counts,
     messages_filtered,
@@ -143,13 +144,17 @@ def _log_query(request: HttpRequest, **changes: str) -> str:
     return urlencode({k: v for k, v in query.items() if v})
 
 
+def _log_filters(view: OrganizationView) -> tuple[MessageFilterForm, MessageFilter]:
+    form = MessageFilterForm(view.request.GET, organization=view.organization)
+    form.is_valid()  # errors are shown; the valid filters apply
+    return form, form.filters()
+
+
 class MessageListView(OrganizationView):
     """The message log: every message of the organization, newest first, with filters."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = MessageFilterForm(request.GET, organization=self.organization)
-        form.is_valid()
-        filters = form.filters()
+        form, filters = _log_filters(self)
         older = Position.decode(request.GET.get("older", ""))
         newer = None if older else Position.decode(request.GET.get("newer", ""))
         page = messages_page(
@@ -162,7 +167,6 @@ class MessageListView(OrganizationView):
             "page": page,
             "query": query,
             "first_page": older is None and newer is None,
-            "status_words": STATUS_WORDS,
             "without_contact": _log_query(request, contact=""),
         }
         return render(request, "messaging/list.html", context)
@@ -173,9 +177,7 @@ class MessageCountsFragment(OrganizationView):
     so the list never waits for the count."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = MessageFilterForm(request.GET, organization=self.organization)
-        form.is_valid()
-        filters = form.filters()
+        _, filters = _log_filters(self)
         rows = message_status_counts(self.organization, filters)
         counts = [
             {

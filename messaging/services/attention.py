@@ -8,11 +8,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from connections.models import TwilioCredentials
 from connections.twilio_api import TwilioError, TwilioGateway
 from messaging.models import RANK, Message, MessageEvent, Status
 from messaging.services.callback_sql import StatusMove
 from messaging.services.submit import event_record, release_dedupe_key
+from messaging.services.sweeper import message_credentials
 from tenants.actor import Actor
 from tenants.errors import AccessDenied, ApplicationError, ConflictError
 from tenants.models import Role
@@ -69,10 +69,7 @@ def _adopt(message: Message, sid: str, by: Actor) -> None:
         )
     if Message.objects.filter(sid=sid).exclude(pk=message.pk).exists():
         raise ConflictError("That Twilio message already belongs to another message here.")
-    try:
-        credentials = message.connection.twilio if message.connection else None
-    except TwilioCredentials.DoesNotExist:
-        credentials = None
+    credentials = message_credentials(message)
     if credentials is None:
         raise ConflictError("Connect Twilio again to look the message up.")
     gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())

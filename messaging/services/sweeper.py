@@ -160,7 +160,9 @@ def _unresolved(now: datetime.datetime) -> list[Message]:
     )
 
 
-def _credentials(message: Message) -> TwilioCredentials | None:
+def message_credentials(message: Message) -> TwilioCredentials | None:
+    """The Twilio credentials of the connection the message went through, if it still has
+    them (select ``connection__twilio`` to save the queries)."""
     if message.connection is None:
         return None
     try:
@@ -200,7 +202,7 @@ def _sender(message: Message, credentials: TwilioCredentials) -> tuple[str, str]
 
 
 def _reconcile(message: Message, now: datetime.datetime, result: SweepResult) -> None:
-    credentials = _credentials(message)
+    credentials = message_credentials(message)
     if credentials is None:
         _needs_attention(message, "The connection is gone, so Twilio cannot be asked.", [])
         result.ambiguous += 1
@@ -307,7 +309,7 @@ def _stale(now: datetime.datetime) -> list[Message]:
 
 
 def _fetch_status(message: Message, now: datetime.datetime, result: SweepResult) -> None:
-    credentials = _credentials(message)
+    credentials = message_credentials(message)
     if credentials is None or message.sid is None:
         Message.objects.filter(pk=message.pk).update(updated_at=now)
         return
