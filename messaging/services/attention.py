@@ -5,19 +5,20 @@ its status fetched from Twilio), it was never sent (sent again), or it should no
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
-
 from connections.twilio_api import TwilioError, TwilioGateway
-from messaging.models import RANK, Message, MessageEvent, Status
-from messaging.services.callback_sql import StatusMove
-from messaging.services.submit import event_record, release_dedupe_key
-from messaging.services.sweeper import message_credentials
+from messaging.models import Message, MessageEvent, Status
+from messaging.services.sweeper import (
+    message_adopt,
+    message_credentials,
+    message_give_up,
+    message_send_again,
+)
 from tenants.actor import Actor
 from tenants.errors import AccessDenied, ApplicationError, ConflictError
 from tenants.models import Role
 
 ADOPT, RESEND, CANCEL = "adopt", "resend", "cancel"
+SETTLED = "This message no longer needs attention."
 
 
 def attention_candidates(message: Message) -> list[str]:
@@ -41,7 +42,7 @@ def _claim(message: Message, by: Actor) -> None:
     if not Message.objects.filter(
         pk=message.pk, needs_attention=True, status=Status.SUBMITTING
     ).exists():
-        raise ConflictError("This message no longer needs attention.")
+        raise ConflictError(SETTLED)
 
 
 def message_attention_resolve(
@@ -81,57 +82,16 @@ def _adopt(message: Message, sid: str, by: Actor) -> None:
         raise ApplicationError(
             "Twilio no longer has that message.", fields={"sid": ["Choose another."]}
         )
-    status = record.status if record.status in RANK else Status.QUEUED
-    with transaction.atomic():
-        done = Message.objects.filter(
-            pk=message.pk, needs_attention=True, status=Status.SUBMITTING
-        ).update(
-            sid=sid,
-            status=status,
-            needs_attention=False,
-            error_code=record.error_code,
-            error_message=StatusMove.to(status, error_code=record.error_code).error_message,
-            updated_at=timezone.now(),
-        )
-        if not done:
-            raise ConflictError("This message no longer needs attention.")
-        event_record(message, "adopted", sid=sid, twilio_status=record.status, by=_who(by))
+    if not message_adopt(message, record, by=_who(by)):
+        raise ConflictError(SETTLED)
 
 
 def _resend(message: Message, by: Actor) -> None:
-    from messaging.tasks import send_message
-
-    with transaction.atomic():
-        done = Message.objects.filter(
-            pk=message.pk, needs_attention=True, status=Status.SUBMITTING
-        ).update(
-            status=Status.PENDING,
-            needs_attention=False,
-            send_after=None,
-            enqueued_at=timezone.now(),
-            error_code=None,
-            error_message="",
-            updated_at=timezone.now(),
-        )
-        if not done:
-            raise ConflictError("This message no longer needs attention.")
-        release_dedupe_key(message)
-        event_record(message, "resent", detail="a person chose to send it again", by=_who(by))
-        transaction.on_commit(lambda: send_message.delay(message.pk))
+    if not message_send_again(message, detail="a person chose to send it again", by=_who(by)):
+        raise ConflictError(SETTLED)
 
 
 def _cancel(message: Message, by: Actor) -> None:
-    with transaction.atomic():
-        done = Message.objects.filter(
-            pk=message.pk, needs_attention=True, status=Status.SUBMITTING
-        ).update(
-            status=Status.FAILED,
-            needs_attention=False,
-            error_code=None,
-            error_message="Not sent: a person chose not to send it after an unclear lookup.",
-            updated_at=timezone.now(),
-        )
-        if not done:
-            raise ConflictError("This message no longer needs attention.")
-        release_dedupe_key(message)
-        event_record(message, Status.FAILED, detail="a person chose not to send it", by=_who(by))
+    reason = "Not sent: a person chose not to send it after an unclear lookup."
+    if not message_give_up(message, reason, detail="a person chose not to send it", by=_who(by)):
+        raise ConflictError(SETTLED)

@@ -92,6 +92,12 @@ def _enqueue_on_commit(message_ids: list[int]) -> None:
     Message.objects.filter(pk__in=message_ids, status=Status.PENDING).update(
         enqueued_at=timezone.now()
     )
+    send_on_commit(message_ids)
+
+
+def send_on_commit(message_ids: list[int]) -> None:
+    """Enqueues the send task of each message once the transaction commits (the caller has
+    stamped ``enqueued_at``)."""
 
     def enqueue() -> None:
         from messaging.tasks import send_message  # tasks import services, not the reverse

@@ -20,9 +20,10 @@ import datetime
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from connections.models import TwilioCredentials
@@ -30,6 +31,7 @@ from connections.services.connections import connection_note_twilio_error
 from connections.twilio_api import MessageRecord, TwilioError, TwilioGateway
 from messaging.models import RANK, Message, Status
 from messaging.services.callback_sql import StatusMove, status_move
+from messaging.services.sending import send_on_commit
 from messaging.services.submit import MAX_ATTEMPTS, event_record, release_dedupe_key
 
 logger = logging.getLogger(__name__)
@@ -114,12 +116,6 @@ def _unreachable(
     connection_note_twilio_error(connection=credentials.connection, error=error)
 
 
-def _enqueue(message_id: int) -> None:
-    from messaging.tasks import send_message
-
-    transaction.on_commit(lambda: send_message.delay(message_id))
-
-
 # --- Lost tasks ------------------------------------------------------------------------------
 
 
@@ -139,7 +135,7 @@ def _requeue_lost(now: datetime.datetime) -> int:
             if not taken:
                 continue
             event_record(message, "requeued", enqueued_at=str(message.enqueued_at))
-            _enqueue(message.pk)
+            send_on_commit([message.pk])
         count += 1
     return count
 
@@ -232,20 +228,8 @@ def _adopt(
     record: MessageRecord,
     result: SweepResult,
 ) -> None:
-    status = record.status if record.status in RANK else Status.QUEUED
     try:
-        with transaction.atomic():
-            adopted = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
-                sid=record.sid,
-                status=status,
-                from_number=record.from_ or credentials.phone_number,
-                messaging_service_sid=record.messaging_service_sid,
-                error_code=record.error_code,
-                error_message=StatusMove.to(status, error_code=record.error_code).error_message,
-                updated_at=timezone.now(),
-            )
-            if adopted:
-                event_record(message, "adopted", sid=record.sid, twilio_status=record.status)
+        adopted = message_adopt(message, record)
     except IntegrityError:  # the SID was stored on another row meanwhile
         _needs_attention(message, "Twilio's match belongs to another message.", [record])
         result.ambiguous += 1
@@ -254,32 +238,76 @@ def _adopt(
 
 
 def _send_again(message: Message, now: datetime.datetime, result: SweepResult) -> None:
+    if message.attempts >= MAX_ATTEMPTS:
+        reason = f"Not sent after {message.attempts} attempts."
+        if message_give_up(message, reason, detail="gave up", attempts=message.attempts):
+            result.gave_up += 1
+    elif message_send_again(message, detail="Twilio has no such message"):
+        result.resent += 1
+
+
+# The three ways a ``submitting`` message is settled, here and by a person (attention.py).
+# Each changes the row only if it is as the caller loaded it, and records an event.
+
+
+def _unchanged(message: Message) -> QuerySet[Message]:
+    return Message.objects.filter(
+        pk=message.pk, status=Status.SUBMITTING, needs_attention=message.needs_attention
+    )
+
+
+def message_adopt(message: Message, record: MessageRecord, **event: Any) -> bool:
+    """Twilio has it: its SID and status are the message's (nothing is sent again)."""
+    status = record.status if record.status in RANK else Status.QUEUED
     with transaction.atomic():
-        if message.attempts >= MAX_ATTEMPTS:
-            gave_up = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
-                status=Status.FAILED,
-                error_message=f"Not sent after {message.attempts} attempts.",
-                updated_at=now,
-            )
-            if gave_up:
-                release_dedupe_key(message)
-                event_record(message, Status.FAILED, detail="gave up", attempts=message.attempts)
-                result.gave_up += 1
-            return
-        again = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+        adopted = _unchanged(message).update(
+            sid=record.sid,
+            status=status,
+            needs_attention=False,
+            from_number=record.from_ or message.from_number,
+            messaging_service_sid=record.messaging_service_sid,
+            error_code=record.error_code,
+            error_message=StatusMove.to(status, error_code=record.error_code).error_message,
+            updated_at=timezone.now(),
+        )
+        if adopted:
+            event_record(message, "adopted", sid=record.sid, twilio_status=record.status, **event)
+    return bool(adopted)
+
+
+def message_send_again(message: Message, **event: Any) -> bool:
+    """Twilio never got it: back to ``pending``, its dedupe key free, its task enqueued."""
+    now = timezone.now()
+    with transaction.atomic():
+        again = _unchanged(message).update(
             status=Status.PENDING,
+            needs_attention=False,
             send_after=None,
             enqueued_at=now,
             error_code=None,
             error_message="",
             updated_at=now,
         )
-        if not again:
-            return
-        release_dedupe_key(message)
-        event_record(message, "resent", detail="Twilio has no such message")
-        _enqueue(message.pk)
-    result.resent += 1
+        if again:
+            release_dedupe_key(message)
+            event_record(message, "resent", **event)
+            send_on_commit([message.pk])
+    return bool(again)
+
+
+def message_give_up(message: Message, reason: str, **event: Any) -> bool:
+    """It will not be sent: ``failed`` with the reason in words."""
+    with transaction.atomic():
+        failed = _unchanged(message).update(
+            status=Status.FAILED,
+            needs_attention=False,
+            error_message=reason,
+            updated_at=timezone.now(),
+        )
+        if failed:
+            release_dedupe_key(message)
+            event_record(message, Status.FAILED, **event)
+    return bool(failed)
 
 
 def _needs_attention(message: Message, reason: str, matches: list[MessageRecord]) -> None:
