@@ -12,30 +12,17 @@ Target: under 200 ms with a constant number of queries.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import time
-import warnings
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleS0=")
+from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
 
-import django
-
-django.setup()
-# The app's own static files are not collected for a benchmark; WhiteNoise says so once.
-warnings.filterwarnings("ignore", message="No directory at")
-
-from django.db import connection  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
-
-from contacts.models import ConsentSource, ConsentState, Contact, ContactTag, Tag  # noqa: E402
-from contacts.services.tags import reserved_tag  # noqa: E402
-from tenants.models import User  # noqa: E402
-from tenants.services.organizations import organization_create  # noqa: E402
+# bench.pages sets Django up: import it before any model.
+from bench.pages import report, require_postgresql, signed_in
+from contacts.models import ConsentSource, ConsentState, Contact, ContactTag, Tag
+from contacts.services.tags import reserved_tag
+from tenants.models import User
+from tenants.services.organizations import organization_create
 
 FIRST = ["Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jo"]
 LAST = ["Smith", "Jones", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kim", "Patel", "Berg"]
@@ -90,55 +77,19 @@ def fill(count: int) -> User:
     return owner
 
 
-def measure(client: Client, url: str, runs: int) -> tuple[float, int]:
-    for _ in range(3):
-        client.get(url)
-    times = []
-    queries = 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-        queries = len(captured)
-    return statistics.median(times), queries
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=15)
     options = parser.parse_args()
-    if connection.vendor != "postgresql":
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures PostgreSQL.")
+    require_postgresql()
     databases = setup_databases(verbosity=0, interactive=False)
     try:
         started = time.perf_counter()
         owner = fill(options.contacts)
         print(f"filled {options.contacts:,} contacts in {time.perf_counter() - started:.1f} s")
-        static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-        storages = {
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": static,
-        }
-        with override_settings(STORAGES=storages, ALLOWED_HOSTS=["testserver"]):
-            client = Client(HTTP_X_FORWARDED_PROTO="https")
-            client.force_login(owner)
-            print(
-                f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-                f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}"
-            )
-            worst = 0.0
-            counts = set()
-            for label, url in PAGES:
-                median, queries = measure(client, url, options.runs)
-                worst = max(worst, median)
-                counts.add(queries)
-                print(f"{label:<20} {median:7.1f} ms  {queries} queries  {url}")
-            print(f"slowest median: {worst:.1f} ms ({200 / worst:.1f}x under the 200 ms target)")
-            print(f"queries per page: {sorted(counts)} (constant whatever the data)")
+        with signed_in(owner) as client:
+            report(client, PAGES, options.runs, target_ms=200)
     finally:
         teardown_databases(databases, verbosity=0)
 

@@ -16,31 +16,19 @@ queries. The counts fragment is measured too; it loads on its own, so it has no 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
-import statistics
 import time
-import warnings
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleS0=")
+from django.db import connection
+from django.test import Client
+from django.test.utils import setup_databases, teardown_databases
 
-import django
-
-django.setup()
-# The app's own static files are not collected for a benchmark; WhiteNoise says so once.
-warnings.filterwarnings("ignore", message="No directory at")
-
-from django.db import connection  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
-
-from contacts.models import Contact  # noqa: E402
-from templates_sms.models import SmsTemplate  # noqa: E402
-from tenants.models import Organization, User  # noqa: E402
-from tenants.services.organizations import organization_create  # noqa: E402
+# bench.pages sets Django up: import it before any model.
+from bench.pages import measure, report, require_postgresql, signed_in
+from contacts.models import Contact
+from templates_sms.models import SmsTemplate
+from tenants.models import Organization, User
+from tenants.services.organizations import organization_create
 
 OLDER = re.compile(r'href="\?([^"]*older=[A-Za-z0-9_-]+)"')
 
@@ -121,24 +109,6 @@ def fill(contacts: int, messages: int) -> tuple[User, Organization]:
     return owner, organization
 
 
-def measure(client: Client, url: str, runs: int) -> tuple[float, int, str]:
-    for _ in range(3):
-        client.get(url)
-    times = []
-    queries = 0
-    html = ""
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-        queries = len(captured)
-        html = response.content.decode()
-    return statistics.median(times), queries, html
-
-
 def tenth_page(client: Client, url: str) -> str:
     """The URL of the tenth page, found by following "Older →" nine times."""
     for _ in range(9):
@@ -155,8 +125,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=15)
     options = parser.parse_args()
-    if connection.vendor != "postgresql":
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures PostgreSQL.")
+    require_postgresql()
     databases = setup_databases(verbosity=0, interactive=False)
     try:
         started = time.perf_counter()
@@ -167,18 +136,7 @@ def main() -> None:
         )
         contact = Contact.objects.filter(organization=organization).order_by("pk")[7]
         template = SmsTemplate.objects.filter(organization=organization).order_by("pk")[1]
-        static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-        storages = {
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": static,
-        }
-        with override_settings(STORAGES=storages, ALLOWED_HOSTS=["testserver"]):
-            client = Client(HTTP_X_FORWARDED_PROTO="https")
-            client.force_login(owner)
-            print(
-                f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-                f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}"
-            )
+        with signed_in(owner) as client:
             pages = [
                 ("first page", "/messages/"),
                 ("tenth page", tenth_page(client, "/messages/")),
@@ -191,20 +149,12 @@ def main() -> None:
                 ("needs attention", "/messages/?attention=on"),
                 ("delivered in a month", "/messages/?status=delivered&since=2026-06-01"),
             ]
-            worst = 0.0
-            counts = set()
-            for label, url in pages:
-                median, queries, _ = measure(client, url, options.runs)
-                worst = max(worst, median)
-                counts.add(queries)
-                print(f"{label:<22} {median:7.1f} ms  {queries} queries  {url[:70]}")
-            print(f"slowest median: {worst:.1f} ms ({100 / worst:.1f}x under the 100 ms target)")
-            print(f"queries per page: {sorted(counts)} (constant whatever the data)")
+            report(client, pages, options.runs, target_ms=100)
             for label, url in [
                 ("counts, all", "/messages/counts/"),
                 ("counts, inbound", "/messages/counts/?direction=inbound"),
             ]:
-                median, queries, _ = measure(client, url, 5)
+                median, queries = measure(client, url, 5)
                 print(f"{label:<22} {median:7.1f} ms  {queries} queries (fragment, no target)")
     finally:
         teardown_databases(databases, verbosity=0)
