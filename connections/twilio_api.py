@@ -2,14 +2,8 @@
 
 It builds ``twilio.rest.Client`` pointed at ``TWILIO_API_BASE_URL`` and
 ``TWILIO_MESSAGING_BASE_URL`` (never at Twilio's edge or region options), with explicit
-timeouts and no hidden retries, and turns every failure into one exception, ``TwilioError``,
-whose ``kind`` says what a caller may do next:
-
-- ``retry``: the request never reached Twilio (connection refused, DNS), or Twilio asked us to
-  slow down (HTTP 429, 20429; 21611 "queue full" with a longer backoff). Safe to send again.
-- ``unknown``: a read timeout or a 5xx: Twilio may have acted (created the message), so look
-  before trying again.
-- ``permanent``: anything else; trying again gives the same answer.
+timeouts and no hidden retries, and turns every failure into one exception, ``TwilioError``
+(``connections.twilio_errors``), whose ``kind`` says what a caller may do next.
 
 Credentials arrive as a ``Secret`` and are revealed only to build the client. Results come
 back as small typed records, never as Twilio's objects (an account fetch carries the token).
@@ -17,14 +11,12 @@ back as small typed records, never as Twilio's objects (an account fetch carries
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, TypeVar
 
 import requests
@@ -39,6 +31,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from connections.crypto import Secret
+from connections.twilio_errors import (
+    TwilioError,
+    classify_page,
+    classify_rest,
+    classify_transport,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,118 +45,6 @@ TIMEOUTS = (3.05, 10.0)
 
 T = TypeVar("T")
 NO_EDGE_OR_REGION = {"TWILIO_EDGE": "", "TWILIO_REGION": ""}
-
-
-class ErrorKind(StrEnum):
-    RETRY = "retry"
-    UNKNOWN = "unknown"
-    PERMANENT = "permanent"
-
-
-# What Twilio's error codes mean to a person reading our pages.
-EXPLANATIONS = {
-    20003: "Twilio refused the Account SID and Auth Token.",
-    20404: "Twilio has no such resource in this account.",
-    20429: "Twilio is rate limiting this account.",
-    21211: "The recipient's number is not a valid phone number.",
-    21408: "This Twilio account is not allowed to send to the recipient's country.",
-    21602: "The message has no text and no media.",
-    21606: "The sender is not an SMS-capable number of this Twilio account.",
-    21608: "A Twilio trial account can only text numbers verified in the Twilio Console.",
-    21610: "The recipient has replied STOP to this sender.",
-    21611: "The sender's queue at Twilio is full.",
-    21612: "Twilio cannot route a message from this sender to the recipient.",
-    21614: "The recipient's number is not a mobile number.",
-}
-RETRY_CODES = {20429, 21611}
-LONG_BACKOFF_CODES = {21611}
-
-
-class TwilioError(Exception):
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: ErrorKind,
-        code: int | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-        self.code = code
-        self.status = status
-
-    @property
-    def long_backoff(self) -> bool:
-        return self.code in LONG_BACKOFF_CODES
-
-    @property
-    def is_authentication_failure(self) -> bool:
-        return self.code == 20003 or self.status == 401
-
-    def __str__(self) -> str:
-        where = ", ".join(
-            part
-            for part in (
-                f"code {self.code}" if self.code else "",
-                f"HTTP {self.status}" if self.status else "",
-            )
-            if part
-        )
-        return f"{self.message} ({where}; {self.kind})" if where else self.message
-
-
-def _classify_rest(exc: TwilioRestException | TwilioServiceException) -> TwilioError:
-    status = exc.status
-    code = exc.code if isinstance(exc.code, int) and exc.code != status else None
-    if isinstance(exc, TwilioServiceException):
-        detail = exc.detail or exc.title
-    else:
-        # "Unable to create record: The 'To' number is not valid." → Twilio's own sentence.
-        detail = str(exc.msg).split(": ", 1)[-1]
-    message = EXPLANATIONS.get(code or 0) or detail or f"Twilio answered HTTP {status}."
-    if status == 429 or code in RETRY_CODES:
-        kind = ErrorKind.RETRY
-    elif status >= 500:
-        kind = ErrorKind.UNKNOWN
-    else:
-        kind = ErrorKind.PERMANENT
-    return TwilioError(message, kind=kind, code=code, status=status)
-
-
-def _classify_page(exc: TwilioException) -> TwilioError:
-    """A list's page that failed: the library raises a bare exception with the response."""
-    response = exc.args[1] if len(exc.args) > 1 else None
-    status = getattr(response, "status_code", None)
-    if status is None:
-        return TwilioError(str(exc.args[0] if exc.args else exc), kind=ErrorKind.PERMANENT)
-    try:
-        payload = json.loads(response.text)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        payload = {}
-    code = payload.get("code") if isinstance(payload, dict) else None
-    message = payload.get("message", "") if isinstance(payload, dict) else ""
-    rest = TwilioRestException(status, "", message, code if isinstance(code, int) else status)
-    return _classify_rest(rest)
-
-
-def _classify_transport(exc: requests.RequestException) -> TwilioError:
-    reached = not isinstance(exc, requests.ConnectTimeout)
-    if isinstance(exc, requests.ConnectionError) and reached:
-        # Refused or unresolvable before anything was sent, versus a connection dropped
-        # mid-request (Twilio may have acted on it).
-        reason = exc.args[0] if exc.args else None
-        text = f"{type(getattr(reason, 'reason', reason)).__name__} {reason}"
-        reached = not any(
-            marker in text
-            for marker in ("NewConnectionError", "NameResolutionError", "Connection refused")
-        )
-    if isinstance(exc, requests.ReadTimeout):
-        return TwilioError("Twilio did not answer in time.", kind=ErrorKind.UNKNOWN)
-    if not reached:
-        return TwilioError("Twilio could not be reached.", kind=ErrorKind.RETRY)
-    return TwilioError("The connection to Twilio was lost mid-request.", kind=ErrorKind.UNKNOWN)
 
 
 _local = threading.local()
@@ -279,11 +165,11 @@ class TwilioGateway:
         try:
             result = call()
         except (TwilioRestException, TwilioServiceException) as exc:
-            error = _classify_rest(exc)
+            error = classify_rest(exc)
         except TwilioException as exc:
-            error = _classify_page(exc)
+            error = classify_page(exc)
         except requests.RequestException as exc:
-            error = _classify_transport(exc)
+            error = classify_transport(exc)
         else:
             elapsed = (time.perf_counter() - started) * 1000
             logger.info("twilio %s ok account=%s %.0fms", what, self.account_sid, elapsed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connections.twilio_api import EXPLANATIONS
+from connections.twilio_errors import EXPLANATIONS
 from messaging.models import RANK, Status
 
 
@@ -43,7 +43,7 @@ STATUS_WORDS = {
 
 
 # Twilio's delivery errors, which arrive in status callbacks. The errors of a send request
-# itself (2xxxx) are explained by the seam, connections.twilio_api.EXPLANATIONS.
+# itself (2xxxx) are explained by connections.twilio_errors.EXPLANATIONS.
 DELIVERY_ERRORS = {
     30001: "Twilio's queue for this sender overflowed.",
     30002: "The Twilio account was suspended.",

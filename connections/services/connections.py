@@ -28,7 +28,8 @@ from connections.services.twilio_verify import (
     twilio_input_clean,
     twilio_verify,
 )
-from connections.twilio_api import ErrorKind, TwilioError, TwilioGateway
+from connections.twilio_api import TwilioGateway
+from connections.twilio_errors import ErrorKind, TwilioError
 from tenants.actor import Actor
 from tenants.errors import AccessDenied, ApplicationError, ConflictError
 from tenants.models import Organization, Role

@@ -5,7 +5,8 @@ its status fetched from Twilio), it was never sent (sent again), or it should no
 
 from __future__ import annotations
 
-from connections.twilio_api import TwilioError, TwilioGateway
+from connections.twilio_api import TwilioGateway
+from connections.twilio_errors import TwilioError
 from messaging.models import Message, MessageEvent, Status
 from messaging.services.sweeper import (
     message_adopt,

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from connections.models import Connection
 from connections.services.connections import connection_note_twilio_error
-from connections.twilio_api import ErrorKind, TwilioError, TwilioGateway
+from connections.twilio_api import TwilioGateway
+from connections.twilio_errors import ErrorKind, TwilioError
 from contacts.models import ConsentSource
 from contacts.services.consent import consent_opt_out
 from messaging import ratelimit

@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from connections.models import TwilioCredentials
 from connections.services.connections import connection_note_twilio_error
-from connections.twilio_api import MessageRecord, TwilioError, TwilioGateway
+from connections.twilio_api import MessageRecord, TwilioGateway
+from connections.twilio_errors import TwilioError
 from messaging.models import RANK, Message, Status
 from messaging.services.callback_sql import StatusMove, status_move
 from messaging.services.sending import send_on_commit

@@ -6,7 +6,8 @@ import responses
 
 from connections import twilio_api
 from connections.crypto import Secret
-from connections.twilio_api import ErrorKind, TwilioError, TwilioGateway
+from connections.twilio_api import TwilioGateway
+from connections.twilio_errors import ErrorKind, TwilioError
 from tests import twilio_mocks as tw
 
 

@@ -10,7 +10,8 @@ import requests
 import responses
 
 from connections.crypto import Secret
-from connections.twilio_api import ErrorKind, MessageRecord, TwilioError, TwilioGateway
+from connections.twilio_api import MessageRecord, TwilioGateway
+from connections.twilio_errors import ErrorKind, TwilioError
 from tests import twilio_mocks as tw
 from tests.messaging.helpers import MESSAGES_URL, message_json
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from connections.models import Connection, ConnectionState, TwilioCredentials
 from connections.services import connections as svc
-from connections.twilio_api import ErrorKind, TwilioError
+from connections.twilio_errors import ErrorKind, TwilioError
 from tenants.actor import Actor
 from tenants.errors import AccessDenied, ApplicationError
 from tests import twilio_mocks as tw
