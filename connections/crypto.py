@@ -62,7 +62,6 @@ def _fernet() -> MultiFernet:
 def _forget_keys(*, setting: str, **kwargs: Any) -> None:
     if setting == "FIELD_ENCRYPTION_KEYS":
         _fernet.cache_clear()
-        _decrypt.cache_clear()
 
 
 class DecryptionError(Exception):
@@ -73,16 +72,9 @@ def encrypt(plaintext: str) -> str:
     return _fernet().encrypt(plaintext.encode()).decode()
 
 
-@functools.lru_cache(maxsize=512)
-def _decrypt(ciphertext: str) -> str:
-    """Remembered per ciphertext (each encryption has its own, so a new token or a rotated key
-    is a new entry): the webhooks and send tasks decrypt the same few tokens all day."""
-    return _fernet().decrypt(ciphertext.encode()).decode()
-
-
 def decrypt(ciphertext: str) -> Secret:
     try:
-        return Secret(_decrypt(ciphertext))
+        return Secret(_fernet().decrypt(ciphertext.encode()).decode())
     except InvalidToken as exc:
         raise DecryptionError(
             "A stored secret cannot be decrypted with FIELD_ENCRYPTION_KEYS; was its key removed "

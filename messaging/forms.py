@@ -7,9 +7,8 @@ from typing import Any
 from django import forms
 
 from contacts.models import Contact
-from messaging.models import Direction
+from messaging.models import Direction, Status
 from messaging.selectors import MessageFilter
-from messaging.statuses import STATUS_WORDS
 from templates_sms.models import SmsTemplate
 from tenants.models import Organization
 
@@ -118,7 +117,7 @@ class MessageFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [  # type: ignore[attr-defined]
             ("", "Any status"),
-            *((status.value, words.label) for status, words in STATUS_WORDS.items()),
+            *Status.choices,
         ]
         template = self.fields["template"]
         template.queryset = SmsTemplate.objects.filter(  # type: ignore[attr-defined]

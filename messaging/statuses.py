@@ -11,35 +11,32 @@ from messaging.models import RANK, Status
 
 @dataclass(frozen=True)
 class StatusWords:
-    label: str
+    status: Status
     meaning: str
     tone: str  # ok, bad, info, neutral: the badge's colour
 
+    @property
+    def label(self) -> str:
+        return str(self.status.label)
 
-STATUS_WORDS = {
-    Status.PENDING: StatusWords(
-        "Pending", "Waiting here to be handed to Twilio (due later, or in line).", "neutral"
-    ),
-    Status.SUBMITTING: StatusWords("Submitting", "Being handed to Twilio right now.", "neutral"),
-    Status.ACCEPTED: StatusWords(
-        "Accepted", "A Messaging Service is choosing the best sender.", "neutral"
-    ),
-    Status.SCHEDULED: StatusWords(
-        "Scheduled", "Twilio holds it to send at its scheduled time.", "neutral"
-    ),
-    Status.QUEUED: StatusWords(
-        "Queued", "Twilio has the request and will send from your number.", "neutral"
-    ),
-    Status.SENDING: StatusWords("Sending", "On its way to the carrier.", "info"),
-    Status.SENT: StatusWords("Sent", "The carrier accepted it.", "info"),
-    Status.DELIVERED: StatusWords("Delivered", "The carrier delivered it to the phone.", "ok"),
-    Status.UNDELIVERED: StatusWords("Undelivered", "The carrier could not deliver it.", "bad"),
-    Status.FAILED: StatusWords("Failed", "It could not be sent.", "bad"),
-    Status.CANCELED: StatusWords("Canceled", "It was canceled before it was sent.", "bad"),
-    Status.READ: StatusWords("Read", "The recipient opened it.", "ok"),
-    Status.SUPPRESSED: StatusWords("Suppressed", "Not sent, on purpose:", "bad"),
-    Status.RECEIVED: StatusWords("Received", "A message from the contact.", "ok"),
+
+_MEANINGS = {
+    Status.PENDING: ("Waiting here to be handed to Twilio (due later, or in line).", "neutral"),
+    Status.SUBMITTING: ("Being handed to Twilio right now.", "neutral"),
+    Status.ACCEPTED: ("A Messaging Service is choosing the best sender.", "neutral"),
+    Status.SCHEDULED: ("Twilio holds it to send at its scheduled time.", "neutral"),
+    Status.QUEUED: ("Twilio has the request and will send from your number.", "neutral"),
+    Status.SENDING: ("On its way to the carrier.", "info"),
+    Status.SENT: ("The carrier accepted it.", "info"),
+    Status.DELIVERED: ("The carrier delivered it to the phone.", "ok"),
+    Status.UNDELIVERED: ("The carrier could not deliver it.", "bad"),
+    Status.FAILED: ("It could not be sent.", "bad"),
+    Status.CANCELED: ("It was canceled before it was sent.", "bad"),
+    Status.READ: ("The recipient opened it.", "ok"),
+    Status.SUPPRESSED: ("Not sent, on purpose:", "bad"),
+    Status.RECEIVED: ("A message from the contact.", "ok"),
 }
+STATUS_WORDS = {status: StatusWords(status, *words) for status, words in _MEANINGS.items()}
 
 
 # Twilio's delivery errors, which arrive in status callbacks. The errors of a send request

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from messaging.models import Message, Status
-from messaging.statuses import STATUS_WORDS, StatusWords
+from messaging.statuses import STATUS_WORDS
 
 register = template.Library()
 
@@ -23,7 +23,7 @@ def reason(message: Message) -> str:
 
 @register.inclusion_tag("messaging/_status.html")
 def status_badge(message: Message, explain: bool = True) -> dict[str, Any]:
-    words = STATUS_WORDS.get(Status(message.status)) or StatusWords(message.status, "", "neutral")
+    words = STATUS_WORDS[Status(message.status)]
     return {
         "words": words,
         "reason": reason(message),
