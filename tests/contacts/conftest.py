@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
+from contacts import signals
 from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
 from tests.contacts.helpers import OTHER_PHONE, PHONE, add
@@ -32,3 +36,29 @@ def bob(personas) -> Contact:
         user=personas.owner,
     )
     return contact
+
+
+# --- The events tests (test_events_*.py): every signal the contacts room sends -------------
+
+SIGNALS = ("contact_created", "tag_added", "tag_removed", "opted_out", "opted_in")
+
+Received = list[tuple[str, dict[str, Any]]]
+
+
+@pytest.fixture
+def events() -> Iterator[Received]:
+    """Every event sent, in order, as (signal name, payload)."""
+    received: Received = []
+    connected = []
+    for name in SIGNALS:
+        signal = getattr(signals, name)
+
+        def receiver(sender: Any, *, signal: Any, _name: str = name, **payload: Any) -> None:
+            assert sender is None
+            received.append((_name, payload))
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+    yield received
+    for signal, receiver in connected:
+        assert signal.disconnect(receiver)

@@ -84,3 +84,56 @@ def snapshot(organization: Organization) -> dict[str, Any]:
 
 def stop_by_keyword(organization: Organization, phone: str = PHONE) -> None:
     consent_opt_out(organization=organization, phone=phone, source=ConsentSource.INBOUND_KEYWORD)
+
+
+# --- Shared by the API tests: the contacts endpoint, a full body and reading answers ------
+
+CONTACTS = "/api/v1/contacts/"
+FIELDS = {
+    "id",
+    "phone",
+    "first_name",
+    "last_name",
+    "email",
+    "timezone",
+    "custom_fields",
+    "tags",
+    "opted_out",
+    "opted_out_at",
+    "created_at",
+}
+
+
+BODY = {
+    "phone": "(415) 555-0123",
+    "first_name": "Alice",
+    "last_name": "Smith",
+    "email": "Alice@Example.com",
+    "timezone": "Europe/Paris",
+    "custom_fields": {"plan": "gold"},
+    "tags": ["vip", "newsletter"],
+}
+
+
+def url(contact: Contact | str, tail: str = "") -> str:
+    key = contact.public_id if isinstance(contact, Contact) else contact
+    return f"{CONTACTS}{key}/{tail}"
+
+
+def error(response: Any) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()["error"]
+    return body
+
+
+# --- Shared by test_events_*.py: two numbers, a contact and a tag's id ---------------------
+
+ALICE = "+14155550123"
+BOB = "+14155550177"
+
+
+def create(personas, phone=ALICE, **data):
+    return contact_create(organization=personas.org, source="ui", phone=phone, **data)
+
+
+def tag_id(personas, name: str) -> int:
+    return Tag.objects.get(organization=personas.org, name__iexact=name).pk

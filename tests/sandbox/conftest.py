@@ -19,7 +19,7 @@ import requests
 from aiohttp import web
 
 from sandbox.server import build_app
-from sandbox.state import Options
+from sandbox.state import DEFAULT_NUMBERS, Options
 
 HOST = "127.0.0.1"
 DEADLINE_S = 5.0
@@ -243,3 +243,23 @@ def phone_sink() -> Iterator[PhoneSink]:
     sink.url = server.url
     yield sink
     server.stop()
+
+
+# --- Shared by test_rest_*.py: the default numbers, a recipient and Twilio's error shape ---
+
+LOCAL, UNREGISTERED, TOLL_FREE = DEFAULT_NUMBERS
+PHONE = "+15005550123"
+OTHER_TOKEN = "0" * 32
+
+
+def assert_twilio_error(response: requests.Response, status: int, code: int) -> dict[str, Any]:
+    """An error in Twilio's shape: code, message, more_info and status."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    return body

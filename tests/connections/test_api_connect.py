@@ -1,4 +1,4 @@
-"""``/api/v1/connections/twilio/``: reading, connecting (PUT) and disconnecting (DELETE) Twilio."""
+"""``/api/v1/connections/twilio/``: reading the connection and connecting Twilio (PUT)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ import pytest
 import requests
 import responses
 
-from connections.models import Connection, ConnectionState, TwilioCredentials
+from connections.models import Connection
 from tests import twilio_mocks as tw
-from tests.connections.helpers import connect, credentials_of, rows
+from tests.connections.helpers import (
+    OTHER_TOKEN,
+    URL,
+    WEBHOOK_PREFIX,
+    connect,
+    credentials_of,
+    number_body,
+    rows,
+)
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/connections/twilio/"
-WEBHOOK_PREFIX = "https://hub.example.com/webhooks/twilio/inbound/"
-OTHER_TOKEN = "a" * 32
 OTHER_ACCOUNT_SID = "AC" + "1" * 32
 
 ACCOUNT_FETCH = f"GET /2010-04-01/Accounts/{tw.ACCOUNT_SID}.json"
@@ -27,12 +32,6 @@ NUMBER_LOOKUP = (
 SERVICES_LIST = "GET /v1/Services?PageSize=50"
 SERVICE_NUMBERS = f"GET /v1/Services/{tw.SERVICE_SID}/PhoneNumbers?PageSize=1000"
 SERVICE_FETCH = f"GET /v1/Services/{tw.SERVICE_SID}"
-
-
-def number_body(**changes: str) -> dict:
-    body = {"account_sid": tw.ACCOUNT_SID, "auth_token": tw.AUTH_TOKEN, "phone_number": tw.NUMBER}
-    body.update(changes)
-    return body
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -276,181 +275,3 @@ def test_a_reconnect_with_a_number_not_in_the_account_keeps_the_working_connecti
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["phone_number"]
     assert rows() == before
-
-
-# --- Disconnecting --------------------------------------------------------------------------
-
-
-def test_it_disconnects(personas):
-    connection = connect(personas)
-
-    response = personas.api("admin").delete(URL)
-
-    assert response.status_code == 200
-    body = response.json()
-    assert body["id"] == str(connection.public_id)
-    assert body["state"] == "disconnected"
-    assert body["account_sid"] is None
-    assert body["phone_number"] is None
-    assert body["send_rate"] is None
-    assert TwilioCredentials.objects.count() == 0
-    assert Connection.objects.get(pk=connection.pk).state == ConnectionState.DISCONNECTED
-
-    again = personas.api("admin").get(URL)
-    assert again.status_code == 200
-    assert again.json()["state"] == "disconnected"
-    assert again.json()["account_sid"] is None
-
-
-def test_it_answers_404_to_delete_when_nothing_is_connected(personas):
-    response = personas.api("admin").delete(URL)
-
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
-    assert rows() == ([], [])
-
-
-def test_it_reconnects_after_a_disconnect_with_the_same_webhook_url(personas):
-    connection = connect(personas)
-    personas.api("admin").delete(URL)
-
-    with responses.RequestsMock() as rsps:
-        tw.happy_local_number(rsps)
-        response = personas.api("admin").put(URL, number_body(), format="json")
-
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["id"] == str(connection.public_id)
-    assert body["state"] == "connected"
-    assert body["inbound_webhook_url"] == WEBHOOK_PREFIX + connection.inbound_key
-    assert Connection.objects.count() == 1
-
-
-# --- The Auth Token stays secret ------------------------------------------------------------
-
-
-def test_the_auth_token_never_appears_in_a_response(personas):
-    api = personas.api("admin")
-    bodies = []
-    with responses.RequestsMock() as rsps:
-        tw.happy_local_number(rsps)
-        bodies.append(api.put(URL, number_body(), format="json").content.decode())
-    bodies.append(api.get(URL).content.decode())
-    with responses.RequestsMock() as rsps:
-        tw.account_refused(rsps)
-        bodies.append(
-            api.put(URL, number_body(auth_token=OTHER_TOKEN), format="json").content.decode()
-        )
-    bodies.append(
-        api.put(URL, number_body(auth_token="not-a-token"), format="json").content.decode()
-    )
-    bodies.append(api.delete(URL).content.decode())
-
-    assert len(bodies) == 5
-    for body in bodies:
-        assert tw.AUTH_TOKEN not in body
-        assert OTHER_TOKEN not in body
-        assert "not-a-token" not in body
-
-
-# --- Who may ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("persona", ["viewer", "marketer"])
-@pytest.mark.parametrize("method", ["get", "put", "delete"])
-def test_only_admin_keys_use_the_twilio_connection(personas, persona, method):
-    connect(personas)
-    before = rows()
-
-    with responses.RequestsMock() as rsps:
-        api = personas.api(persona)
-        if method == "put":
-            response = api.put(URL, number_body(phone_number="+14155550111"), format="json")
-        else:
-            response = getattr(api, method)(URL)
-        made = tw.requests_made(rsps)
-
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "permission_denied"
-    assert made == []
-    assert rows() == before
-
-
-@pytest.mark.parametrize("persona", ["owner", "admin"])
-def test_admin_and_owner_keys_read_the_connection(personas, persona):
-    connect(personas)
-
-    response = personas.api(persona).get(URL)
-
-    assert response.status_code == 200
-    assert response.json()["state"] == "connected"
-
-
-@pytest.mark.parametrize("method", ["get", "put", "delete"])
-def test_it_answers_401_without_a_key(client, personas, method):
-    connect(personas)
-    before = rows()
-
-    with responses.RequestsMock() as rsps:
-        if method == "put":
-            response = client.put(URL, number_body(), content_type="application/json")
-        else:
-            response = getattr(client, method)(URL)
-        made = tw.requests_made(rsps)
-
-    assert response.status_code == 401
-    assert response.json()["error"]["code"] == "not_authenticated"
-    assert made == []
-    assert rows() == before
-
-
-def test_another_organizations_key_does_not_see_the_connection(personas):
-    connect(personas)
-
-    response = personas.api("outsider").get(URL)
-
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
-    assert tw.ACCOUNT_SID not in response.content.decode()
-
-
-def test_another_organizations_key_cannot_disconnect_it(personas):
-    connect(personas)
-    before = rows()
-
-    response = personas.api("outsider").delete(URL)
-
-    assert response.status_code == 404
-    assert rows() == before
-
-
-def test_each_organization_sees_only_its_own_connection(personas):
-    connection_a = connect(personas, "owner")
-    with responses.RequestsMock() as rsps:
-        tw.account(rsps)
-        tw.messaging_service(rsps)
-        tw.service_numbers(rsps)
-        response = personas.api("outsider").put(
-            URL,
-            {
-                "account_sid": tw.ACCOUNT_SID,
-                "auth_token": tw.AUTH_TOKEN,
-                "messaging_service_sid": tw.SERVICE_SID,
-            },
-            format="json",
-        )
-    assert response.status_code == 200, response.content
-    connection_b = Connection.objects.get(organization=personas.other_org)
-
-    a = personas.api("admin").get(URL).json()
-    b = personas.api("outsider").get(URL).json()
-
-    assert a["id"] == str(connection_a.public_id)
-    assert a["sender_type"] == "local"
-    assert b["id"] == str(connection_b.public_id)
-    assert b["sender_type"] == "messaging_service"
-    assert a["inbound_webhook_url"] != b["inbound_webhook_url"]
-
-    personas.api("outsider").delete(URL)
-    assert personas.api("admin").get(URL).json()["state"] == "connected"
-    assert personas.api("outsider").get(URL).json()["state"] == "disconnected"

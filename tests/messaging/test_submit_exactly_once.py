@@ -1,0 +1,142 @@
+"""Submitting to Twilio once: a task delivered twice, racing workers, an unknown outcome."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+import requests
+from django.db import connection as db
+
+from messaging import ratelimit
+from messaging.models import DedupeKey, Status
+from messaging.services.sending import message_send
+from messaging.services.submit import message_submit, messages_enqueue_due
+from messaging.tasks import send_message
+from tests.messaging.helpers import (
+    connect_sender,
+    expected_form,
+    forms,
+    messages_create,
+    messages_raise,
+    messages_refuse,
+    send_now,
+)
+from tests.messaging.send_helpers import (
+    ALICE,
+    SID,
+    T0,
+    _slots,  # noqa: F401 - fixture
+    created_unsent,
+    event_rows,
+    fixture_clock,  # noqa: F401 - fixture
+)
+
+# --- Exactly once ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_sends_once_when_the_task_is_delivered_twice(
+    personas, rsps, django_capture_on_commit_callbacks
+):
+    connect_sender(personas)
+    messages_create(rsps, sid=SID)
+    message, _callbacks = created_unsent(
+        personas, django_capture_on_commit_callbacks, to=ALICE, body="Hi"
+    )
+
+    first = send_message.delay(message.pk).get()
+    second = send_message.delay(message.pk).get()
+
+    assert (first, second) == ("submitted", "not pending")
+    assert forms(rsps) == [expected_form(message, to=ALICE, body="Hi")]
+    message.refresh_from_db()
+    assert (message.status, message.sid, message.attempts) == (Status.QUEUED, SID, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_once_when_two_workers_race_for_one_message(personas, rsps, clock, monkeypatch):
+    connect_sender(personas)
+    messages_create(rsps, sid=SID)
+    # Due later, so creating it (which commits at once here) enqueues nothing.
+    message = message_send(
+        organization=personas.org,
+        to=ALICE,
+        body="Hi",
+        send_after=T0 + datetime.timedelta(minutes=5),
+        source="test",
+    )
+    clock.now = T0 + datetime.timedelta(minutes=5)
+    # Both workers have read the row as pending before either claims it.
+    barrier = threading.Barrier(2, timeout=10)
+
+    def take(key: str, *, rate: float, cost: int = 1) -> float:
+        barrier.wait()
+        return 0.0
+
+    monkeypatch.setattr(ratelimit, "take", take)
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            results.append(message_submit(message.pk))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(results) == ["submitted", "taken"]
+    assert forms(rsps) == [expected_form(message, to=ALICE, body="Hi")]
+    message.refresh_from_db()
+    assert (message.status, message.sid, message.attempts) == (Status.QUEUED, SID, 1)
+
+
+# --- Unknown outcome: never re-sent blindly -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "detail"),
+    [
+        ("read timeout", None, "Twilio did not answer in time."),
+        ("500", 20500, "Internal Server Error"),
+        ("503", 20503, "Service Unavailable"),
+    ],
+)
+@pytest.mark.django_db
+def test_it_does_not_send_again_when_the_outcome_is_unknown(
+    personas, rsps, clock, django_capture_on_commit_callbacks, answer, code, detail
+):
+    connect_sender(personas)
+    if answer == "read timeout":
+        messages_raise(rsps, requests.ReadTimeout("Read timed out. (read timeout=10.0)"))
+    else:
+        messages_refuse(rsps, code, int(answer), detail)
+
+    message = send_now(
+        django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi", dedupe_key="once"
+    )
+
+    assert message.status == Status.SUBMITTING
+    assert message.submitted_at == T0
+    assert message.attempts == 1
+    assert message.sid is None
+    assert (message.error_code, message.error_message) == (code, detail)
+    assert event_rows(message) == [("pending", None), ("unknown_outcome", code)]
+    # The dedupe key stays used: Twilio may have sent it.
+    assert DedupeKey.objects.filter(key="once", message=message).exists()
+
+    assert send_message.delay(message.pk).get() == "not pending"
+    clock.advance(hours=1)
+    assert messages_enqueue_due() == 0
+    assert forms(rsps) == [expected_form(message, to=ALICE, body="Hi")]
+    message.refresh_from_db()
+    assert message.status == Status.SUBMITTING
