@@ -10,11 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
+from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -48,6 +52,15 @@ def env_required(name: str, why: str) -> str:
     if value is None:
         raise ImproperlyConfigured(f"{name} is required {why}.")
     return value
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number, {minimum} or more.")
+    return int(value)
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -158,3 +171,173 @@ def sqlite_database(path: Path) -> dict[str, Any]:
             ),
         },
     }
+
+
+# --- E-mail -------------------------------------------------------------------------------
+
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"
+_LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+_EMAIL_HOST_VARIABLES = (
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+)
+_EMAIL_TIMEOUT = 10  # seconds: a mail server that hangs must not hold a web worker for long
+_HOST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """Django's EMAIL_* settings, as read from the environment."""
+
+    backend: str
+    host: str = "localhost"
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    use_tls: bool = False
+    use_ssl: bool = False
+    timeout: int | None = None
+
+
+def email_from_env(*, debug: bool) -> EmailSettings:
+    """Where e-mail goes: ``EMAIL_URL``, or ``EMAIL_HOST`` and its companions.
+
+    ``EMAIL_URL`` is one of ``smtp://[user:password@]host[:port][?tls=true][&timeout=N]``
+    (port 25, or 587 with STARTTLS), ``smtp+ssl://…`` (TLS from the first byte, port 465),
+    ``locmem://`` (kept in memory: tests) and ``console://`` (printed: ``DEBUG`` only).
+    Credentials are percent-encoded. Unset, and with no ``EMAIL_HOST`` either, ``DEBUG``
+    prints e-mail to the console; without ``DEBUG`` start-up stops, because password-reset
+    and invitation links printed there would end up in the log.
+    """
+    url = _raw("EMAIL_URL")
+    host_variables = [name for name in _EMAIL_HOST_VARIABLES if _raw(name) is not None]
+    if url is not None and host_variables:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL and {', '.join(host_variables)} are alternatives: set one of them."
+        )
+    if url is not None:
+        email = _email_from_url(url)
+    elif host_variables:
+        email = _email_from_host_variables()
+    elif debug:
+        return EmailSettings(backend=_CONSOLE_BACKEND)
+    else:
+        raise ImproperlyConfigured(
+            "EMAIL_URL (or EMAIL_HOST) is required when DEBUG is off: password-reset and "
+            "invitation e-mails need a mail server, e.g. "
+            "EMAIL_URL=smtp://user:password@smtp.example.com:587?tls=true."
+        )
+    if email.backend == _CONSOLE_BACKEND and not debug:
+        raise ImproperlyConfigured(
+            "EMAIL_URL: console:// writes every e-mail, password-reset and invitation links "
+            "included, to the log; it is allowed only when DEBUG is on."
+        )
+    return email
+
+
+def _email_from_url(value: str) -> EmailSettings:
+    name = "EMAIL_URL"
+    schemes = "smtp://, smtp+ssl://, locmem:// or console://"
+    parts = urlsplit(value)
+    if parts.scheme in ("locmem", "console"):
+        if parts.netloc or parts.path or parts.query or parts.fragment or "?" in value:
+            raise ImproperlyConfigured(f"{name}: {parts.scheme}:// takes nothing after it.")
+        return EmailSettings(
+            backend=_LOCMEM_BACKEND if parts.scheme == "locmem" else _CONSOLE_BACKEND
+        )
+    if parts.scheme not in ("smtp", "smtp+ssl") or not value.startswith(f"{parts.scheme}://"):
+        raise ImproperlyConfigured(f"{name} must start with {schemes}.")
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must name the mail server: smtp://host:587")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must not have a path or fragment.")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} has an invalid port.") from exc
+    if port == 0:
+        raise ImproperlyConfigured(f"{name} has an invalid port.")
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if password and not user:
+        raise ImproperlyConfigured(f"{name} has a password without a user name.")
+    try:
+        options = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} has a malformed query string.") from exc
+    allowed = {"tls", "timeout"} if parts.scheme == "smtp" else {"timeout"}
+    unknown = set(options) - allowed
+    if unknown or any(len(values) != 1 for values in options.values()):
+        accepted = " and ".join(f"?{option}=" for option in sorted(allowed))
+        raise ImproperlyConfigured(
+            f"{name} takes only {accepted} once each after {parts.scheme}://."
+        )
+    use_tls = _query_bool(name, "tls", options.get("tls", ["false"])[0])
+    timeout = options.get("timeout", [str(_EMAIL_TIMEOUT)])[0]
+    if not (timeout.isascii() and timeout.isdigit()) or int(timeout) == 0:
+        raise ImproperlyConfigured(f"{name}: timeout must be a whole number of seconds.")
+    use_ssl = parts.scheme == "smtp+ssl"
+    return EmailSettings(
+        backend=_SMTP_BACKEND,
+        host=parts.hostname,
+        port=port or (465 if use_ssl else 587 if use_tls else 25),
+        user=user,
+        password=password,
+        use_tls=use_tls,
+        use_ssl=use_ssl,
+        timeout=int(timeout),
+    )
+
+
+def _query_bool(name: str, option: str, value: str) -> bool:
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}: {option} must be true or false.")
+
+
+def _email_from_host_variables() -> EmailSettings:
+    host = _raw("EMAIL_HOST")
+    if host is None:
+        given = next(name for name in _EMAIL_HOST_VARIABLES if _raw(name) is not None)
+        raise ImproperlyConfigured(f"{given} needs EMAIL_HOST (the mail server) as well.")
+    if not _HOST_NAME.match(host):
+        raise ImproperlyConfigured("EMAIL_HOST must be a host name or address, not a URL.")
+    use_tls = env_bool("EMAIL_USE_TLS", False)
+    port = env_int("EMAIL_PORT", 587 if use_tls else 25, minimum=1)
+    if port > 65535:
+        raise ImproperlyConfigured("EMAIL_PORT must be a whole number from 1 to 65535.")
+    user = _raw("EMAIL_HOST_USER") or ""
+    password = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    if password.strip() and not user:
+        raise ImproperlyConfigured("EMAIL_HOST_PASSWORD needs EMAIL_HOST_USER as well.")
+    return EmailSettings(
+        backend=_SMTP_BACKEND,
+        host=host,
+        port=port,
+        user=user,
+        password=password if password.strip() else "",
+        use_tls=use_tls,
+        timeout=_EMAIL_TIMEOUT,
+    )
+
+
+def env_email_address(name: str, default: str) -> str:
+    """An address to send from: ``sms@example.com`` or ``SMS Hub <sms@example.com>``."""
+    value = _raw(name)
+    if value is None:
+        return default
+    _display, address = parseaddr(value)
+    try:
+        validate_email(address)
+    except ValidationError:
+        address = ""
+    if not address or any(c in value for c in "\r\n"):
+        raise ImproperlyConfigured(
+            f"{name} must be an address, such as sms@example.com or SMS Hub <sms@example.com>."
+        )
+    return value

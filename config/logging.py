@@ -11,6 +11,8 @@ import logging
 import re
 
 _MASK = "[redacted]"
+_SLASH = r"(?:/|%2F)"
+_SEGMENT = r"[^\s/?#&%\"'<>]+"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Passwords inside URLs: postgres://user:secret@host → postgres://user:[redacted]@host
@@ -36,6 +38,28 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[0-9a-f]{32}\b"), _MASK),
     # Fernet keys: 44 characters of url-safe base64 ending in "=".
     (re.compile(r"\b[A-Za-z0-9_-]{43}="), _MASK),
+    # Paths whose last part is a secret, wherever they appear: a request line, a Referer, a
+    # ?next=, plain or percent-encoded. An invitation link (but not /settings/invitations/<id>,
+    # the admin's page about one), a password-reset link (its token; "set-password" is the
+    # placeholder Django swaps in), and the inbound webhook with its key.
+    (
+        re.compile(rf"(?P<keep>(?<!settings){_SLASH}invitations{_SLASH}){_SEGMENT}", re.I),
+        rf"\g<keep>{_MASK}",
+    ),
+    (
+        re.compile(
+            rf"(?P<keep>{_SLASH}password-reset{_SLASH}{_SEGMENT}{_SLASH})(?!set-password\b)"
+            rf"{_SEGMENT}",
+            re.I,
+        ),
+        rf"\g<keep>{_MASK}",
+    ),
+    (
+        re.compile(
+            rf"(?P<keep>{_SLASH}webhooks{_SLASH}twilio{_SLASH}inbound{_SLASH}){_SEGMENT}", re.I
+        ),
+        rf"\g<keep>{_MASK}",
+    ),
 )
 
 

@@ -15,8 +15,11 @@ from csp.constants import NONE, SELF
 
 from config.env import (
     database_from_url,
+    email_from_env,
     env_bool,
+    env_email_address,
     env_fernet_keys,
+    env_int,
     env_list,
     env_required,
     env_str,
@@ -44,6 +47,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_MESSAGING_BASE_URL = env_url("TWILIO_MESSAGING_BASE_URL", "https://messaging.twilio.com")
+# Proxies in front of the app that append the client's address to X-Forwarded-For
+# (tenants/client_address.py); 0 means clients connect directly and REMOTE_ADDR is theirs.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Applications -------------------------------------------------------------------------
 
@@ -150,8 +156,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = "SMS Hub <no-reply@localhost>"
+# EMAIL_URL or EMAIL_HOST…; the console (which is the log) only with DEBUG on.
+_email = email_from_env(debug=DEBUG)
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.user
+EMAIL_HOST_PASSWORD = _email.password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+EMAIL_TIMEOUT = _email.timeout
+DEFAULT_FROM_EMAIL = env_email_address(
+    "DEFAULT_FROM_EMAIL", f"SMS Hub <no-reply@{urlsplit(PUBLIC_BASE_URL).hostname}>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -----------------------------------------------------------------
 
@@ -237,6 +255,10 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         "celery": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # gunicorn's request lines and errors, once a worker has loaded the app: through the
+        # same handler, so the secrets in token-bearing paths are masked there too.
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         # The twilio library logs every request over several lines; our seam logs one line.
         "twilio": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
     },

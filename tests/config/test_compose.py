@@ -1,4 +1,4 @@
-"""docker-compose.yml is the documented production shape; keep it in step with DESIGN.md."""
+"""docker-compose.yml is the documented production shape; it passes every configured variable."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
-DESIGN_VARIABLES = {
+VARIABLES = {
     "DATABASE_URL",
     "CELERY_BROKER_URL",
     "REDIS_URL",
@@ -17,6 +17,9 @@ DESIGN_VARIABLES = {
     "PUBLIC_BASE_URL",
     "TWILIO_API_BASE_URL",
     "TWILIO_MESSAGING_BASE_URL",
+    "EMAIL_URL",
+    "DEFAULT_FROM_EMAIL",
+    "TRUSTED_PROXY_COUNT",
 }
 APP_SERVICES = ("web", "worker", "worker-send", "beat")
 
@@ -33,7 +36,7 @@ def test_it_has_the_production_services(services):
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_every_app_process_gets_every_variable(services, name):
     environment = services[name]["environment"]
-    assert set(environment) == DESIGN_VARIABLES
+    assert set(environment) == VARIABLES
     assert environment["DEBUG"] == "false"
     assert environment["DATABASE_URL"].startswith("postgres://")
     assert environment["DATABASE_URL"].endswith("@postgres:5432/smshub")
@@ -48,6 +51,12 @@ def test_secrets_are_required_from_the_operator_not_written_down(services):
         environment["FIELD_ENCRYPTION_KEYS"]
         == "${FIELD_ENCRYPTION_KEYS:?set FIELD_ENCRYPTION_KEYS}"
     )
+    # Password-reset and invitation e-mails need a real mail server in production.
+    assert environment["EMAIL_URL"] == "${EMAIL_URL:?set EMAIL_URL}"
+
+
+def test_it_trusts_the_one_tls_proxy_in_front_by_default(services):
+    assert services["web"]["environment"]["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
 
 
 def test_web_runs_gunicorn_and_workers_serve_their_queues(services):

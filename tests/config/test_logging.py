@@ -46,3 +46,25 @@ def test_it_writes_one_line_per_event_even_with_a_traceback():
     assert "\n" not in line
     assert "ERROR smshub.test failed" in line
     assert "ValueError: bad ⏎ thing" in line
+
+
+def test_it_masks_the_secrets_in_token_bearing_paths():
+    line = redact(
+        '"GET /invitations/Xy_9-abcDEF123/ HTTP/1.1" 200 "https://hub.example.com/password-reset/'
+        'MQ/d1xhob-0a1b2c3d/" POST /webhooks/twilio/inbound/InKey_42-x?x=1 '
+        "next=%2Finvitations%2FEncTok3n%2F"
+    )
+    for secret in ("Xy_9-abcDEF123", "d1xhob-0a1b2c3d", "InKey_42-x", "EncTok3n"):
+        assert secret not in line
+    assert '"GET /invitations/[redacted]/ HTTP/1.1" 200' in line
+    assert "/password-reset/MQ/[redacted]/" in line
+    assert "/webhooks/twilio/inbound/[redacted]?x=1" in line
+
+
+def test_it_leaves_paths_without_secrets_readable():
+    text = (
+        "/password-reset/ /password-reset/sent/ /password-reset/MQ/set-password/ "
+        "/settings/invitations/8a6c1f2e-0000-4000-8000-000000000000/revoke/ "
+        "/webhooks/twilio/status/8a6c1f2e-0000-4000-8000-000000000000"
+    )
+    assert redact(text) == text
