@@ -7,9 +7,9 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest
 from phonenumbers import geocoder
 
+from tenants.client_address import client_address
 from tenants.models import (
     API_KEY_ROLES,
     ORGANIZATION_SETTINGS,
@@ -44,10 +44,6 @@ def role_help(roles: list[Role]) -> str:
     )
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
 class EmailLoginForm(AuthenticationForm):
     """Django's login form, with the email as username and throttling of repeated failures."""
 
@@ -67,14 +63,14 @@ class EmailLoginForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request)
-        if email and login_throttled(email=email, ip=ip):
+        address = client_address(self.request) if self.request is not None else None
+        if email and login_throttled(email=email, address=address):
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             return super().clean()
         except forms.ValidationError:
             if email:
-                login_failure_record(email=email, ip=ip)
+                login_failure_record(email=email, address=address)
             raise
 
 

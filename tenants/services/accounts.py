@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 
 from django.contrib.auth.password_validation import validate_password
@@ -16,11 +17,28 @@ from tenants.services.organizations import organization_create
 
 logger = logging.getLogger(__name__)
 
-# Sign-in throttling: after this many failures within the window, that email (or that
-# address) must wait out the rest of the window. Counted in the cache, shared by all web
-# processes when REDIS_URL is set.
+# Sign-in throttling, counted in the cache (shared by all web processes when REDIS_URL is
+# set), each count over a window that starts at its first failure:
+#
+# - per account: 5 failures for one email, from any addresses, lock that email for the rest
+#   of the window. Failures for an email without an account count only toward that email's
+#   own lock (so every email answers alike), which locks nothing real.
+# - per address: 30 failures against real accounts from one client address lock that
+#   address, for every email. Failures for unknown emails do not count here: they cannot
+#   take over anything, and counting them let anyone lock everyone out.
+#
+# What an attacker with one address can do in a window: try 5 passwords on each account it
+# names (locking those accounts for their owners too: the price of capping guesses per
+# account, lifted by a password reset), and 30 against real accounts in all, so lock at most
+# 6 accounts; then that address is refused. Many addresses buy more sprays but never more
+# than 5 guesses per account. It cannot: lock anyone out with emails that have no account,
+# lock out a real user at another address, or pose as another address: the address comes
+# from the trusted proxies' entries in X-Forwarded-For (tenants/client_address.py), never
+# from what the client wrote there. IPv6 addresses count by /64, the block one subscriber
+# usually gets. Left to the proxy: raw request rates (each attempt for an unknown email still
+# costs a password hash, as signing up does).
 LOGIN_FAILURES_PER_EMAIL = 5
-LOGIN_FAILURES_PER_IP = 30
+LOGIN_FAILURES_PER_ADDRESS = 30
 LOGIN_WINDOW_SECONDS = 15 * 60
 
 
@@ -57,30 +75,47 @@ def user_signup(
     return user, organization
 
 
-def _throttle_keys(email: str, ip: str | None) -> list[tuple[str, int]]:
+def _email_key(email: str) -> str:
     digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
-    keys = [(f"login-failures:email:{digest}", LOGIN_FAILURES_PER_EMAIL)]
-    if ip:
-        keys.append((f"login-failures:ip:{ip}", LOGIN_FAILURES_PER_IP))
-    return keys
+    return f"login-failures:email:{digest}"
 
 
-def login_throttled(*, email: str, ip: str | None) -> bool:
-    return any((cache.get(key) or 0) >= limit for key, limit in _throttle_keys(email, ip))
+def _address_key(address: str) -> str:
+    ip = ipaddress.ip_address(address)
+    block = ipaddress.ip_network(f"{ip}/64", strict=False) if ip.version == 6 else ip
+    return f"login-failures:address:{block}"
 
 
-def login_failure_record(*, email: str, ip: str | None) -> None:
-    for key, _limit in _throttle_keys(email, ip):
-        # add() starts the window at the first failure; incr() does not extend it.
-        if not cache.add(key, 1, timeout=LOGIN_WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.add(key, 1, timeout=LOGIN_WINDOW_SECONDS)
+def _count_failure(key: str) -> None:
+    # add() starts the window at the first failure; incr() does not extend it.
+    if not cache.add(key, 1, timeout=LOGIN_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=LOGIN_WINDOW_SECONDS)
 
 
-def login_success_record(*, email: str) -> None:
-    cache.delete(_throttle_keys(email, None)[0][0])
+def login_throttled(*, email: str, address: str | None) -> bool:
+    limits = {_email_key(email): LOGIN_FAILURES_PER_EMAIL}
+    if address:
+        limits[_address_key(address)] = LOGIN_FAILURES_PER_ADDRESS
+    counts = cache.get_many(list(limits))
+    return any((counts.get(key) or 0) >= limit for key, limit in limits.items())
+
+
+def login_failure_record(*, email: str, address: str | None) -> None:
+    _count_failure(_email_key(email))
+    if address and User.objects.filter(email=normalize_email(email)).exists():
+        _count_failure(_address_key(address))
+
+
+def login_failures_clear(*, email: str) -> None:
+    """After a sign-in or a completed password reset: that account's count starts again.
+
+    The address's count is kept: an attacker signing in to their own account between
+    guesses must not wipe the record of the guesses.
+    """
+    cache.delete(_email_key(email))
 
 
 def sessions_clear_expired() -> int:

@@ -18,7 +18,7 @@ from tenants.access import switch_organization
 from tenants.errors import ApplicationError
 from tenants.forms import EmailLoginForm, InvitedSignupForm, SignupForm
 from tenants.models import Invitation, User
-from tenants.services.accounts import login_success_record, user_create, user_signup
+from tenants.services.accounts import login_failures_clear, user_create, user_signup
 from tenants.services.members import invitation_accept, invitation_check, invitation_get_by_token
 from tenants.views.forms import apply_error
 
@@ -31,7 +31,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: EmailLoginForm) -> HttpResponse:  # type: ignore[override]
-        login_success_record(email=form.get_user().email)
+        login_failures_clear(email=form.get_user().email)
         return super().form_valid(form)
 
 
@@ -140,5 +140,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = False
 
     def form_valid(self, form: Any) -> HttpResponse:
+        # The lock-out message offers a reset as the way back in: make that true.
+        login_failures_clear(email=form.user.email)
         messages.success(self.request, "Your password has been reset. Log in with the new one.")
         return super().form_valid(form)
