@@ -17,9 +17,11 @@ from connections.services.connections import (
     twilio_set_send_rate,
 )
 from tenants.api_base import OrganizationAPIView
+from tenants.caching import no_store
 from tenants.models import Role
 
 
+@method_decorator(no_store, name="dispatch")  # the inbound webhook URL carries a secret key
 @method_decorator(sensitive_post_parameters("auth_token"), name="dispatch")
 class TwilioConnectionApi(OrganizationAPIView):
     read_role = Role.ADMIN

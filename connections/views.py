@@ -25,6 +25,7 @@ from connections.services.connections import (
     twilio_set_send_rate,
 )
 from tenants.access import OrganizationView
+from tenants.caching import no_store
 from tenants.errors import ApplicationError
 from tenants.models import Role
 from tenants.views.forms import apply_error
@@ -32,6 +33,7 @@ from tenants.views.forms import apply_error
 CONNECTED_MESSAGE = "You have successfully connected your Twilio account."
 
 
+@method_decorator(no_store, name="dispatch")
 class ConnectionCenterView(OrganizationView):
     def get(self, request: HttpRequest) -> HttpResponse:
         connections = {c.kind: c for c in Connection.objects.filter(organization=self.organization)}
@@ -49,6 +51,7 @@ class ConnectionCenterView(OrganizationView):
         return render(request, "connections/center.html", context)
 
 
+@method_decorator(no_store, name="dispatch")  # the inbound webhook URL carries a secret key
 class TwilioView(OrganizationView):
     """Pages about this organization's Twilio connection; changing anything is for admins."""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils.decorators import method_decorator
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenants.api_base import OrganizationAPIView
+from tenants.caching import no_store
 from tenants.models import ApiKey, Membership, Role
 from tenants.selectors import organization_api_keys, organization_members
 from tenants.serializers import (
@@ -71,6 +73,7 @@ class MemberApi(OrganizationAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@method_decorator(no_store, name="dispatch")  # POST answers the new key once
 class ApiKeysApi(OrganizationAPIView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN

@@ -12,9 +12,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views import View
 
 from tenants.access import switch_organization
+from tenants.caching import no_store
 from tenants.errors import ApplicationError
 from tenants.forms import EmailLoginForm, InvitedSignupForm, SignupForm
 from tenants.models import Invitation, User
@@ -58,6 +60,7 @@ class SignupView(View):
         return render(request, self.template_name, {"form": form}, status=400)
 
 
+@method_decorator(no_store, name="dispatch")  # its address is the secret
 class InvitationAcceptView(View):
     """The link in an invitation: join, or create the invited account and join."""
 

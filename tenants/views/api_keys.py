@@ -6,8 +6,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 
 from tenants.access import OrganizationView
+from tenants.caching import no_store
 from tenants.errors import ApplicationError
 from tenants.forms import ApiKeyForm
 from tenants.models import ApiKey, Role
@@ -16,6 +18,7 @@ from tenants.services.api_keys import api_key_create, api_key_revoke
 from tenants.views.forms import apply_error
 
 
+@method_decorator(no_store, name="dispatch")  # shows a new key once
 class ApiKeysView(OrganizationView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN

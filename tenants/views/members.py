@@ -7,8 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 
 from tenants.access import OrganizationView
+from tenants.caching import no_store
 from tenants.errors import ApplicationError
 from tenants.forms import InvitationForm, RoleForm
 from tenants.models import Invitation, Membership, Role
@@ -22,6 +24,7 @@ from tenants.services.members import (
 from tenants.views.forms import apply_error
 
 
+@method_decorator(no_store, name="dispatch")  # shows a new invitation link once
 class MembersView(OrganizationView):
     write_role = Role.ADMIN
     template_name = "tenants/members.html"
