@@ -5,6 +5,10 @@ from config.health import healthz
 from messaging import webhooks
 from tenants.api_base import api_not_found
 
+# A request Django itself refuses (a body too large, too many fields) answers in the API's
+# error shape under /api/.
+handler400 = "tenants.api_base.bad_request"
+
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("tenants.api_urls")),
     path("", include("connections.api_urls")),

@@ -45,6 +45,8 @@ def status_callback(request: HttpRequest, message_id: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest, inbound_key: str) -> HttpResponse:
+    if "\x00" in inbound_key:  # no key has one, and PostgreSQL cannot even compare it
+        raise Http404
     connection = (
         Connection.objects.select_related("organization", "twilio")
         .filter(inbound_key=inbound_key)

@@ -3,18 +3,24 @@
 Every API view of every room derives from ``OrganizationAPIView``: it authenticates the key,
 checks the key's role (``read_role`` for safe methods, ``write_role`` otherwise), and scopes
 lookups to the key's organization. Errors answer
-``{"error": {"code": …, "message": …, "fields": {…}}}``.
+``{"error": {"code": …, "message": …, "fields": {…}}}``: for a body too large too (413), and
+for a JSON body nested too deeply or with NUL in a string (400; no database can store NUL).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import models
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -37,8 +43,68 @@ class ApiCursorPagination(CursorPagination):
         )
 
 
+# Deeper than any resource's body (a contact's custom fields are two levels down).
+JSON_MAX_DEPTH = 32
+NUL_REFUSED = "NUL characters are not allowed."
+
+
+class _Refused(Exception):
+    def __init__(self, *, field: str | None = None, depth: bool = False) -> None:
+        self.field, self.depth = field, depth
+
+
+def _json_check(data: Any) -> None:
+    """Raises ``_Refused`` for a body nested too deeply, or with NUL in a string or a key
+    (``field``: the top-level key it is under, None when the body is not an object).
+    Iterative, so that a body as deep as Python's parser allows costs no recursion here."""
+    stack: list[tuple[Any, int, str | None]] = [(data, 1, None)]
+    while stack:
+        value, depth, field = stack.pop()
+        if depth > JSON_MAX_DEPTH:
+            raise _Refused(depth=True)
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise _Refused(field=field)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                name = key.replace("\x00", "\ufffd") if field is None else field
+                if "\x00" in key:
+                    raise _Refused(field=name)
+                stack.append((item, depth + 1, name))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, field) for item in value)
+
+
+class StrictJSONParser(JSONParser):
+    """JSON that the API can take: at most ``JSON_MAX_DEPTH`` levels (a parse error, like
+    a body deep enough to exhaust Python's own parser) and no NUL in any string or key
+    (a validation error naming the top-level field)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(
+                f"JSON parse error - the body is nested more than {JSON_MAX_DEPTH} levels deep."
+            ) from None
+        try:
+            _json_check(data)
+        except _Refused as refused:
+            if refused.depth:
+                raise exceptions.ParseError(
+                    f"JSON parse error - the body is nested more than {JSON_MAX_DEPTH} levels deep."
+                ) from None
+            if refused.field is None:
+                raise exceptions.ValidationError(
+                    [f"The body has a NUL character in a string. {NUL_REFUSED}"]
+                ) from None
+            raise exceptions.ValidationError({refused.field: [NUL_REFUSED]}) from None
+        return data
+
+
 class OrganizationAPIView(APIView):
     authentication_classes = [ApiKeyAuthentication]
+    parser_classes = [StrictJSONParser]
     permission_classes = [HasRole]
     read_role: str = Role.VIEWER
     write_role: str = Role.MARKETER
@@ -99,7 +165,17 @@ _CODES = {
 }
 
 
+def _too_large_body() -> dict[str, Any]:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body(
+        "request_too_large",
+        f"The request body is larger than the API accepts ({limit} bytes).",
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        return Response(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, Http404):
@@ -129,3 +205,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown URLs under /api/ answer in the API's error shape, not with an HTML page."""
     return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400``: a request Django itself refused (a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields…) answers in the API's error shape under
+    /api/, with 413 for a body too large; pages keep Django's own 400 page."""
+    if not request.path_info.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(_too_large_body(), status=413)
+    return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)

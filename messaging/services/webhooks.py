@@ -39,6 +39,15 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE
 START_WORDS = {"START", "YES", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
 
+# Twilio's message SIDs are two letters and 32 hex digits (SM…, MM…): 34 characters, the width
+# of our SID columns.
+SID_LENGTH = 34
+# Error codes are stored in a positive 32-bit integer column; Twilio's are five digits.
+ERROR_CODE_MAX = 2_147_483_647
+# No database text column can hold NUL (PostgreSQL refuses it), so a NUL Twilio passes on
+# from a handset is stored as U+FFFD, the character for "something unreadable was here".
+NUL, REPLACEMENT = "\x00", "\ufffd"
+
 
 def _signed_urls(url: str) -> Iterator[str]:
     """The URL Twilio was given, then the variant Twilio may have signed instead: with the
@@ -55,7 +64,8 @@ def _signed_urls(url: str) -> Iterator[str]:
 def signature_valid(token: str, path: str, params: Mapping[str, str], signature: str) -> bool:
     """Twilio's algorithm: HMAC-SHA1 with the Auth Token over the public URL followed by each
     parameter's name and value, sorted by name, in Base64."""
-    if not signature:
+    # A real signature is Base64, so ASCII; comparing a str that is not raises TypeError.
+    if not signature or not signature.isascii():
         return False
     key = token.encode()
     tail = "".join(f"{name}{params[name]}" for name in sorted(params))
@@ -80,6 +90,38 @@ class Rejected(Exception):
     """The request did not prove it came from Twilio for this organization."""
 
 
+# --- Parsing what Twilio posted (after the signature was checked over it as it came) ----------
+
+
+def _clean(value: str) -> str:
+    return value.replace(NUL, REPLACEMENT)
+
+
+def _cleaned(params: Mapping[str, str]) -> dict[str, str]:
+    """The parameters as they can be stored: NUL replaced in names and values."""
+    return {_clean(name): _clean(value) for name, value in params.items()}
+
+
+def _sid(params: Mapping[str, str]) -> str:
+    """The message SID, or "" when the value cannot be one of Twilio's (too long for the
+    column, or not printable ASCII): such a value is kept in the event's parameters only."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if len(sid) > SID_LENGTH or not (sid.isascii() and sid.isprintable()):
+        return ""
+    return sid
+
+
+def _error_code(raw: str) -> int | None:
+    """Twilio's ``ErrorCode`` when it is a whole number the column can hold (1 to 2**31 - 1); any
+    other value (negative, zero, 40 digits, not a number) is no code: the callback still
+    counts, the value stays in the event's parameters."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    code = int(text)
+    return code if 1 <= code <= ERROR_CODE_MAX else None
+
+
 def status_callback_apply(
     *, public_id: UUID, path: str, params: Mapping[str, str], signature: str
 ) -> bool:
@@ -98,12 +140,11 @@ def status_callback_apply(
         )
     if not valid:
         raise Rejected
-    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    try:
-        code: int | None = int(params["ErrorCode"]) if params.get("ErrorCode") else None
-    except ValueError:
-        code = None
+    sid = _sid(params)
+    code = _error_code(params.get("ErrorCode", ""))
+    params = _cleaned(params)
+    # An event's status column holds 32 characters; Twilio's longest status has 11.
+    status = (params.get("MessageStatus") or params.get("SmsStatus") or "")[:32]
     callback_write(
         message_id=target.message_id,
         move=StatusMove.to(status, sid=sid, error_code=code),
@@ -120,10 +161,12 @@ class InboundResult:
 
 
 def _keyword(body: str, opt_out_type: str) -> str:
-    """STOP, START, HELP or "": Twilio's OptOutType wins over the words of the body."""
-    if opt_out_type.upper() in ("STOP", "START", "HELP"):
-        return opt_out_type.upper()
-    word = body.strip().upper()
+    """STOP, START, HELP or "": Twilio's OptOutType wins over the words of the body. A NUL
+    around the word (a handset's padding) counts as a space; one inside it makes no keyword."""
+    kind = opt_out_type.replace(NUL, " ").strip().upper()
+    if kind in ("STOP", "START", "HELP"):
+        return kind
+    word = body.replace(NUL, " ").strip().upper()
     if word in STOP_WORDS:
         return "STOP"
     if word in START_WORDS:
@@ -147,13 +190,18 @@ def inbound_receive(
     if not valid:
         raise Rejected
     organization = connection.organization
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    # A SID longer than Twilio's (or not ASCII) cannot be Twilio's, yet the request is signed
+    # with the organization's Auth Token: the message is stored without the SID rather than
+    # refused, so that what the person wrote (a STOP above all) is never lost. The value stays
+    # in the event's parameters; without a SID a repeated post is not recognised as one.
+    sid = _sid(params)
+    keyword = _keyword(params.get("Body", ""), params.get("OptOutType", ""))
+    params = _cleaned(params)
     body = params.get("Body", "")
     try:
         phone = phone_normalize(params.get("From", ""), organization.default_country)
     except ApplicationError:
         phone = params.get("From", "")[:16]
-    keyword = _keyword(body, params.get("OptOutType", ""))
     with transaction.atomic():
         if sid and Message.objects.filter(sid=sid).exists():
             return None
