@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client, RequestFactory
 
@@ -17,7 +19,7 @@ PROXY = "10.0.0.2"  # the TLS proxy in front of the app: REMOTE_ADDR of every re
 
 def browser(forwarded_for: str | None = None, remote_addr: str = PROXY) -> Client:
     """A browser; ``forwarded_for`` is X-Forwarded-For as it reaches the app."""
-    headers = {"HTTP_X_FORWARDED_PROTO": "https", "REMOTE_ADDR": remote_addr}
+    headers: dict[str, Any] = {"HTTP_X_FORWARDED_PROTO": "https", "REMOTE_ADDR": remote_addr}
     if forwarded_for is not None:
         headers["HTTP_X_FORWARDED_FOR"] = forwarded_for
     return Client(**headers)
@@ -151,7 +153,7 @@ def test_a_completed_password_reset_lifts_the_account_lock(personas, client):
 
 
 def request(forwarded_for: str | None, remote_addr: str = PROXY):
-    headers = {"REMOTE_ADDR": remote_addr}
+    headers: dict[str, Any] = {"REMOTE_ADDR": remote_addr}
     if forwarded_for is not None:
         headers["HTTP_X_FORWARDED_FOR"] = forwarded_for
     return RequestFactory().get("/login/", **headers)

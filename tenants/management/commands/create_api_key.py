@@ -1,3 +1,7 @@
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -5,6 +9,32 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tenants.errors import ApplicationError
 from tenants.models import API_KEY_ROLES, Organization
 from tenants.services.api_keys import api_key_create
+
+
+@contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """For the block, log handlers writing to stdout write to stderr instead.
+
+    Logs go to stdout, but this command's stdout is its answer, which scripts capture: the
+    event is still logged, only not into the answer.
+    """
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    handlers = {id(h): h for logger in loggers for h in logger.handlers}.values()
+    moved = [
+        (handler, handler.setStream(sys.stderr))
+        for handler in handlers
+        if isinstance(handler, logging.StreamHandler)
+        and handler.stream in (sys.stdout, sys.__stdout__)
+    ]
+    try:
+        yield
+    finally:
+        for handler, stream in moved:
+            handler.setStream(stream)
 
 
 class Command(BaseCommand):
@@ -19,8 +49,9 @@ class Command(BaseCommand):
         org = Organization.objects.active().filter(slug=organization).first()
         if org is None:
             raise CommandError(f"No organization with the slug “{organization}”.")
-        try:
-            _api_key, key = api_key_create(organization=org, name=name, role=role)
-        except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+        with logs_to_stderr():
+            try:
+                _api_key, key = api_key_create(organization=org, name=name, role=role)
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from exc
         self.stdout.write(key)
