@@ -41,12 +41,21 @@ def twilio_connection(organization: Organization) -> Connection | None:
 
 
 def twilio_credentials(connection: Connection | None) -> TwilioCredentials | None:
-    if connection is None or connection.state == ConnectionState.DISCONNECTED:
+    """The connection's Twilio credentials if it can send: not disconnected, keys stored.
+    (Select ``twilio`` with the connection to save the query.)"""
+    if connection is None or not connection.can_send:
         return None
     try:
         return connection.twilio
     except TwilioCredentials.DoesNotExist:
         return None
+
+
+def sending_connection(organization: Organization) -> Connection | None:
+    """The organization's Twilio connection if it can send (connected, or failing: the cause
+    may be passing), with its credentials loaded."""
+    connection = twilio_connection(organization)
+    return connection if twilio_credentials(connection) is not None else None
 
 
 def connection_warnings(connection: Connection) -> list[ConnectionWarning]:

@@ -111,7 +111,7 @@ class ContactApi(ContactAPIView):
         return self.contact_response(contact)
 
     def delete(self, request: Request, contact_id: str) -> Response:
-        contact_delete(contact=self.get_contact(contact_id))
+        contact_delete(contact=self.get_contact(contact_id), source="api")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

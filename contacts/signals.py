@@ -2,9 +2,19 @@
 
 Each is sent after the transaction that caused it commits, once per change actually made,
 with ``organization_id``, ``contact_ids`` (at most 1,000 per send: bigger changes are sent in
-chunks) and ``source`` (``ui``, ``api``, ``import``, ``inbound``, ``webhook``, ``automation``).
-Tag events add ``tag_id`` and ``tag_name``; consent events add ``phone``. The reserved opt-out
-tag never fires ``tag_added`` or ``tag_removed``: consent has ``opted_out`` and ``opted_in``.
+chunks) and ``source`` (one of ``tenants.sources.Source``: ``ui``, ``api``, ``import``,
+``inbound``, ``webhook``, ``automation``…).
+
+- ``contact_created``;
+- ``contact_updated``: adds ``fields``, the names of the fields whose value changed (custom
+  fields as ``custom.<key>``), so a date trigger can re-evaluate; tags and consent have events
+  of their own and are not in it;
+- ``contact_deleted``: adds ``phone`` (the contact row is gone by then; its consent stays);
+- ``tag_added`` / ``tag_removed``: add ``tag_id`` and ``tag_name``;
+- ``opted_out`` / ``opted_in``: add ``phone``.
+
+The reserved opt-out tag never fires ``tag_added`` or ``tag_removed``: consent has
+``opted_out`` and ``opted_in``.
 """
 
 from __future__ import annotations
@@ -15,7 +25,11 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import Signal
 
+from tenants.sources import Source
+
 contact_created = Signal()
+contact_updated = Signal()
+contact_deleted = Signal()
 tag_added = Signal()
 tag_removed = Signal()
 opted_out = Signal()
@@ -33,6 +47,7 @@ def emit_after_commit(
     allow_empty: bool = False,
     **extra: Any,
 ) -> None:
+    source = Source(source).value  # one vocabulary: an unknown word is a bug, not an event
     ids = list(contact_ids)
     if not ids and not allow_empty:
         return

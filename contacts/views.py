@@ -191,7 +191,7 @@ class ContactDeleteView(OrganizationView):
 
     def post(self, request: HttpRequest, contact_id: str) -> HttpResponse:
         contact = self.get_scoped_object(Contact, contact_id)
-        contact_delete(contact=contact)
+        contact_delete(contact=contact, source="ui")
         messages.success(request, f"{contact} was deleted.")
         return redirect("contact_list")
 

@@ -10,6 +10,7 @@ from contacts.models import Contact
 from messaging.models import Direction, Status
 from messaging.selectors import MessageFilter
 from templates_sms.models import SmsTemplate
+from templates_sms.segments import MAX_TEXT
 from tenants.models import Organization
 
 
@@ -42,7 +43,7 @@ class SendForm(forms.Form):
     body = forms.CharField(
         label="…or your own text",
         required=False,
-        max_length=1600,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 4, "data-sms-body": ""}),
     )
     respect_quiet_hours = forms.BooleanField(
@@ -79,7 +80,7 @@ class TestSendForm(forms.Form):
     )
     body = forms.CharField(
         label="Text",
-        max_length=1600,
+        max_length=MAX_TEXT,
         initial="Test message from SMS Hub: your Twilio connection works.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -7,7 +7,9 @@ from django.db import models
 from connections.models import Connection
 from contacts.models import Contact
 from templates_sms.models import SmsTemplate
+from templates_sms.segments import MAX_TEXT
 from tenants.models import Organization
+from tenants.sources import Source
 
 
 class Direction(models.TextChoices):
@@ -58,7 +60,7 @@ class SuppressedReason(models.TextChoices):
     NO_CONNECTION = "no_connection", "No working Twilio connection"
     DUPLICATE = "duplicate", "Already sent once (same dedupe key)"
     FREQUENCY_CAP = "frequency_cap", "Frequency cap reached"
-    TOO_LONG = "too_long", "Longer than 1,600 characters"
+    TOO_LONG = "too_long", f"Longer than {MAX_TEXT:,} characters"
 
 
 class Message(models.Model):
@@ -105,7 +107,7 @@ class Message(models.Model):
     needs_attention = models.BooleanField(default=False)
     error_code = models.PositiveIntegerField(null=True, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
-    source = models.CharField(max_length=32, default="api")
+    source = models.CharField(max_length=32, choices=Source.choices, default=Source.API)
     source_ref = models.CharField(max_length=100, blank=True)
     dedupe_key = models.CharField(max_length=200, blank=True)
     send_after = models.DateTimeField(null=True, blank=True)

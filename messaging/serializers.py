@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from messaging.models import Message, MessageEvent
+from templates_sms.segments import MAX_TEXT
 
 
 class MessageEventSerializer(serializers.ModelSerializer[MessageEvent]):
@@ -72,7 +73,7 @@ class MessageInputSerializer(serializers.Serializer[None]):
     contact = serializers.UUIDField(required=False)
     to = serializers.CharField(max_length=40, required=False)
     template = serializers.UUIDField(required=False)
-    body = serializers.CharField(max_length=1600, required=False, allow_blank=True)
+    body = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     media_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     send_after = serializers.DateTimeField(required=False)
     respect_quiet_hours = serializers.BooleanField(default=False)

@@ -7,8 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.models import Contact
-from templates_sms.models import MAX_BODY, SmsTemplate
+from templates_sms.models import SmsTemplate
 from templates_sms.preview import template_preview
+from templates_sms.segments import MAX_TEXT
 from templates_sms.selectors import organization_templates
 from templates_sms.services import Saved, template_create, template_delete, template_update
 from tenants.api_base import OrganizationAPIView
@@ -32,7 +33,7 @@ class TemplateSerializer(serializers.ModelSerializer[SmsTemplate]):
 
 class TemplateInputSerializer(serializers.Serializer[None]):
     name = serializers.CharField(max_length=120)
-    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False)
+    body = serializers.CharField(max_length=MAX_TEXT, trim_whitespace=False)
     media_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
     append_opt_out_footer = serializers.BooleanField(required=False)
 

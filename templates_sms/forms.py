@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from django import forms
 
-from templates_sms.models import MAX_BODY
+from templates_sms.segments import MAX_TEXT
 
 
 class TemplateForm(forms.Form):
     name = forms.CharField(label="Name", max_length=120)
     body = forms.CharField(
         label="Message",
-        max_length=MAX_BODY,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 6, "data-sms-body": ""}),
         help_text="Merge fields: {{ first_name }}, {{ last_name }}, {{ phone }}, {{ email }}, "
         '{{ custom.plan }}, {{ organization.name }}; a fallback: {{ first_name|default:"there" }}.',

@@ -4,9 +4,8 @@ import uuid
 
 from django.db import models
 
+from templates_sms.segments import MAX_TEXT
 from tenants.models import Organization, User
-
-MAX_BODY = 1600
 
 
 class SmsTemplate(models.Model):
@@ -15,7 +14,7 @@ class SmsTemplate(models.Model):
         Organization, on_delete=models.CASCADE, related_name="sms_templates"
     )
     name = models.CharField(max_length=120)
-    body = models.TextField(max_length=MAX_BODY)
+    body = models.TextField(max_length=MAX_TEXT)
     media_url = models.URLField(max_length=500, blank=True)
     append_opt_out_footer = models.BooleanField(default=True)
     created_by = models.ForeignKey(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,14 +9,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from templates_sms.media import media_url_check
-from templates_sms.models import MAX_BODY, SmsTemplate
+from templates_sms.models import SmsTemplate
 from templates_sms.renderer import template_validate
+from templates_sms.segments import MAX_TEXT
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization, User
+from tenants.types import UNSET, Unset, given
 
 logger = logging.getLogger(__name__)
-
-FIELDS = ("name", "body", "media_url", "append_opt_out_footer")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Saved:
     warnings: list[str]
 
 
-def _clean(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
@@ -39,8 +40,8 @@ def _clean(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         body = str(data["body"] or "").replace("\r\n", "\n").strip()
         if not body:
             errors["body"] = ["Write the message."]
-        elif len(body) > MAX_BODY:
-            errors["body"] = [f"At most {MAX_BODY:,} characters (this has {len(body):,})."]
+        elif len(body) > MAX_TEXT:
+            errors["body"] = [f"At most {MAX_TEXT:,} characters (this has {len(body):,})."]
         else:
             try:
                 template_validate(body)
@@ -70,9 +71,22 @@ def _name_taken(name: str) -> ConflictError:
     return ConflictError(message, code="duplicate_name", fields={"name": [message]})
 
 
-def template_create(*, organization: Organization, by: User | None = None, **data: Any) -> Saved:
+def template_create(
+    *,
+    organization: Organization,
+    name: str,
+    body: str,
+    media_url: str = "",
+    append_opt_out_footer: bool = True,
+    by: User | None = None,
+) -> Saved:
     cleaned, warnings = _clean(
-        {"append_opt_out_footer": True, **data, "name": data.get("name"), "body": data.get("body")}
+        {
+            "name": name,
+            "body": body,
+            "media_url": media_url,
+            "append_opt_out_footer": append_opt_out_footer,
+        }
     )
     if SmsTemplate.objects.filter(organization=organization, name=cleaned["name"]).exists():
         raise _name_taken(cleaned["name"])
@@ -86,15 +100,28 @@ def template_create(*, organization: Organization, by: User | None = None, **dat
     return Saved(template, warnings)
 
 
-def template_update(*, template: SmsTemplate, by: User | None = None, **data: Any) -> Saved:
-    cleaned, warnings = _clean({k: v for k, v in data.items() if k in FIELDS})
-    name = cleaned.get("name")
-    if name and (
-        SmsTemplate.objects.filter(organization_id=template.organization_id, name=name)
+def template_update(
+    *,
+    template: SmsTemplate,
+    name: str | Unset = UNSET,
+    body: str | Unset = UNSET,
+    media_url: str | Unset = UNSET,
+    append_opt_out_footer: bool | Unset = UNSET,
+    by: User | None = None,
+) -> Saved:
+    """Changes the fields given."""
+    cleaned, warnings = _clean(
+        given(
+            name=name, body=body, media_url=media_url, append_opt_out_footer=append_opt_out_footer
+        )
+    )
+    new_name: str | None = cleaned.get("name")
+    if new_name and (
+        SmsTemplate.objects.filter(organization_id=template.organization_id, name=new_name)
         .exclude(pk=template.pk)
         .exists()
     ):
-        raise _name_taken(name)
+        raise _name_taken(new_name)
     for field, value in cleaned.items():
         setattr(template, field, value)
     template.updated_by = by
@@ -102,7 +129,7 @@ def template_update(*, template: SmsTemplate, by: User | None = None, **data: An
         with transaction.atomic():
             template.save(update_fields=[*cleaned, "updated_by", "updated_at"])
     except IntegrityError as exc:  # renamed meanwhile to the same name by another request
-        raise _name_taken(name or template.name) from exc
+        raise _name_taken(template.name) from exc
     return Saved(template, warnings)
 
 

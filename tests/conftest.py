@@ -74,3 +74,17 @@ def rsps() -> Iterator[object]:
 
     with responses.RequestsMock() as mock:
         yield mock
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    tmp_path_factory: pytest.TempPathFactory, django_db_modify_db_settings_parallel_suffix: None
+) -> None:
+    """On SQLite, tests use a database file, as the product does, not Django's shared-cache
+    in-memory database: its table locks ignore the busy timeout, so two threads that each hold
+    a transaction (two workers racing for a message) fail instead of waiting for each other."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.db")

@@ -21,6 +21,7 @@ from connections.models import (
     TwilioCredentials,
     new_inbound_key,
 )
+from connections.selectors import twilio_credentials
 from connections.services.twilio_verify import (
     TwilioFacts,
     TwilioInput,
@@ -48,12 +49,6 @@ def inbound_webhook_url(connection: Connection) -> str:
 def _require_admin(actor: Actor, organization: Organization) -> None:
     if actor.organization.pk != organization.pk or not actor.can(Role.ADMIN):
         raise AccessDenied("Only admins and owners manage the Twilio connection.")
-
-
-def _live_credentials(connection: Connection | None) -> TwilioCredentials | None:
-    if connection is None or connection.state == ConnectionState.DISCONNECTED:
-        return None
-    return TwilioCredentials.objects.filter(connection=connection).first()
 
 
 def _apply_facts(
@@ -96,7 +91,7 @@ def twilio_connect(
     connection = Connection.objects.filter(
         organization=organization, kind=ConnectionKind.TWILIO
     ).first()
-    stored = _live_credentials(connection)
+    stored = twilio_credentials(connection)
     same_account = stored is not None and stored.account_sid == (account_sid or "").strip()
     data = twilio_input_clean(
         account_sid=account_sid,
@@ -139,7 +134,7 @@ def twilio_connect(
 def twilio_reverify(*, connection: Connection, by: Actor) -> Connection:
     """Checks the stored details again: refreshes the sender's facts, or marks it failing."""
     _require_admin(by, connection.organization)
-    credentials = _live_credentials(connection)
+    credentials = twilio_credentials(connection)
     if credentials is None:
         raise ConflictError("There is no Twilio account connected to check.")
     data = TwilioInput(
@@ -210,7 +205,7 @@ def connection_rotate_inbound_key(*, connection: Connection, by: Actor) -> Conne
 def twilio_configure_number(*, connection: Connection, by: Actor) -> str:
     """Points the sender's incoming SMS webhook at us; returns the URL it was set to."""
     _require_admin(by, connection.organization)
-    credentials = _live_credentials(connection)
+    credentials = twilio_credentials(connection)
     if credentials is None:
         raise ConflictError("Connect a Twilio account first.")
     if credentials.sender_type == SenderType.MESSAGING_SERVICE:
@@ -236,7 +231,7 @@ def twilio_configure_number(*, connection: Connection, by: Actor) -> str:
 
 def twilio_set_send_rate(*, connection: Connection, send_rate: Decimal, by: Actor) -> None:
     _require_admin(by, connection.organization)
-    credentials = _live_credentials(connection)
+    credentials = twilio_credentials(connection)
     if credentials is None:
         raise ConflictError("Connect a Twilio account first.")
     credentials.send_rate = send_rate

@@ -16,6 +16,7 @@ from contacts.services.phones import phone_normalize, phone_time_zone
 from contacts.services.tags import contact_tags_add, contact_tags_set, reserved_tag
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization
+from tenants.types import UNSET, Unset, given
 
 CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 MAX_CUSTOM_FIELDS = 50
@@ -121,14 +122,27 @@ def contact_create(
     *,
     organization: Organization,
     source: str,
+    phone: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    time_zone: str = "",
+    custom_fields: Mapping[str, Any] | None = None,
     tags: Iterable[str] = (),
-    **data: Any,
 ) -> Contact:
-    """A new contact. ``data``: phone (any format), first_name, last_name, email, time_zone,
-    custom_fields. A number that opted out before comes back opted out."""
-    if "phone" not in data:
-        raise ApplicationError.for_field("phone", "Enter a phone number.")
-    fields = _clean_fields(organization, data)
+    """A new contact. ``phone`` in any format; ``time_zone`` guessed from the number (else the
+    organization's) when empty. A number that opted out before comes back opted out."""
+    fields = _clean_fields(
+        organization,
+        {
+            "phone": phone,
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "time_zone": time_zone,
+            "custom_fields": custom_fields or {},
+        },
+    )
     fields.setdefault("time_zone", phone_time_zone(fields["phone"]) or organization.time_zone)
     if Contact.objects.filter(organization=organization, phone=fields["phone"]).exists():
         raise _duplicate(fields["phone"])
@@ -150,13 +164,46 @@ def contact_create(
     return contact
 
 
+def _changed(contact: Contact, fields: Mapping[str, Any]) -> list[str]:
+    """The names of the fields whose value changes; custom fields as ``custom.<key>``."""
+    changed: list[str] = []
+    for name, value in fields.items():
+        if name == "custom_fields":
+            before: dict[str, str] = contact.custom_fields or {}
+            keys = sorted(set(before) | set(value))
+            changed += [f"custom.{k}" for k in keys if before.get(k) != value.get(k)]
+        elif getattr(contact, name) != value:
+            changed.append(name)
+    return changed
+
+
 @transaction.atomic
 def contact_update(
-    *, contact: Contact, source: str, tags: Iterable[str] | None = None, **data: Any
+    *,
+    contact: Contact,
+    source: str,
+    phone: str | Unset = UNSET,
+    first_name: str | Unset = UNSET,
+    last_name: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    time_zone: str | Unset = UNSET,
+    custom_fields: Mapping[str, Any] | Unset | None = UNSET,
+    tags: Iterable[str] | None = None,
 ) -> Contact:
-    """Changes the given fields; ``tags``, when given, replaces the contact's tags."""
+    """Changes the fields given (``custom_fields`` replaces them all); ``tags``, when given,
+    replaces the contact's tags. Announces ``contact_updated`` with what really changed."""
     organization = contact.organization
-    fields = _clean_fields(organization, data)
+    fields = _clean_fields(
+        organization,
+        given(
+            phone=phone,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            time_zone=time_zone,
+            custom_fields=custom_fields,
+        ),
+    )
     phone_changed = "phone" in fields and fields["phone"] != contact.phone
     if phone_changed and (
         Contact.objects.filter(organization=organization, phone=fields["phone"])
@@ -164,6 +211,7 @@ def contact_update(
         .exists()
     ):
         raise _duplicate(fields["phone"])
+    changed = _changed(contact, fields)
     for name, value in fields.items():
         setattr(contact, name, value)
     if fields:
@@ -171,6 +219,14 @@ def contact_update(
         contact.save(update_fields=[*fields, "search", "updated_at"])
     if phone_changed:
         _sync_opt_out_tag(contact)
+    if changed:
+        signals.emit_after_commit(
+            signals.contact_updated,
+            organization_id=organization.pk,
+            contact_ids=[contact.pk],
+            source=source,
+            fields=changed,
+        )
     if tags is not None:
         contact_tags_set(contact=contact, names=tags, source=source)
     return contact
@@ -182,22 +238,43 @@ def contact_upsert(
     organization: Organization,
     phone: str,
     source: str,
+    first_name: str | Unset = UNSET,
+    last_name: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    time_zone: str | Unset = UNSET,
+    custom_fields: Mapping[str, Any] | Unset | None = UNSET,
     tags: Iterable[str] = (),
-    **data: Any,
 ) -> tuple[Contact, bool]:
     """By phone in any format: creates the contact, or updates the fields given and adds the
     tags given (what incoming webhooks and imports use). Returns (contact, created)."""
     e164 = phone_normalize(phone, organization.default_country)
+    values = given(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        time_zone=time_zone,
+        custom_fields=custom_fields,
+    )
     existing = Contact.objects.filter(organization=organization, phone=e164).first()
     if existing is None:
-        return contact_create(
-            organization=organization, source=source, tags=tags, phone=e164, **data
-        ), True
-    contact_update(contact=existing, source=source, **data)
+        created = contact_create(
+            organization=organization, source=source, phone=e164, tags=tags, **values
+        )
+        return created, True
+    contact_update(contact=existing, source=source, **values)
     contact_tags_add(contact=existing, names=tags, source=source)
     return existing, False
 
 
-def contact_delete(*, contact: Contact) -> None:
+@transaction.atomic
+def contact_delete(*, contact: Contact, source: str) -> None:
     """Deletes the contact; the number's consent (and the ledger) stays."""
+    contact_id, phone = contact.pk, contact.phone
     contact.delete()
+    signals.emit_after_commit(
+        signals.contact_deleted,
+        organization_id=contact.organization_id,
+        contact_ids=[contact_id],
+        source=source,
+        phone=phone,
+    )

@@ -5,18 +5,19 @@ its status fetched from Twilio), it was never sent (sent again), or it should no
 
 from __future__ import annotations
 
+from connections.selectors import twilio_credentials
 from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import TwilioError
 from messaging.models import Message, MessageEvent, Status
 from messaging.services.sweeper import (
     message_adopt,
-    message_credentials,
     message_give_up,
     message_send_again,
 )
 from tenants.actor import Actor
 from tenants.errors import AccessDenied, ApplicationError, ConflictError
 from tenants.models import Role
+from tenants.sources import Source
 
 ADOPT, RESEND, CANCEL = "adopt", "resend", "cancel"
 SETTLED = "This message no longer needs attention."
@@ -71,7 +72,7 @@ def _adopt(message: Message, sid: str, by: Actor) -> None:
         )
     if Message.objects.filter(sid=sid).exclude(pk=message.pk).exists():
         raise ConflictError("That Twilio message already belongs to another message here.")
-    credentials = message_credentials(message)
+    credentials = twilio_credentials(message.connection)
     if credentials is None:
         raise ConflictError("Connect Twilio again to look the message up.")
     gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
@@ -83,7 +84,7 @@ def _adopt(message: Message, sid: str, by: Actor) -> None:
         raise ApplicationError(
             "Twilio no longer has that message.", fields={"sid": ["Choose another."]}
         )
-    if not message_adopt(message, record, by=_who(by)):
+    if not message_adopt(message, record, source=Source.UI, by=_who(by)):
         raise ConflictError(SETTLED)
 
 
@@ -94,5 +95,7 @@ def _resend(message: Message, by: Actor) -> None:
 
 def _cancel(message: Message, by: Actor) -> None:
     reason = "Not sent: a person chose not to send it after an unclear lookup."
-    if not message_give_up(message, reason, detail="a person chose not to send it", by=_who(by)):
+    if not message_give_up(
+        message, reason, source=Source.UI, detail="a person chose not to send it", by=_who(by)
+    ):
         raise ConflictError(SETTLED)

@@ -1,39 +1,131 @@
-"""The rules every send obeys, in one place (DESIGN.md, "A message's life", step 1)."""
+"""The rules every send obeys, in one place, and when each is checked.
+
+A message is checked twice: when the send service creates it, and again when the send task
+claims it to hand it to Twilio. Minutes or days may pass in between (a delay, quiet hours, a
+retry's backoff), and in that time a number can opt out, the connection can be disconnected,
+another message can use up the same dedupe key or the frequency cap's last slot. ``RULES``
+lists every rule with the moments it is checked at; ``suppression`` applies them in order, the
+first that stops a message gives its ``suppressed`` reason. See docs/architecture.md.
+"""
 
 from __future__ import annotations
 
 import datetime
+import enum
+import zlib
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
+from django.db import connection as db
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from connections.models import Connection, ConnectionKind, ConnectionState, TwilioCredentials
+from connections.models import Connection
 from contacts.models import ConsentState
 from messaging.models import DedupeKey, Message, Status, SuppressedReason
+from templates_sms.segments import MAX_TEXT
 from tenants.models import Organization
 
-MAX_TEXT = 1600
 INVALID_NUMBER_CODES = (21211, 21614)
 FREQUENCY_WINDOW = datetime.timedelta(hours=24)
 
 
-def working_connection(organization: Organization) -> Connection | None:
-    """The Twilio connection that can send: connected or failing (it may pass), with keys."""
-    connection = (
-        Connection.objects.filter(organization=organization, kind=ConnectionKind.TWILIO)
-        .exclude(state=ConnectionState.DISCONNECTED)
-        .select_related("twilio")
-        .first()
+class Moment(enum.Enum):
+    CREATE = "create"  # the send service writes the row
+    SEND = "send"  # the send task claims the row, right before calling Twilio
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need to know about a batch of numbers: a few queries per batch."""
+
+    connection: Connection | None
+    opted_out: set[str]
+    invalid: set[str]
+    used_keys: set[str]
+    counts: dict[str, int]
+    cap: int | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One message as the rules see it."""
+
+    text: str
+    phone: str
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    reason: SuppressedReason
+    moments: frozenset[Moment]
+    stops: Callable[[Candidate, Facts], bool]
+
+
+BOTH = frozenset(Moment)
+
+RULES: tuple[Rule, ...] = (
+    # Creation only: the text is rendered once and stored; it cannot grow afterwards.
+    Rule(
+        SuppressedReason.TOO_LONG,
+        frozenset({Moment.CREATE}),
+        lambda m, f: len(m.text) > MAX_TEXT,
+    ),
+    # A STOP (or Twilio's 21610) may arrive while the message waits.
+    Rule(SuppressedReason.OPTED_OUT, BOTH, lambda m, f: m.phone in f.opted_out),
+    # Another message to the number may have failed with 21211/21614 meanwhile.
+    Rule(SuppressedReason.INVALID_NUMBER, BOTH, lambda m, f: m.phone in f.invalid),
+    # An admin may disconnect Twilio while messages wait.
+    Rule(SuppressedReason.NO_CONNECTION, BOTH, lambda m, f: f.connection is None),
+    # At creation: against keys used up and keys held by messages on their way. At send: the
+    # key is used up in the claiming transaction (``dedupe_key_use``), where the unique
+    # constraint decides between two workers; this check only saves that attempt.
+    Rule(
+        SuppressedReason.DUPLICATE,
+        BOTH,
+        lambda m, f: bool(m.dedupe_key) and m.dedupe_key in f.used_keys,
+    ),
+    # Counted over messages handed to Twilio in the last 24 hours. Messages waiting for later
+    # are not counted at creation (they may never go), so the send task counts again, under
+    # ``number_lock`` so that two workers racing for the last slot send one message.
+    Rule(
+        SuppressedReason.FREQUENCY_CAP,
+        BOTH,
+        lambda m, f: f.cap is not None and f.counts.get(m.phone, 0) >= f.cap,
+    ),
+)
+
+
+def suppression(moment: Moment, candidate: Candidate, facts: Facts) -> str:
+    """The first rule checked at ``moment`` that stops the message, or "" when it may go."""
+    for rule in RULES:
+        if moment in rule.moments and rule.stops(candidate, facts):
+            return rule.reason
+    return ""
+
+
+def facts_gather(
+    organization: Organization,
+    connection: Connection | None,
+    *,
+    phones: list[str],
+    keys: list[str],
+    excluding: int | None = None,
+) -> Facts:
+    """The facts for these numbers and keys. ``excluding``: the message being sent, which
+    must not count against itself (it is already claimed when the send task asks)."""
+    cap = organization.frequency_cap
+    return Facts(
+        connection=connection,
+        opted_out=opted_out_numbers(organization, phones),
+        invalid=invalid_numbers(organization, phones),
+        used_keys=used_dedupe_keys(organization, keys, in_flight=excluding is None),
+        counts=recent_counts(organization, phones, excluding=excluding) if cap else {},
+        cap=cap,
     )
-    if connection is None:
-        return None
-    try:
-        connection.twilio  # noqa: B018 - the credentials must exist
-    except TwilioCredentials.DoesNotExist:
-        return None
-    return connection
 
 
 def opted_out_numbers(organization: Organization, phones: Iterable[str]) -> set[str]:
@@ -56,8 +148,11 @@ def invalid_numbers(organization: Organization, phones: Iterable[str]) -> set[st
     )
 
 
-def used_dedupe_keys(organization: Organization, keys: Iterable[str]) -> set[str]:
-    """Keys used up (handed to Twilio), or held by a message still on its way."""
+def used_dedupe_keys(
+    organization: Organization, keys: Iterable[str], *, in_flight: bool = True
+) -> set[str]:
+    """Keys used up (handed to Twilio) and, with ``in_flight``, keys held by a message still
+    on its way (what creation checks; the send task's own message holds its key)."""
     wanted = [k for k in keys if k]
     if not wanted:
         return set()
@@ -66,55 +161,58 @@ def used_dedupe_keys(organization: Organization, keys: Iterable[str]) -> set[str
             "key", flat=True
         )
     )
-    in_flight = Message.objects.filter(
+    if not in_flight:
+        return used
+    held = Message.objects.filter(
         organization=organization,
         dedupe_key__in=wanted,
         status__in=(Status.PENDING, Status.SUBMITTING),
     ).values_list("dedupe_key", flat=True)
-    return used | set(in_flight)
+    return used | set(held)
 
 
-def recent_counts(organization: Organization, phones: Iterable[str]) -> dict[str, int]:
+def dedupe_key_use(message: Message) -> bool:
+    """Uses up the message's key; False when another message holds it (the unique constraint
+    decides between racing workers). Call inside the claiming transaction."""
+    try:
+        with transaction.atomic():
+            DedupeKey.objects.create(
+                organization_id=message.organization_id, key=message.dedupe_key, message=message
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def recent_counts(
+    organization: Organization, phones: Iterable[str], *, excluding: int | None = None
+) -> dict[str, int]:
     """Messages handed to Twilio per number in the last 24 hours (for the frequency cap)."""
     since = timezone.now() - FREQUENCY_WINDOW
     # Handed to Twilio: it took the message (a SID), or the call is in flight.
-    rows = (
-        Message.objects.filter(
-            organization=organization, to__in=list(phones), submitted_at__gte=since
-        )
-        .filter(Q(sid__isnull=False) | Q(status=Status.SUBMITTING))
-        .values("to")
-        .annotate(n=Count("pk"))
-    )
+    handed = Message.objects.filter(
+        organization=organization, to__in=list(phones), submitted_at__gte=since
+    ).filter(Q(sid__isnull=False) | Q(status=Status.SUBMITTING))
+    if excluding is not None:
+        handed = handed.exclude(pk=excluding)
+    rows = handed.values("to").annotate(n=Count("pk"))
     return {row["to"]: row["n"] for row in rows}
 
 
-def suppression(
-    *,
-    text: str,
-    phone: str,
-    connection: Connection | None,
-    dedupe_key: str,
-    opted_out: set[str],
-    invalid: set[str],
-    used_keys: set[str],
-    counts: dict[str, int],
-    cap: int | None,
-) -> str:
-    """The first rule that stops this message, or "" when it may go."""
-    if len(text) > MAX_TEXT:
-        return SuppressedReason.TOO_LONG
-    if phone in opted_out:
-        return SuppressedReason.OPTED_OUT
-    if phone in invalid:
-        return SuppressedReason.INVALID_NUMBER
-    if connection is None:
-        return SuppressedReason.NO_CONNECTION
-    if dedupe_key and dedupe_key in used_keys:
-        return SuppressedReason.DUPLICATE
-    if cap is not None and counts.get(phone, 0) >= cap:
-        return SuppressedReason.FREQUENCY_CAP
-    return ""
+def number_lock(organization: Organization, phone: str) -> None:
+    """Serializes, until the transaction ends, the send task's claims of messages to one
+    number, so the frequency cap is counted and its slot taken as one step.
+
+    On PostgreSQL a transaction-scoped advisory lock keyed by (organization, number) — no
+    row to lock exists for every number, and a lock table would be written on every send. A
+    hash collision only makes two numbers wait for each other. SQLite needs none: its
+    transactions take the database's write lock when they begin (``IMMEDIATE``).
+    """
+    if db.vendor != "postgresql":
+        return
+    key = zlib.crc32(phone.encode()) - 2**31  # a signed 32-bit int
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [organization.pk, key])
 
 
 def next_allowed_instant(

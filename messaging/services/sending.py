@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
-from connections.models import Connection
+from connections.selectors import sending_connection
 from contacts.models import Contact
 from contacts.services.phones import phone_normalize
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import rules
+from templates_sms.media import media_url_check
 from templates_sms.models import SmsTemplate
 from templates_sms.preview import contact_values, message_text
 from templates_sms.segments import count_segments
 from tenants.errors import ApplicationError
 from tenants.models import Organization
+from tenants.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +49,12 @@ def _content(
         raise ApplicationError.for_field("template", "No such template.")
     if template is None and not (body or "").strip():
         raise ApplicationError.for_field("body", "Write a message or choose a template.")
-    return Content(
-        template, (body or "").strip(), media_url or (template.media_url if template else "")
-    )
+    media = (media_url or (template.media_url if template else "")).strip()
+    if media:
+        # Twilio fetches the media: never from inside a network (checked again here, on every
+        # path, because a host's address can change after a template was saved).
+        media_url_check(media)
+    return Content(template, (body or "").strip(), media)
 
 
 def _text(content: Content, organization: Organization, contact: Contact | None) -> str:
@@ -109,29 +115,6 @@ def send_on_commit(message_ids: list[int]) -> None:
 
 
 @dataclass(frozen=True)
-class Facts:
-    """What the rules need to know about a batch of numbers: a few queries per batch."""
-
-    connection: Connection | None
-    opted_out: set[str]
-    invalid: set[str]
-    used_keys: set[str]
-    counts: dict[str, int]
-
-
-def _facts(
-    organization: Organization, connection: Connection | None, phones: list[str], keys: list[str]
-) -> Facts:
-    return Facts(
-        connection=connection,
-        opted_out=rules.opted_out_numbers(organization, phones),
-        invalid=rules.invalid_numbers(organization, phones),
-        used_keys=rules.used_dedupe_keys(organization, keys),
-        counts=rules.recent_counts(organization, phones) if organization.frequency_cap else {},
-    )
-
-
-@dataclass(frozen=True)
 class Timing:
     send_after: datetime.datetime | None
     respect_quiet_hours: bool
@@ -144,25 +127,15 @@ def _row(
     contact: Contact | None,
     phone: str,
     content: Content,
-    facts: Facts,
+    facts: rules.Facts,
     timing: Timing,
     dedupe_key: str,
-    source: str,
+    source: Source,
     source_ref: str,
 ) -> Message:
     """One message, suppressed with the first rule that stops it or pending with a due time."""
     text = _text(content, organization, contact)
-    reason = rules.suppression(
-        text=text,
-        phone=phone,
-        connection=facts.connection,
-        dedupe_key=dedupe_key,
-        opted_out=facts.opted_out,
-        invalid=facts.invalid,
-        used_keys=facts.used_keys,
-        counts=facts.counts,
-        cap=organization.frequency_cap,
-    )
+    reason = rules.suppression(rules.Moment.CREATE, rules.Candidate(text, phone, dedupe_key), facts)
     due = None
     if not reason:
         due = _due(
@@ -226,6 +199,7 @@ def message_send(
     source_ref: str = "",
 ) -> Message:
     """Creates one outbound message under the rules; returns it, whatever its status."""
+    source = Source(source)
     if contact is None and not to:
         raise ApplicationError.for_field("to", "Give a contact or a number to text.")
     if contact is not None and contact.organization_id != organization.pk:
@@ -236,14 +210,14 @@ def message_send(
         else phone_normalize(to or "", organization.default_country, field="to")
     )
     content = _content(organization=organization, template=template, body=body, media_url=media_url)
-    connection = rules.working_connection(organization)
+    connection = sending_connection(organization)
     timing = Timing(send_after, respect_quiet_hours, timezone.now())
     message = _row(
         organization=organization,
         contact=contact,
         phone=phone,
         content=content,
-        facts=_facts(organization, connection, [phone], [dedupe_key]),
+        facts=rules.facts_gather(organization, connection, phones=[phone], keys=[dedupe_key]),
         timing=timing,
         dedupe_key=dedupe_key,
         source=source,
@@ -254,6 +228,27 @@ def message_send(
     _enqueue_on_commit(_due_now([message], timing.now))
     logger.info("message %s: %s %s", message.public_id, message.status, message.suppressed_reason)
     return message
+
+
+@dataclass
+class SendManyResult:
+    """What a fan-out created: every message's id, in the order of the contacts given, and
+    how many ended in each status (and, for suppressed ones, for each reason)."""
+
+    message_ids: list[int] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    suppressed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def created(self) -> int:
+        return len(self.message_ids)
+
+    def add(self, messages: Iterable[Message]) -> None:
+        for message in messages:
+            self.message_ids.append(message.pk)
+            self.statuses[str(message.status)] += 1
+            if message.suppressed_reason:
+                self.suppressed[str(message.suppressed_reason)] += 1
 
 
 @transaction.atomic
@@ -269,23 +264,26 @@ def message_send_many(
     send_after: datetime.datetime | None = None,
     source: str,
     source_ref: str = "",
-) -> int:
+) -> SendManyResult:
     """The same rules set-wise, in batches: a few queries per batch, bulk inserts.
 
     ``dedupe_key`` may contain ``{contact}``, replaced by each contact's id, for "once per
-    contact". Returns how many messages were created (suppressed ones included).
+    contact". A contact of another organization is refused (nothing is created).
     """
+    source = Source(source)  # one vocabulary: an unknown word is a bug
     content = _content(organization=organization, template=template, body=body, media_url=media_url)
-    connection = rules.working_connection(organization)
+    connection = sending_connection(organization)
     timing = Timing(send_after, respect_quiet_hours, timezone.now())
-    created = 0
+    result = SendManyResult()
 
-    def flush(batch: list[Contact]) -> int:
+    def flush(batch: list[Contact]) -> None:
         keys = {
             c.pk: dedupe_key.replace("{contact}", str(c.public_id)) if dedupe_key else ""
             for c in batch
         }
-        facts = _facts(organization, connection, [c.phone for c in batch], list(keys.values()))
+        facts = rules.facts_gather(
+            organization, connection, phones=[c.phone for c in batch], keys=list(keys.values())
+        )
         rows = [
             _row(
                 organization=organization,
@@ -303,16 +301,16 @@ def message_send_many(
         saved = Message.objects.bulk_create(rows)
         MessageEvent.objects.bulk_create([_event_for(m) for m in saved])
         _enqueue_on_commit(_due_now(saved, timing.now))
-        return len(saved)
+        result.add(saved)
 
     batch: list[Contact] = []
     for contact in contacts:
         if contact.organization_id != organization.pk:
-            continue
+            raise ApplicationError.for_field("contacts", f"No such contact: {contact.public_id}.")
         batch.append(contact)
         if len(batch) >= BATCH:
-            created += flush(batch)
+            flush(batch)
             batch = []
     if batch:
-        created += flush(batch)
-    return created
+        flush(batch)
+    return result

@@ -1,9 +1,10 @@
 """Handing a message to Twilio (step 3): what the send task does, once per message.
 
-Order matters: a rate-limit slot first (none free: come back later, no thread sleeps), then a
-conditional claim (``pending`` → ``submitting``; zero rows: someone else has it), then the
-checks that may have changed since the message was created (an opt-out that just arrived, a
-disconnected account, a dedupe key used meanwhile), then one call through the seam.
+Order matters: a rate-limit slot first (none free: come back later, no thread sleeps), then,
+in one transaction, a conditional claim (``pending`` → ``submitting``; zero rows: someone else
+has it) and the rules that may have changed since the message was created (``rules.RULES``
+checked at ``Moment.SEND``: an opt-out that just arrived, a disconnected account, a dedupe key
+or the frequency cap's last slot used meanwhile), then one call through the seam.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import logging
 import random
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Connection
+from connections.selectors import sending_connection
 from connections.services.connections import connection_note_twilio_error
 from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
@@ -26,6 +29,8 @@ from contacts.services.consent import consent_opt_out
 from messaging import ratelimit
 from messaging.models import RANK, DedupeKey, Message, MessageEvent, Status, SuppressedReason
 from messaging.services import rules
+from messaging.signals import status_changed_after_commit
+from tenants.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +39,11 @@ BACKOFF_BASE = datetime.timedelta(seconds=30)
 LONG_BACKOFF_BASE = datetime.timedelta(minutes=5)
 BACKOFF_CAP = datetime.timedelta(hours=1)
 SHORT_WAIT = 60  # seconds: shorter waits re-enqueue with a countdown, longer ones go to beat
-STATUS_CALLBACK_PATH = "/webhooks/twilio/status/"
 
 
 def status_callback_url(message: Message) -> str:
-    return f"{settings.PUBLIC_BASE_URL}{STATUS_CALLBACK_PATH}{message.public_id}"
+    path = reverse("twilio_status_callback", args=[str(message.public_id)])
+    return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
 def backoff(attempt: int, *, long: bool) -> datetime.timedelta:
@@ -64,9 +69,23 @@ def _finish(message: Message, **fields: object) -> int:
     return Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(**fields)
 
 
+def status_announce(
+    message: Message, status: str, *, error_code: int | None = None, source: Source = Source.SYSTEM
+) -> None:
+    """``message_status_changed`` for one message, once its transaction commits."""
+    status_changed_after_commit(
+        organization_id=message.organization_id,
+        messages=[(message.pk, message.contact_id)],
+        status=status,
+        error_code=error_code,
+        source=source,
+    )
+
+
 def _suppress(message: Message, reason: str) -> None:
-    _finish(message, status=Status.SUPPRESSED, suppressed_reason=reason)
-    event_record(message, Status.SUPPRESSED, reason=reason)
+    if _finish(message, status=Status.SUPPRESSED, suppressed_reason=reason):
+        event_record(message, Status.SUPPRESSED, reason=reason)
+        status_announce(message, Status.SUPPRESSED)
 
 
 def message_defer(message: Message, wait: float) -> datetime.datetime:
@@ -88,7 +107,7 @@ def message_submit(message_id: int) -> str:
     now = timezone.now()
     if message.send_after and message.send_after > now + datetime.timedelta(seconds=1):
         return "not due"
-    connection = rules.working_connection(message.organization)
+    connection = sending_connection(message.organization)
     if connection is not None:
         credentials = connection.twilio
         wait = ratelimit.take(
@@ -102,6 +121,28 @@ def message_submit(message_id: int) -> str:
                 send_message.apply_async((message.pk,), countdown=wait)
             return "deferred"
 
+    reason = _claim(message, connection, now)
+    if reason == TAKEN:
+        return "taken"
+    if reason or connection is None:  # no connection is one of the reasons
+        return "suppressed"
+    return _call_twilio(message, connection)
+
+
+TAKEN = "taken"
+
+
+@transaction.atomic
+def _claim(message: Message, connection: Connection | None, now: datetime.datetime) -> str:
+    """Claims the row and checks the rules again, as one transaction: "" when it may go,
+    ``TAKEN`` when another worker has it, else the reason it was suppressed for.
+
+    With a frequency cap, claims of messages to one number wait for each other
+    (``rules.number_lock``), so a count of what was handed to Twilio and the claim that adds
+    to it are one step: two workers cannot both take the last slot."""
+    organization = message.organization
+    if organization.frequency_cap:
+        rules.number_lock(organization, message.to)
     # The sender is recorded with the claim, so that a worker dying mid-call leaves the sweeper
     # the exact sender to look for on Twilio, whatever the connection says by then.
     sender = (
@@ -121,26 +162,22 @@ def message_submit(message_id: int) -> str:
         **sender,
     )
     if claimed != 1:
-        return "taken"
+        return TAKEN
     message.refresh_from_db()
-
-    if rules.opted_out_numbers(message.organization, [message.to]):
-        _suppress(message, SuppressedReason.OPTED_OUT)
-        return "suppressed"
-    if connection is None:
-        _suppress(message, SuppressedReason.NO_CONNECTION)
-        return "suppressed"
-    if message.dedupe_key:
-        try:
-            with transaction.atomic():
-                DedupeKey.objects.create(
-                    organization=message.organization, key=message.dedupe_key, message=message
-                )
-        except IntegrityError:
-            _suppress(message, SuppressedReason.DUPLICATE)
-            return "suppressed"
-
-    return _call_twilio(message, connection)
+    facts = rules.facts_gather(
+        organization,
+        connection,
+        phones=[message.to],
+        keys=[message.dedupe_key],
+        excluding=message.pk,
+    )
+    candidate = rules.Candidate(message.body, message.to, message.dedupe_key)
+    reason = rules.suppression(rules.Moment.SEND, candidate, facts)
+    if not reason and message.dedupe_key and not rules.dedupe_key_use(message):
+        reason = SuppressedReason.DUPLICATE
+    if reason:
+        _suppress(message, reason)
+    return reason
 
 
 def _call_twilio(message: Message, connection: Connection) -> str:
@@ -170,8 +207,10 @@ def _call_twilio(message: Message, connection: Connection) -> str:
         error_message="",
         updated_at=timezone.now(),
     )
-    Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(status=status)
+    moved = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(status=status)
     event_record(message, status, sid=created.sid)
+    if moved:
+        status_announce(message, status)
     return "submitted"
 
 
@@ -202,7 +241,8 @@ def _failed_call(message: Message, connection: Connection, error: TwilioError) -
             message, "retry", error_code=code, detail=error.message, send_after=due.isoformat()
         )
         return "retry"
-    _finish(message, status=Status.FAILED, error_code=code, error_message=error.message)
+    if _finish(message, status=Status.FAILED, error_code=code, error_message=error.message):
+        status_announce(message, Status.FAILED, error_code=code)
     event_record(message, Status.FAILED, error_code=code, detail=error.message)
     if code == 21610:
         consent_opt_out(

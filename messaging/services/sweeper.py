@@ -27,13 +27,20 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from connections.models import TwilioCredentials
+from connections.selectors import twilio_credentials
 from connections.services.connections import connection_note_twilio_error
 from connections.twilio_api import MessageRecord, TwilioGateway
 from connections.twilio_errors import TwilioError
 from messaging.models import RANK, Message, Status
 from messaging.services.callback_sql import StatusMove, status_move
 from messaging.services.sending import send_on_commit
-from messaging.services.submit import MAX_ATTEMPTS, event_record, release_dedupe_key
+from messaging.services.submit import (
+    MAX_ATTEMPTS,
+    event_record,
+    release_dedupe_key,
+    status_announce,
+)
+from tenants.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -157,17 +164,6 @@ def _unresolved(now: datetime.datetime) -> list[Message]:
     )
 
 
-def message_credentials(message: Message) -> TwilioCredentials | None:
-    """The Twilio credentials of the connection the message went through, if it still has
-    them (select ``connection__twilio`` to save the queries)."""
-    if message.connection is None:
-        return None
-    try:
-        return message.connection.twilio
-    except TwilioCredentials.DoesNotExist:
-        return None
-
-
 def _matches(
     message: Message, credentials: TwilioCredentials, found: list[MessageRecord]
 ) -> list[MessageRecord]:
@@ -199,7 +195,7 @@ def _sender(message: Message, credentials: TwilioCredentials) -> tuple[str, str]
 
 
 def _reconcile(message: Message, now: datetime.datetime, result: SweepResult) -> None:
-    credentials = message_credentials(message)
+    credentials = twilio_credentials(message.connection)
     if credentials is None:
         _needs_attention(message, "The connection is gone, so Twilio cannot be asked.", [])
         result.ambiguous += 1
@@ -257,7 +253,9 @@ def _unchanged(message: Message) -> QuerySet[Message]:
     )
 
 
-def message_adopt(message: Message, record: MessageRecord, **event: Any) -> bool:
+def message_adopt(
+    message: Message, record: MessageRecord, *, source: Source = Source.SYSTEM, **event: Any
+) -> bool:
     """Twilio has it: its SID and status are the message's (nothing is sent again)."""
     status = record.status if record.status in RANK else Status.QUEUED
     with transaction.atomic():
@@ -273,6 +271,7 @@ def message_adopt(message: Message, record: MessageRecord, **event: Any) -> bool
         )
         if adopted:
             event_record(message, "adopted", sid=record.sid, twilio_status=record.status, **event)
+            status_announce(message, status, error_code=record.error_code, source=source)
     return bool(adopted)
 
 
@@ -296,7 +295,9 @@ def message_send_again(message: Message, **event: Any) -> bool:
     return bool(again)
 
 
-def message_give_up(message: Message, reason: str, **event: Any) -> bool:
+def message_give_up(
+    message: Message, reason: str, *, source: Source = Source.SYSTEM, **event: Any
+) -> bool:
     """It will not be sent: ``failed`` with the reason in words."""
     with transaction.atomic():
         failed = _unchanged(message).update(
@@ -308,6 +309,7 @@ def message_give_up(message: Message, reason: str, **event: Any) -> bool:
         if failed:
             release_dedupe_key(message)
             event_record(message, Status.FAILED, **event)
+            status_announce(message, Status.FAILED, source=source)
     return bool(failed)
 
 
@@ -338,7 +340,7 @@ def _stale(now: datetime.datetime) -> list[Message]:
 
 
 def _fetch_status(message: Message, now: datetime.datetime, result: SweepResult) -> None:
-    credentials = message_credentials(message)
+    credentials = twilio_credentials(message.connection)
     if credentials is None or message.sid is None:
         Message.objects.filter(pk=message.pk).update(updated_at=now)
         return
@@ -356,7 +358,8 @@ def _fetch_status(message: Message, now: datetime.datetime, result: SweepResult)
             event_record(message, "status_fetched", detail="Twilio no longer has this message")
         else:
             move = StatusMove.to(record.status, error_code=record.error_code)
-            status_move(message_id=message.pk, move=move)
+            if status_move(message_id=message.pk, move=move):
+                status_announce(message, move.status, error_code=record.error_code)
             event_record(
                 message,
                 "status_fetched",

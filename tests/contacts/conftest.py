@@ -40,7 +40,15 @@ def bob(personas) -> Contact:
 
 # --- The events tests (test_events_*.py): every signal the contacts room sends -------------
 
-SIGNALS = ("contact_created", "tag_added", "tag_removed", "opted_out", "opted_in")
+SIGNALS = (
+    "contact_created",
+    "contact_updated",
+    "contact_deleted",
+    "tag_added",
+    "tag_removed",
+    "opted_out",
+    "opted_in",
+)
 
 Received = list[tuple[str, dict[str, Any]]]
 

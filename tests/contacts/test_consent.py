@@ -226,7 +226,7 @@ def test_it_keeps_the_opt_out_when_a_contact_is_deleted_and_created_again(person
     alice = create(personas)
     opt_out(personas, ConsentSource.INBOUND_KEYWORD)
 
-    contact_delete(contact=alice)
+    contact_delete(contact=alice, source="ui")
 
     assert state(personas).opted_out is True
     event = ConsentEvent.objects.get()
@@ -248,7 +248,7 @@ def test_it_moves_the_opt_out_tag_with_a_change_of_number(personas):
     create(personas, phone=BOB)
     opt_out(personas, ConsentSource.INBOUND_KEYWORD, phone=BOB)
     bob = Contact.objects.get(phone=BOB)
-    contact_delete(contact=bob)
+    contact_delete(contact=bob, source="ui")
     alice = create(personas, phone=ALICE)
     assert not has_opt_out_tag(alice)
 

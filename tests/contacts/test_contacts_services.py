@@ -103,7 +103,7 @@ def test_it_lets_a_contact_keep_its_own_number_written_differently(personas):
 
 def test_it_refuses_a_contact_without_a_number(personas):
     with pytest.raises(ApplicationError) as caught:
-        contact_create(organization=personas.org, source="ui", first_name="Nobody")
+        contact_create(organization=personas.org, source="ui", phone=" ", first_name="Nobody")
 
     assert "phone" in caught.value.fields
     assert not Contact.objects.exists()
@@ -262,7 +262,7 @@ def test_it_deletes_a_contact_but_keeps_the_numbers_opt_out(personas):
     contact = create(personas)
     consent_opt_out(organization=personas.org, phone=ALICE, source=ConsentSource.INBOUND_KEYWORD)
 
-    contact_delete(contact=contact)
+    contact_delete(contact=contact, source="ui")
 
     assert not Contact.objects.filter(phone=ALICE).exists()
     state = ConsentState.objects.get(organization=personas.org, phone=ALICE)

@@ -122,12 +122,13 @@ def test_it_announces_the_tags_a_replacement_adds_and_removes(
 
     base = {"organization_id": personas.org.pk, "contact_ids": [alice.pk], "source": "api"}
     assert events == [
+        ("contact_updated", {**base, "fields": ["first_name"]}),
         ("tag_removed", {**base, "tag_id": tag_id(personas, "vip"), "tag_name": "vip"}),
         ("tag_added", {**base, "tag_id": tag_id(personas, "gold"), "tag_name": "gold"}),
     ]
 
 
-def test_it_announces_nothing_for_an_update_of_fields_or_an_upsert_of_a_known_number(
+def test_it_announces_no_tag_event_for_an_update_of_fields_or_an_upsert_of_a_known_number(
     personas, events, django_capture_on_commit_callbacks
 ):
     alice = create(personas, tags=["vip"])
@@ -136,7 +137,8 @@ def test_it_announces_nothing_for_an_update_of_fields_or_an_upsert_of_a_known_nu
         contact_update(contact=alice, source="ui", first_name="Alice", tags=["vip"])
         contact_upsert(organization=personas.org, phone="(415) 555-0123", source="import")
 
-    assert events == []
+    base = {"organization_id": personas.org.pk, "contact_ids": [alice.pk], "source": "ui"}
+    assert events == [("contact_updated", {**base, "fields": ["first_name"]})]
 
 
 def test_it_announces_a_contact_an_import_creates_with_its_tags(

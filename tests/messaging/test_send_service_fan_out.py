@@ -11,6 +11,7 @@ from contacts.services.consent import consent_opt_out
 from messaging.models import Message, MessageEvent, Status, SuppressedReason
 from messaging.services.sending import message_send_many
 from templates_sms.services import template_create
+from tenants.errors import ApplicationError
 from tests.messaging.helpers import (
     connect_sender,
     expected_form,
@@ -20,6 +21,7 @@ from tests.messaging.helpers import (
 )
 from tests.messaging.send_helpers import (
     ALICE,
+    BOB,
     _slots,  # noqa: F401 - fixture
     nothing_written,
 )
@@ -63,7 +65,7 @@ def test_it_applies_the_rules_to_a_mix_of_contacts_and_sends_the_rest(
     earlier = len(forms(rsps))
 
     with django_capture_on_commit_callbacks(execute=True):
-        created = message_send_many(
+        result = message_send_many(
             organization=personas.org,
             contacts=Contact.objects.filter(organization=personas.org).order_by("phone"),
             body="Sale today",
@@ -71,7 +73,12 @@ def test_it_applies_the_rules_to_a_mix_of_contacts_and_sends_the_rest(
             source_ref="42",
         )
 
-    assert created == 10
+    assert result.created == 10
+    assert result.message_ids == [
+        m.pk for m in Message.objects.filter(body="Sale today").order_by("to")
+    ]
+    assert result.statuses == {"pending": 6, "suppressed": 4}
+    assert result.suppressed == {"opted_out": 2, "frequency_cap": 2}
     rows = {
         m.to: (m.status, m.suppressed_reason)
         for m in Message.objects.filter(body="Sale today", source="automation", source_ref="42")
@@ -135,18 +142,22 @@ def test_it_applies_a_dedupe_key_per_contact_in_a_fan_out(
     assert [f["To"] for f in forms(rsps)] == [[first.phone], [second.phone]]
 
 
-def test_it_skips_contacts_of_another_organization_in_a_fan_out(
+def test_it_refuses_a_fan_out_with_a_contact_of_another_organization(
     personas, rsps, django_capture_on_commit_callbacks
 ):
     connect_sender(personas)
+    ours = make_contact(personas, BOB)
     theirs = Contact.objects.create(organization=personas.other_org, phone=ALICE, time_zone="UTC")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        created = message_send_many(
-            organization=personas.org, contacts=[theirs], body="Hi", source="test"
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ApplicationError) as caught,
+    ):
+        message_send_many(
+            organization=personas.org, contacts=[ours, theirs], body="Hi", source="test"
         )
 
-    assert created == 0
+    assert caught.value.fields == {"contacts": [f"No such contact: {theirs.public_id}."]}
     assert nothing_written()
     assert forms(rsps) == []
 
@@ -169,7 +180,7 @@ def test_it_fans_out_with_a_number_of_queries_that_does_not_grow_with_the_audien
             django_capture_on_commit_callbacks(execute=False) as callbacks,
             CaptureQueriesContext(db) as queries,
         ):
-            created = message_send_many(
+            result = message_send_many(
                 organization=personas.org,
                 contacts=audience,
                 template=template,
@@ -177,7 +188,7 @@ def test_it_fans_out_with_a_number_of_queries_that_does_not_grow_with_the_audien
                 source="automation",
                 source_ref=str(n),
             )
-        assert created == n
+        assert result.created == n
         assert len(callbacks) == 1  # one enqueue for the batch, not one per contact
         statuses = Message.objects.filter(source_ref=str(n)).values_list(
             "suppressed_reason", flat=True
