@@ -46,9 +46,11 @@ def error(code: int, status: int, message: str) -> dict[str, Any]:
     }
 
 
-def account(rsps: responses.RequestsMock, **changes: str) -> None:
-    body = {**load("account"), **changes}
-    rsps.get(ACCOUNT_URL, json=body)
+def account(
+    rsps: responses.RequestsMock, *, account_sid: str = ACCOUNT_SID, **changes: str
+) -> None:
+    body = {**load("account"), "sid": account_sid, "owner_account_sid": account_sid, **changes}
+    rsps.get(f"{API}/Accounts/{account_sid}.json", json=body)
 
 
 def account_refused(rsps: responses.RequestsMock) -> None:
@@ -62,6 +64,7 @@ def incoming_number(
     sid: str = NUMBER_SID,
     sms: bool = True,
     found: bool = True,
+    account_sid: str = ACCOUNT_SID,
 ) -> None:
     body = load("incoming_phone_numbers")
     entry = body["incoming_phone_numbers"][0]
@@ -70,7 +73,7 @@ def incoming_number(
     if not found:
         body["incoming_phone_numbers"] = []
     rsps.get(
-        NUMBERS_URL,
+        f"{API}/Accounts/{account_sid}/IncomingPhoneNumbers.json",
         json=body,
         match=[responses.matchers.query_param_matcher({"PhoneNumber": number, "PageSize": "1"})],
     )
@@ -152,11 +155,17 @@ def toll_free_verification(rsps: responses.RequestsMock, status: str | None) -> 
     )
 
 
-def happy_local_number(rsps: responses.RequestsMock, *, registered: bool = True) -> None:
+def happy_local_number(
+    rsps: responses.RequestsMock,
+    *,
+    registered: bool = True,
+    account_sid: str = ACCOUNT_SID,
+    number: str = NUMBER,
+) -> None:
     """An active paid account whose US local number is in a (registered) service."""
-    account(rsps)
-    incoming_number(rsps)
-    services(rsps, (SERVICE_SID, registered, [NUMBER]))
+    account(rsps, account_sid=account_sid)
+    incoming_number(rsps, number, account_sid=account_sid)
+    services(rsps, (SERVICE_SID, registered, [number]))
 
 
 def requests_made(rsps: responses.RequestsMock) -> list[str]:

@@ -1,4 +1,5 @@
-"""Shared set-up for the Connection Center tests."""
+"""Shared set-up for the Connection Center tests, and ``connect``, which every test that needs a
+connected organization uses."""
 
 from __future__ import annotations
 
@@ -8,22 +9,61 @@ import responses
 
 from connections.models import Connection, TwilioCredentials
 from connections.services.connections import twilio_connect
+from messaging import ratelimit
 from tenants.actor import Actor
 from tests import twilio_mocks as tw
+from tests.factories import Personas
 
 
-def connect(personas: Any, persona: str = "owner", *, registered: bool = True) -> Connection:
-    """Connects the persona's organization to the fixture account and number."""
+def connect(
+    personas: Personas,
+    persona: str = "owner",
+    *,
+    sender: str = tw.NUMBER,
+    registered: bool = True,
+    account_sid: str = tw.ACCOUNT_SID,
+    auth_token: str = tw.AUTH_TOKEN,
+    mock_twilio: bool = True,
+) -> Connection:
+    """The persona's organization connected to Twilio through the verified connect flow,
+    with a fresh send budget (the sender's rate limit forgotten).
+
+    ``sender`` is a phone number, or a Messaging Service SID (``MG…``) to send through the
+    service instead of a number. With ``mock_twilio`` Twilio is mocked at the HTTP level as an
+    active paid account (``account_sid``; any ``auth_token`` is accepted, and stored) whose
+    local number is in an A2P-``registered`` (or unregistered) Messaging Service, or whose
+    Messaging Service ``tw.SERVICE_SID`` holds ``tw.NUMBER``. Without, the flow asks the Twilio
+    the settings point at (a sandbox the test started).
+    """
     membership = personas.membership(persona)
-    with responses.RequestsMock() as rsps:
-        tw.happy_local_number(rsps, registered=registered)
+    via_service = sender.startswith("MG")
+
+    def connected() -> Connection:
         return twilio_connect(
             organization=membership.organization,
             by=Actor.for_membership(membership),
-            account_sid=tw.ACCOUNT_SID,
-            auth_token=tw.AUTH_TOKEN,
-            phone_number=tw.NUMBER,
+            account_sid=account_sid,
+            auth_token=auth_token,
+            phone_number="" if via_service else sender,
+            messaging_service_sid=sender if via_service else "",
         )
+
+    if not mock_twilio:
+        connection = connected()
+    else:
+        with responses.RequestsMock() as rsps:
+            if via_service:
+                assert sender == tw.SERVICE_SID, "the fixtures describe one Messaging Service"
+                tw.account(rsps, account_sid=account_sid)
+                tw.messaging_service(rsps, registered=registered)
+                tw.service_numbers(rsps)
+            else:
+                tw.happy_local_number(
+                    rsps, registered=registered, account_sid=account_sid, number=sender
+                )
+            connection = connected()
+    ratelimit.reset(f"sender:{connection.pk}")
+    return connection
 
 
 def rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

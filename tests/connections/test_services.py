@@ -21,7 +21,9 @@ def admin(personas) -> Actor:
     return Actor.for_membership(personas.membership("admin"))
 
 
-def connect(personas, **changes):
+def twilio_connect(personas, **changes):
+    """The service under test, as an admin, with the fixture account's details unless changed;
+    Twilio answers whatever the test registered on ``rsps``."""
     values = {
         "organization": personas.org,
         "by": admin(personas),
@@ -33,12 +35,8 @@ def connect(personas, **changes):
     return svc.twilio_connect(**values)
 
 
-def connected(personas, *, registered: bool = True) -> Connection:
-    return helpers.connect(personas, "admin", registered=registered)
-
-
 def test_it_saves_a_verified_connection_with_defaults_for_the_sender(personas):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     credentials = TwilioCredentials.objects.get(connection=connection)
     assert connection.state == ConnectionState.CONNECTED
     assert connection.verified_at is not None
@@ -52,56 +50,56 @@ def test_it_saves_a_verified_connection_with_defaults_for_the_sender(personas):
 def test_only_admins_connect(personas, rsps):
     marketer = Actor.for_membership(personas.membership("marketer"))
     with pytest.raises(AccessDenied):
-        connect(personas, by=marketer)
+        twilio_connect(personas, by=marketer)
     assert len(rsps.calls) == 0
     assert not Connection.objects.exists()
 
 
 def test_a_failing_reconnect_leaves_the_working_connection_untouched(personas, rsps):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     before = TwilioCredentials.objects.filter(connection=connection).values().get()
     tw.account(rsps)
     tw.incoming_number(rsps, "+14155550123", found=False)
     with pytest.raises(ApplicationError):
-        connect(personas, phone_number="+1 415 555 0123")
+        twilio_connect(personas, phone_number="+1 415 555 0123")
     assert TwilioCredentials.objects.filter(connection=connection).values().get() == before
     connection.refresh_from_db()
     assert connection.state == ConnectionState.CONNECTED
 
 
 def test_reconnecting_after_a_disconnect_reuses_the_row_and_its_inbound_key(personas):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     key = connection.inbound_key
     svc.connection_disconnect(connection=connection, by=admin(personas))
     assert not TwilioCredentials.objects.exists()
-    again = connected(personas)
+    again = helpers.connect(personas, "admin")
     assert again.pk == connection.pk
     assert again.inbound_key == key
     assert Connection.objects.count() == 1
 
 
 def test_the_token_may_be_left_out_for_the_same_account_only(personas):
-    connected(personas)
+    helpers.connect(personas, "admin")
     expected = "Basic " + base64.b64encode(f"{tw.ACCOUNT_SID}:{tw.AUTH_TOKEN}".encode()).decode()
     with responses.RequestsMock() as rsps:
         tw.happy_local_number(rsps)
-        connect(personas, auth_token="")
+        twilio_connect(personas, auth_token="")
         assert {c.request.headers["Authorization"] for c in rsps.calls} == {expected}
     other_sid = "AC" + "2" * 32
     with pytest.raises(ApplicationError) as excinfo:
-        connect(personas, account_sid=other_sid, auth_token="")
+        twilio_connect(personas, account_sid=other_sid, auth_token="")
     assert "auth_token" in excinfo.value.fields
 
 
 def test_a_custom_send_rate_survives_reconnecting_with_the_same_kind_of_sender(personas):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     svc.twilio_set_send_rate(connection=connection, send_rate=Decimal("4.5"), by=admin(personas))
-    connected(personas)
+    helpers.connect(personas, "admin")
     assert TwilioCredentials.objects.get().send_rate == Decimal("4.5")
 
 
 def test_reverify_marks_a_refused_connection_failing_and_recovers(personas, rsps):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     tw.account_refused(rsps)
     with pytest.raises(ApplicationError):
         svc.twilio_reverify(connection=connection, by=admin(personas))
@@ -118,7 +116,7 @@ def test_reverify_marks_a_refused_connection_failing_and_recovers(personas, rsps
 
 
 def test_a_sender_hitting_20003_marks_the_connection_failing(personas):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     error = TwilioError("Twilio refused", kind=ErrorKind.PERMANENT, code=20003, status=401)
     svc.connection_note_twilio_error(connection=connection, error=error)
     connection.refresh_from_db()
@@ -126,7 +124,7 @@ def test_a_sender_hitting_20003_marks_the_connection_failing(personas):
 
 
 def test_a_disconnected_connection_does_not_become_failing(personas):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     svc.connection_disconnect(connection=connection, by=admin(personas))
     svc.connection_mark_failing(connection=connection, reason="x")
     connection.refresh_from_db()
@@ -139,7 +137,7 @@ def seen(connection: Connection) -> dict:
 
 
 def test_webhook_records_are_written_at_most_once_a_minute(personas):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     assert svc.connection_record_webhook(**seen(connection), signature_valid=True) is True
     assert svc.connection_record_webhook(**seen(connection), signature_valid=False) is False
     connection.refresh_from_db()
@@ -154,7 +152,7 @@ def test_webhook_records_are_written_at_most_once_a_minute(personas):
 
 
 def test_the_inbound_webhook_url_uses_the_public_base_url(personas):
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     assert svc.inbound_webhook_url(connection) == (
         f"https://hub.example.com/webhooks/twilio/inbound/{connection.inbound_key}"
     )
@@ -162,7 +160,7 @@ def test_the_inbound_webhook_url_uses_the_public_base_url(personas):
 
 def test_the_token_never_reaches_a_log_line(personas, caplog, capsys, rsps):
     caplog.set_level("DEBUG")
-    connection = connected(personas)
+    connection = helpers.connect(personas, "admin")
     tw.account_refused(rsps)
     with pytest.raises(ApplicationError):
         svc.twilio_reverify(connection=connection, by=admin(personas))

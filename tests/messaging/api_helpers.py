@@ -1,4 +1,4 @@
-"""Constants, builders and fixtures shared by the ``/api/v1/messages/`` tests."""
+"""Constants and builders shared by the ``/api/v1/messages/`` tests."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ import datetime
 import uuid
 from typing import Any
 
-import pytest
-
 from contacts.models import Contact
 from contacts.services.contacts import contact_create
-from messaging import ratelimit
 from messaging.models import Message
 from templates_sms.models import SmsTemplate
 from templates_sms.services import template_create
 from tenants.models import Organization
-from tests.connections.helpers import connect
 
 MESSAGES = "/api/v1/messages/"
 CALLBACK_PREFIX = "https://hub.example.com/webhooks/twilio/status/"
@@ -91,21 +87,3 @@ def parse_time(value: str) -> datetime.datetime:
     moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     assert moment.utcoffset() == datetime.timedelta(0), value
     return moment
-
-
-# --- Fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ratelimit, "take", lambda *args, **kwargs: 0.0)
-
-
-@pytest.fixture(name="connected")
-def fixture_connected(personas: Any) -> Any:
-    return connect(personas)
-
-
-@pytest.fixture(name="contact")
-def fixture_contact(personas: Any) -> Contact:
-    return add_contact(personas.org)

@@ -19,14 +19,12 @@ from urllib.parse import parse_qs
 import responses
 from django.utils import timezone
 
-from connections.models import Connection
 from contacts.models import Contact
 from contacts.services.contacts import contact_create
 from messaging import ratelimit
 from messaging.models import Message
 from messaging.services.sending import message_send
 from tests import twilio_mocks as tw
-from tests.connections.helpers import connect
 
 MESSAGES_URL = f"{tw.API}/Accounts/{tw.ACCOUNT_SID}/Messages.json"
 STATUS_CALLBACK = "https://hub.example.com/webhooks/twilio/status/"
@@ -153,13 +151,6 @@ def expected_form(message: Message, *, to: str, body: str, media_url: str = "") 
     if media_url:
         form["MediaUrl"] = [media_url]
     return form
-
-
-def connect_sender(personas: Any) -> Connection:
-    """Organization A connected to the fixture account, with a fresh rate-limit budget."""
-    connection = connect(personas)
-    ratelimit.reset(f"sender:{connection.pk}")
-    return connection
 
 
 def unlimited(monkeypatch: Any) -> None:

@@ -1,54 +1,17 @@
-"""Fixtures and helpers shared by the inbound-message tests: posting, TwiML, consent, signals."""
+"""Helpers shared by the inbound-message tests: posting, TwiML, consent."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from connections.models import Connection
-from contacts import signals as contact_signals
 from contacts.models import OPT_OUT_TAG, ConsentEvent, ConsentState, Contact
-from messaging import signals
 from messaging.models import Message, MessageEvent
-from tests.connections.helpers import connect
 from tests.messaging import webhook_helpers as wh
 
 ALICE = wh.CUSTOMER
 BOB = "+14155550177"
-
-Received = list[dict[str, Any]]
-
-
-@pytest.fixture(name="connection")
-def fixture_connection(personas) -> Connection:
-    return connect(personas)
-
-
-def _listen(signal: Any) -> Iterator[Received]:
-    received: Received = []
-
-    def receiver(sender: Any, *, signal: Any, **payload: Any) -> None:
-        assert sender is None
-        received.append(payload)
-
-    signal.connect(receiver, weak=False)
-    yield received
-    assert signal.disconnect(receiver)
-
-
-@pytest.fixture(name="inbound_events")
-def fixture_inbound_events() -> Iterator[Received]:
-    """Every ``messaging.signals.inbound_received`` sent, as its payload."""
-    yield from _listen(signals.inbound_received)
-
-
-@pytest.fixture(name="created_events")
-def fixture_created_events() -> Iterator[Received]:
-    """Every ``contacts.signals.contact_created`` sent, as its payload."""
-    yield from _listen(contact_signals.contact_created)
 
 
 def receive(

@@ -1,29 +1,16 @@
-"""Fixtures and helpers shared by the tests of the send rules, the send service and submitting."""
+"""Helpers shared by the tests of the send rules, the send service and submitting."""
 
 from __future__ import annotations
 
 import datetime
 
-import pytest
-
 from messaging.models import Message, MessageEvent, Status
 from messaging.services.sending import message_send
-from tests.messaging.helpers import Clock, unlimited
 
 ALICE = "+14155550123"
 BOB = "+14155550177"
 SID = "SM" + "5" * 32
 T0 = datetime.datetime(2026, 4, 1, 12, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _slots(monkeypatch):
-    unlimited(monkeypatch)
-
-
-@pytest.fixture(name="clock")
-def fixture_clock(monkeypatch):
-    return Clock(monkeypatch, T0)
 
 
 # --- The send rules -----------------------------------------------------------------------

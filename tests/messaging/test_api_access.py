@@ -7,21 +7,18 @@ import pytest
 from messaging.models import Message
 from tests.messaging.api_helpers import (
     MESSAGES,
-    _no_rate_limit,  # noqa: F401 - fixture
     error,
-    fixture_connected,  # noqa: F401 - fixture
-    fixture_contact,  # noqa: F401 - fixture
     ids,
     log_entry,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Who may do what ------------------------------------------------------------------------
 
 
-def test_a_viewer_key_may_not_send(personas, connected, contact, rsps):
+def test_a_viewer_key_may_not_send(personas, connection, contact, rsps):
     response = personas.api("viewer").post(
         MESSAGES, {"contact": str(contact.public_id), "body": "Hi"}, "json"
     )

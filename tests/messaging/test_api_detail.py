@@ -11,22 +11,19 @@ from tests.messaging.api_helpers import (
     FIELDS,
     MESSAGES,
     PHONE,
-    _no_rate_limit,  # noqa: F401 - fixture
-    fixture_connected,  # noqa: F401 - fixture
-    fixture_contact,  # noqa: F401 - fixture
     log_entry,
     parse_time,
 )
 from tests.messaging.helpers import messages_create as mock_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- One message ----------------------------------------------------------------------------
 
 
 def test_it_shows_a_sent_message_with_its_events(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     sids = mock_create(rsps)
     with django_capture_on_commit_callbacks(execute=True):

@@ -8,22 +8,19 @@ from messaging.models import IdempotencyKey, Message
 from tests.messaging.api_helpers import (
     MESSAGES,
     PHONE,
-    _no_rate_limit,  # noqa: F401 - fixture
     error,
-    fixture_connected,  # noqa: F401 - fixture
-    fixture_contact,  # noqa: F401 - fixture
 )
 from tests.messaging.helpers import forms as forms_posted
 from tests.messaging.helpers import messages_create as mock_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Idempotency-Key ------------------------------------------------------------------------
 
 
 def test_it_answers_a_retry_with_the_same_key_with_the_first_response(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
     api = personas.api("marketer")
@@ -43,7 +40,7 @@ def test_it_answers_a_retry_with_the_same_key_with_the_first_response(
 
 
 def test_it_refuses_the_same_key_with_a_different_request_with_409(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
     api = personas.api("marketer")
@@ -71,7 +68,7 @@ def test_it_refuses_the_same_key_with_a_different_request_with_409(
 
 
 def test_it_keeps_idempotency_keys_per_organization(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
     payload = {"to": PHONE, "body": "Same words"}
@@ -94,7 +91,7 @@ def test_it_keeps_idempotency_keys_per_organization(
 
 
 def test_it_does_not_keep_the_key_of_a_failed_request(
-    personas, connected, rsps, django_capture_on_commit_callbacks
+    personas, connection, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
     api = personas.api("marketer")

@@ -14,13 +14,12 @@ from tests.messaging.api_helpers import (
     MESSAGES,
     OTHER_PHONE,
     PHONE,
-    _no_rate_limit,  # noqa: F401 - fixture
     add_contact,
     ids,
     log_entry,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- The log --------------------------------------------------------------------------------

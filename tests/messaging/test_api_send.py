@@ -18,25 +18,22 @@ from tests.messaging.api_helpers import (
     OTHER_PHONE,
     PHONE,
     WRITERS,
-    _no_rate_limit,  # noqa: F401 - fixture
     add_contact,
     add_template,
     error,
-    fixture_connected,  # noqa: F401 - fixture
-    fixture_contact,  # noqa: F401 - fixture
     parse_time,
 )
 from tests.messaging.helpers import forms as forms_posted
 from tests.messaging.helpers import messages_create as mock_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Sending --------------------------------------------------------------------------------
 
 
 def test_it_sends_a_text_to_a_contact_and_answers_202_with_the_message(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     sids = mock_create(rsps)
     api = personas.api("marketer")
@@ -83,7 +80,7 @@ def test_it_sends_a_text_to_a_contact_and_answers_202_with_the_message(
 
 @pytest.mark.parametrize("persona", WRITERS)
 def test_it_lets_every_writer_key_send(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks, persona
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks, persona
 ):
     mock_create(rsps)
 
@@ -98,7 +95,7 @@ def test_it_lets_every_writer_key_send(
 
 
 def test_it_renders_a_template_for_the_contact_with_the_footer(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
     template = add_template(personas.org, "Hi {{ first_name }}, your table is ready.")
@@ -119,7 +116,7 @@ def test_it_renders_a_template_for_the_contact_with_the_footer(
 
 
 def test_it_hands_the_media_url_to_twilio(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
     media = "https://cdn.example.com/menu.jpg"
@@ -139,7 +136,7 @@ def test_it_hands_the_media_url_to_twilio(
 
 
 def test_it_keeps_a_message_with_send_after_for_later(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     later = (timezone.now() + datetime.timedelta(hours=3)).replace(microsecond=0)
 
@@ -166,7 +163,7 @@ def test_it_keeps_a_message_with_send_after_for_later(
 
 
 def test_it_waits_for_the_sending_window_when_asked_to_respect_quiet_hours(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
     opening = (now + datetime.timedelta(hours=2)).replace(second=0, microsecond=0)
@@ -195,7 +192,7 @@ def test_it_waits_for_the_sending_window_when_asked_to_respect_quiet_hours(
 
 
 def test_it_answers_202_with_a_suppressed_message_for_an_opted_out_number(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     consent_opt_out(organization=personas.org, phone=PHONE, source=ConsentSource.USER)
 
@@ -219,7 +216,7 @@ def test_it_answers_202_with_a_suppressed_message_for_an_opted_out_number(
 
 
 def test_it_attaches_a_bare_number_to_the_contact_that_has_it(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
 
@@ -238,7 +235,7 @@ def test_it_attaches_a_bare_number_to_the_contact_that_has_it(
 
 
 def test_it_creates_a_contact_for_a_new_bare_number(
-    personas, connected, rsps, django_capture_on_commit_callbacks
+    personas, connection, rsps, django_capture_on_commit_callbacks
 ):
     mock_create(rsps)
 
@@ -258,7 +255,7 @@ def test_it_creates_a_contact_for_a_new_bare_number(
 
 @pytest.mark.parametrize("number", ["12", "call me", "+1 415 555 0123 999", "(000) 000-0000"])
 def test_it_refuses_a_malformed_number_with_400_and_writes_nothing(
-    personas, connected, rsps, django_capture_on_commit_callbacks, number
+    personas, connection, rsps, django_capture_on_commit_callbacks, number
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = personas.api("marketer").post(MESSAGES, {"to": number, "body": "Hi"}, "json")
@@ -271,7 +268,7 @@ def test_it_refuses_a_malformed_number_with_400_and_writes_nothing(
 
 
 @pytest.mark.parametrize("body", [{}, {"body": ""}, {"body": "   "}])
-def test_it_refuses_a_message_without_text_with_400(personas, connected, contact, rsps, body):
+def test_it_refuses_a_message_without_text_with_400(personas, connection, contact, rsps, body):
     response = personas.api("marketer").post(
         MESSAGES, {"contact": str(contact.public_id), **body}, "json"
     )
@@ -282,7 +279,7 @@ def test_it_refuses_a_message_without_text_with_400(personas, connected, contact
     assert not Message.objects.exists()
 
 
-def test_it_refuses_a_message_without_recipient_with_400(personas, connected, rsps):
+def test_it_refuses_a_message_without_recipient_with_400(personas, connection, rsps):
     response = personas.api("marketer").post(MESSAGES, {"body": "To whom?"}, "json")
 
     assert response.status_code == 400, response.content
@@ -290,7 +287,7 @@ def test_it_refuses_a_message_without_recipient_with_400(personas, connected, rs
     assert not Message.objects.exists()
 
 
-def test_it_answers_404_for_another_organizations_contact(personas, connected, rsps):
+def test_it_answers_404_for_another_organizations_contact(personas, connection, rsps):
     theirs = add_contact(personas.other_org)
 
     response = personas.api("marketer").post(
@@ -303,7 +300,7 @@ def test_it_answers_404_for_another_organizations_contact(personas, connected, r
     assert len(rsps.calls) == 0
 
 
-def test_it_answers_404_for_another_organizations_template(personas, connected, contact, rsps):
+def test_it_answers_404_for_another_organizations_template(personas, connection, contact, rsps):
     theirs = add_template(personas.other_org)
 
     response = personas.api("marketer").post(

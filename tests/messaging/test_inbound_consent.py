@@ -15,7 +15,6 @@ from tests.messaging.inbound_helpers import (
     BOB,
     assert_empty_twiml,
     consent_rows,
-    fixture_connection,  # noqa: F401 - fixture
     is_tagged,
     opted_out,
     receive,

@@ -9,8 +9,6 @@ from tests.messaging import webhook_helpers as wh
 from tests.messaging.helpers import make_contact
 from tests.messaging.inbound_helpers import (
     ALICE,
-    fixture_connection,  # noqa: F401 - fixture
-    fixture_inbound_events,  # noqa: F401 - fixture
     receive,
 )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from messaging.models import Direction, Message
+from tests.connections.helpers import connect
 from tests.messaging import webhook_helpers as wh
 from tests.messaging.inbound_helpers import (
     assert_empty_twiml,
-    fixture_connection,  # noqa: F401 - fixture
     nothing_stored,
     opted_out,
 )
@@ -40,7 +40,7 @@ def test_it_answers_404_for_an_unknown_inbound_key(client, personas, connection)
 def test_it_refuses_an_inbound_message_without_a_valid_signature_and_stores_nothing(
     client, personas, connection, way
 ):
-    other = wh.connect_other(personas)
+    other = connect(personas, "outsider", auth_token=wh.OTHER_TOKEN)
     path = wh.inbound_path(connection)
     form = wh.inbound_form(body="STOP")
     before = nothing_stored()

@@ -6,6 +6,7 @@ import pytest
 
 from contacts.models import ConsentKind, ConsentSource, ConsentState, Contact
 from messaging.models import Direction, Message, MessageEvent, Status
+from tests.connections.helpers import connect
 from tests.messaging import webhook_helpers as wh
 from tests.messaging.helpers import make_contact
 from tests.messaging.inbound_helpers import (
@@ -13,9 +14,6 @@ from tests.messaging.inbound_helpers import (
     BOB,
     assert_empty_twiml,
     consent_rows,
-    fixture_connection,  # noqa: F401 - fixture
-    fixture_created_events,  # noqa: F401 - fixture
-    fixture_inbound_events,  # noqa: F401 - fixture
     is_tagged,
     opted_out,
     receive,
@@ -70,7 +68,7 @@ def test_it_stores_a_message_in_the_organization_whose_key_it_was_sent_to(
     client, personas, connection
 ):
     make_contact(personas, ALICE)
-    other = wh.connect_other(personas)
+    other = connect(personas, "outsider", auth_token=wh.OTHER_TOKEN)
     form = wh.inbound_form(body="STOP")
 
     response = wh.post_signed(client, wh.inbound_path(other), form, token=wh.OTHER_TOKEN)

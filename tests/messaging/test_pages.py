@@ -10,18 +10,16 @@ import pytest
 from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
 from contacts.services.contacts import contact_create
-from messaging import ratelimit
 from messaging.models import Message
 from templates_sms.models import SmsTemplate
 from templates_sms.services import template_create
 from tenants.models import Organization
 from tests import twilio_mocks as tw
-from tests.connections.helpers import connect
 from tests.factories import page_text
 from tests.messaging.helpers import forms as forms_posted
 from tests.messaging.helpers import messages_create as mock_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 CALLBACK_PREFIX = "https://hub.example.com/webhooks/twilio/status/"
 TEST_SEND = "/messages/test/"
@@ -66,16 +64,6 @@ def follow(client: Any, response: Any) -> str:
 
 
 # --- Fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ratelimit, "take", lambda *args, **kwargs: 0.0)
-
-
-@pytest.fixture
-def connected(personas: Any) -> Any:
-    return connect(personas)
 
 
 @pytest.fixture
@@ -143,7 +131,7 @@ def test_it_shows_the_send_form_with_the_organizations_templates(personas, conta
 
 
 def test_it_sends_a_template_rendered_for_the_contact(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     sids = mock_create(rsps)
     template = add_template(personas.org, "Welcome", "Hi {{ first_name }}, welcome aboard!")
@@ -174,7 +162,9 @@ def test_it_sends_a_template_rendered_for_the_contact(
     assert QUEUED in follow(client, response)
 
 
-def test_it_sends_free_text(personas, connected, contact, rsps, django_capture_on_commit_callbacks):
+def test_it_sends_free_text(
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
+):
     mock_create(rsps)
     client = personas.client("marketer")
 
@@ -199,7 +189,7 @@ def test_it_sends_free_text(personas, connected, contact, rsps, django_capture_o
 
 
 def test_it_does_not_send_to_an_opted_out_contact(
-    personas, connected, contact, rsps, django_capture_on_commit_callbacks
+    personas, connection, contact, rsps, django_capture_on_commit_callbacks
 ):
     consent_opt_out(organization=personas.org, phone=PHONE, source=ConsentSource.USER)
     client = personas.client("marketer")
@@ -219,7 +209,7 @@ def test_it_does_not_send_to_an_opted_out_contact(
     assert QUEUED not in text
 
 
-def test_it_asks_for_a_template_or_a_text(personas, connected, contact, rsps):
+def test_it_asks_for_a_template_or_a_text(personas, connection, contact, rsps):
     response = personas.client("marketer").post(send_url(contact), {"template": "", "body": "  "})
 
     assert response.status_code == 400
@@ -228,7 +218,7 @@ def test_it_asks_for_a_template_or_a_text(personas, connected, contact, rsps):
     assert len(rsps.calls) == 0
 
 
-def test_it_refuses_a_template_of_another_organization(personas, connected, contact, rsps):
+def test_it_refuses_a_template_of_another_organization(personas, connection, contact, rsps):
     theirs = add_template(personas.other_org, "Theirs", "Not yours")
 
     response = personas.client("marketer").post(
@@ -241,7 +231,7 @@ def test_it_refuses_a_template_of_another_organization(personas, connected, cont
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_a_viewer_may_not_send_from_the_contact_page(personas, connected, contact, rsps, method):
+def test_a_viewer_may_not_send_from_the_contact_page(personas, connection, contact, rsps, method):
     client = personas.client("viewer")
 
     if method == "get":
@@ -255,7 +245,7 @@ def test_a_viewer_may_not_send_from_the_contact_page(personas, connected, contac
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_it_answers_404_for_a_contact_of_another_organization(personas, connected, rsps, method):
+def test_it_answers_404_for_a_contact_of_another_organization(personas, connection, rsps, method):
     theirs = add_contact(personas.other_org)
     client = personas.client("marketer")
 
@@ -273,7 +263,7 @@ def test_it_answers_404_for_a_contact_of_another_organization(personas, connecte
 
 
 @pytest.mark.parametrize("persona", ["owner", "admin"])
-def test_it_shows_the_test_send_form_to_admins(personas, connected, persona):
+def test_it_shows_the_test_send_form_to_admins(personas, connection, persona):
     response = personas.client(persona).get(TEST_SEND)
 
     assert response.status_code == 200
@@ -285,7 +275,7 @@ def test_it_shows_the_test_send_form_to_admins(personas, connected, persona):
 
 @pytest.mark.parametrize("persona", ["marketer", "viewer"])
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_only_admins_may_send_a_test_message(personas, connected, rsps, persona, method):
+def test_only_admins_may_send_a_test_message(personas, connection, rsps, persona, method):
     client = personas.client(persona)
 
     if method == "get":
@@ -300,7 +290,7 @@ def test_only_admins_may_send_a_test_message(personas, connected, rsps, persona,
 
 @pytest.mark.parametrize("persona", ["owner", "admin"])
 def test_it_sends_a_test_message_to_a_typed_number(
-    personas, connected, rsps, django_capture_on_commit_callbacks, persona
+    personas, connection, rsps, django_capture_on_commit_callbacks, persona
 ):
     sids = mock_create(rsps)
     client = personas.client(persona)
@@ -337,7 +327,7 @@ def test_it_sends_a_test_message_to_a_typed_number(
         ("(000) 000-0000", "is not a valid number"),
     ],
 )
-def test_it_refuses_a_malformed_test_number(personas, connected, rsps, number, words):
+def test_it_refuses_a_malformed_test_number(personas, connection, rsps, number, words):
     response = personas.client("admin").post(TEST_SEND, {"to": number, "body": "Test"})
 
     assert response.status_code == 400

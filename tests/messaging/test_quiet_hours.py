@@ -9,9 +9,9 @@ import pytest
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import rules
 from messaging.services.submit import messages_enqueue_due
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     Clock,
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -156,7 +156,7 @@ def test_it_holds_messages_until_morning_in_each_contacts_time_zone(
     back on GMT) and 11:30 in Tokyo (inside the window)."""
     unlimited(monkeypatch)
     clock = Clock(monkeypatch, utc(2026, 11, 1, 2, 30))
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
     contacts = {
         "new_york": make_contact(personas, NEW_YORK, time_zone="America/New_York"),
@@ -210,7 +210,7 @@ def test_it_holds_a_message_over_the_spring_forward_night(
 ):
     unlimited(monkeypatch)
     Clock(monkeypatch, utc(2026, 3, 8, 3, 30))  # 22:30 EST on the 7th
-    connect_sender(personas)
+    connect(personas)
     contact = make_contact(personas, NEW_YORK, time_zone="America/New_York")
 
     message = send_now(
@@ -232,7 +232,7 @@ def test_it_uses_the_organizations_window_and_time_zone_for_a_bare_number(
 ):
     unlimited(monkeypatch)
     Clock(monkeypatch, utc(2026, 7, 1, 11, 0))  # 13:00 in Paris
-    connect_sender(personas)
+    connect(personas)
     personas.org.time_zone = "Europe/Paris"
     personas.org.send_window_start, personas.org.send_window_end = NIGHT
     personas.org.save()
@@ -255,7 +255,7 @@ def test_it_ignores_quiet_hours_unless_asked(
 ):
     unlimited(monkeypatch)
     Clock(monkeypatch, utc(2026, 3, 8, 3, 30))  # 22:30 EST
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
     contact = make_contact(personas, NEW_YORK, time_zone="America/New_York")
 
@@ -272,7 +272,7 @@ def test_it_applies_quiet_hours_after_a_requested_delay(
     """A delay that ends at 22:00 EST lands outside the window: 08:00 the next morning."""
     unlimited(monkeypatch)
     Clock(monkeypatch, utc(2026, 1, 15, 17, 0))  # 12:00 EST
-    connect_sender(personas)
+    connect(personas)
     contact = make_contact(personas, NEW_YORK, time_zone="America/New_York")
 
     message = send_now(

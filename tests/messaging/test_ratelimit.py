@@ -17,9 +17,9 @@ from messaging import ratelimit
 from messaging.models import Message, Status
 from messaging.services.submit import messages_enqueue_due
 from messaging.tasks import send_message
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     Clock,
-    connect_sender,
     expected_form,
     forms,
     messages_create,
@@ -138,7 +138,7 @@ def test_it_defers_a_send_to_the_beat_when_the_wait_is_long(
     personas, rsps, monkeypatch, django_capture_on_commit_callbacks
 ):
     clock = Clock(monkeypatch, T0)
-    connection = connect_sender(personas)
+    connection = connect(personas)
     asked: list[tuple[str, float, int]] = []
 
     def take(key: str, *, rate: float, cost: int = 1) -> float:
@@ -175,7 +175,7 @@ def test_it_defers_a_short_wait_with_a_countdown_and_no_sleep(
     """Two messages at once to a 1 segment/s sender: the second waits one second, re-enqueued
     with a countdown; its row says when, and the beat leaves it alone."""
     clock = Clock(monkeypatch, T0)
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
     later: list[tuple[tuple, float]] = []
     enqueue = send_message.apply_async

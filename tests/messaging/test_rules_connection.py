@@ -8,14 +8,14 @@ from connections.models import ConnectionState
 from connections.services.connections import connection_disconnect
 from messaging.models import Status, SuppressedReason
 from tenants.actor import Actor
-from tests.messaging.helpers import connect_sender, expected_form, forms, messages_create, send_now
+from tests.connections.helpers import connect
+from tests.messaging.helpers import expected_form, forms, messages_create, send_now
 from tests.messaging.send_helpers import (
     ALICE,
-    _slots,  # noqa: F401 - fixture
     assert_suppressed,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- No working connection ------------------------------------------------------------------
@@ -34,7 +34,7 @@ def test_it_suppresses_when_no_connection_exists(
 def test_it_suppresses_when_the_connection_is_disconnected(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     connection_disconnect(
         connection=connection, by=Actor.for_membership(personas.membership("owner"))
     )
@@ -50,7 +50,7 @@ def test_it_suppresses_when_the_connection_is_disconnected(
 def test_it_still_sends_through_a_failing_connection(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     connection.state = ConnectionState.FAILING
     connection.save(update_fields=["state"])
     messages_create(rsps)

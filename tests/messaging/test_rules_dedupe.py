@@ -11,7 +11,6 @@ from messaging.models import DedupeKey, Status, SuppressedReason
 from messaging.services.sending import message_send
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -21,11 +20,10 @@ from tests.messaging.helpers import (
 )
 from tests.messaging.send_helpers import (
     ALICE,
-    _slots,  # noqa: F401 - fixture
     assert_suppressed,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Dedupe key -----------------------------------------------------------------------------
@@ -34,7 +32,7 @@ pytestmark = pytest.mark.django_db
 def test_it_suppresses_a_dedupe_key_already_used_by_a_sent_message(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     messages_create(rsps)
     first = send_now(
@@ -54,7 +52,7 @@ def test_it_suppresses_a_dedupe_key_already_used_by_a_sent_message(
 
 
 def test_it_suppresses_a_dedupe_key_held_by_a_message_still_on_its_way(personas, rsps):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     later = datetime.timedelta(hours=1)
 
@@ -82,7 +80,7 @@ def test_it_does_not_use_up_a_dedupe_key_of_a_suppressed_message(
         django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi", dedupe_key="welcome"
     )
     assert first.suppressed_reason == SuppressedReason.NO_CONNECTION
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
 
     second = send_now(
@@ -97,7 +95,7 @@ def test_it_does_not_use_up_a_dedupe_key_of_a_suppressed_message(
 def test_it_does_not_use_up_a_dedupe_key_of_a_message_that_failed_permanently(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_refuse(rsps, 21612, 400, "The 'To' phone number is not currently reachable.")
     messages_create(rsps)
     first = send_now(
@@ -116,7 +114,7 @@ def test_it_does_not_use_up_a_dedupe_key_of_a_message_that_failed_permanently(
 
 
 def test_it_keeps_dedupe_keys_per_organization(personas, rsps, django_capture_on_commit_callbacks):
-    connect_sender(personas)
+    connect(personas)
     connect(personas, "outsider")  # organization B, on the same Twilio account
     messages_create(rsps)
     send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi", dedupe_key="k")

@@ -10,9 +10,9 @@ from contacts.models import ConsentSource
 from contacts.services.consent import consent_opt_in, consent_opt_out
 from messaging.models import Status, SuppressedReason
 from messaging.services.sending import message_send
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     Clock,
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -22,11 +22,10 @@ from tests.messaging.helpers import (
 from tests.messaging.send_helpers import (
     ALICE,
     BOB,
-    _slots,  # noqa: F401 - fixture
     assert_suppressed,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Frequency cap --------------------------------------------------------------------------
@@ -40,7 +39,7 @@ def cap(personas, n: int | None) -> None:
 def test_it_suppresses_the_third_message_in_24_hours_with_a_cap_of_two(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     cap(personas, 2)
     alice = make_contact(personas, ALICE)
     messages_create(rsps)
@@ -57,7 +56,7 @@ def test_it_suppresses_the_third_message_in_24_hours_with_a_cap_of_two(
 
 
 def test_it_caps_per_number(personas, rsps, django_capture_on_commit_callbacks):
-    connect_sender(personas)
+    connect(personas)
     cap(personas, 1)
     messages_create(rsps)
     send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")
@@ -73,7 +72,7 @@ def test_it_does_not_count_messages_older_than_24_hours(
     personas, rsps, monkeypatch, django_capture_on_commit_callbacks
 ):
     clock = Clock(monkeypatch, datetime.datetime(2026, 5, 4, 9, 0, tzinfo=datetime.UTC))
-    connect_sender(personas)
+    connect(personas)
     cap(personas, 2)
     messages_create(rsps)
     send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="#1")
@@ -92,7 +91,7 @@ def test_it_does_not_count_messages_older_than_24_hours(
 def test_it_does_not_count_messages_suppressed_when_created(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     cap(personas, 2)
     too_long = "x" * 1601
     for _ in range(3):
@@ -111,7 +110,7 @@ def test_it_does_not_count_messages_suppressed_at_send_time(
     personas, rsps, django_capture_on_commit_callbacks
 ):
     """An opt-out that arrived between create and send: the message never reached Twilio."""
-    connect_sender(personas)
+    connect(personas)
     cap(personas, 2)
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -135,7 +134,7 @@ def test_it_does_not_count_messages_suppressed_at_send_time(
 def test_it_has_no_cap_when_the_organization_sets_none(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     cap(personas, None)
     messages_create(rsps)
 

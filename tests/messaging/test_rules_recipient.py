@@ -10,7 +10,6 @@ from messaging.models import Status, SuppressedReason
 from messaging.services.sending import message_send
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -20,11 +19,10 @@ from tests.messaging.helpers import (
 )
 from tests.messaging.send_helpers import (
     ALICE,
-    _slots,  # noqa: F401 - fixture
     assert_suppressed,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Opted out ------------------------------------------------------------------------------
@@ -33,7 +31,7 @@ pytestmark = pytest.mark.django_db
 def test_it_suppresses_a_message_to_an_opted_out_number(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     consent_opt_out(organization=personas.org, phone=ALICE, source=ConsentSource.USER)
 
@@ -47,7 +45,7 @@ def test_it_suppresses_a_message_to_an_opted_out_number(
 def test_it_suppresses_an_opted_out_number_given_as_a_number_in_any_format(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     consent_opt_out(organization=personas.org, phone=ALICE, source=ConsentSource.USER)
 
     message = send_now(django_capture_on_commit_callbacks, personas, to="(415) 555-0123", body="Hi")
@@ -60,7 +58,7 @@ def test_it_suppresses_an_opted_out_number_given_as_a_number_in_any_format(
 def test_it_sends_again_to_a_number_that_opted_back_in(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     consent_opt_out(organization=personas.org, phone=ALICE, source=ConsentSource.USER)
     consent_opt_in(organization=personas.org, phone=ALICE, source=ConsentSource.USER)
@@ -86,7 +84,7 @@ def test_it_sends_again_to_a_number_that_opted_back_in(
 def test_it_suppresses_a_number_twilio_rejected_before(
     personas, rsps, django_capture_on_commit_callbacks, code, text
 ):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     messages_refuse(rsps, code, 400, text)
     first = send_now(django_capture_on_commit_callbacks, personas, contact=alice, body="One")
@@ -101,7 +99,7 @@ def test_it_suppresses_a_number_twilio_rejected_before(
 def test_it_does_not_treat_other_refusals_as_an_invalid_number(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     messages_refuse(rsps, 21612, 400, "The 'To' phone number is not currently reachable.")
     messages_create(rsps)
@@ -117,7 +115,7 @@ def test_it_does_not_treat_other_refusals_as_an_invalid_number(
 def test_it_keeps_invalid_numbers_per_organization(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     connect(personas, "outsider")  # organization B, on the same Twilio account
     alice = make_contact(personas, ALICE)
     messages_refuse(rsps, 21211, 400, "The 'To' number is not a valid phone number.")

@@ -6,8 +6,8 @@ import pytest
 
 from messaging.models import Status, SuppressedReason
 from templates_sms.services import template_create
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -16,11 +16,10 @@ from tests.messaging.helpers import (
 )
 from tests.messaging.send_helpers import (
     ALICE,
-    _slots,  # noqa: F401 - fixture
     assert_suppressed,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Too long -------------------------------------------------------------------------------
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def test_it_suppresses_a_text_over_1600_characters(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
 
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="a" * 1601)
 
@@ -41,7 +40,7 @@ def test_it_suppresses_a_text_over_1600_characters(
 def test_it_sends_a_text_of_exactly_1600_characters(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
 
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="a" * 1600)
@@ -54,7 +53,7 @@ def test_it_suppresses_a_template_whose_rendered_text_is_over_1600_characters(
     personas, rsps, django_capture_on_commit_callbacks
 ):
     """The template itself fits; the contact's name and the opt-out footer push it over."""
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE, first_name="Alexandra")
     body = "Hi {{ first_name }} " + "b" * 1570
     template = template_create(organization=personas.org, name="Long", body=body).template

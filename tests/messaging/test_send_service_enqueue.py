@@ -12,9 +12,9 @@ from messaging.models import MessageEvent, Status
 from messaging.services.sending import message_send
 from messaging.services.submit import messages_enqueue_due
 from templates_sms.services import template_create
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     Clock,
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -23,11 +23,10 @@ from tests.messaging.helpers import (
 )
 from tests.messaging.send_helpers import (
     ALICE,
-    _slots,  # noqa: F401 - fixture
     nothing_written,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Due now: enqueued on commit, then sent -------------------------------------------------
@@ -36,7 +35,7 @@ pytestmark = pytest.mark.django_db
 def test_it_enqueues_a_due_message_on_commit_and_sends_it(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     messages_create(rsps, sid="SM" + "1" * 32)
     alice = make_contact(personas, ALICE, first_name="Alice")
 
@@ -68,7 +67,7 @@ def test_it_enqueues_a_due_message_on_commit_and_sends_it(
 def test_it_sends_nothing_when_the_transaction_rolls_back(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
 
     def create_then_fail() -> None:
         with transaction.atomic():
@@ -86,7 +85,7 @@ def test_it_sends_nothing_when_the_transaction_rolls_back(
 def test_it_sends_a_rendered_template_with_its_media(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
     alice = make_contact(personas, ALICE, first_name="Alice")
     template = template_create(
@@ -118,7 +117,7 @@ def test_it_sends_a_rendered_template_with_its_media(
 def test_it_normalizes_a_number_written_any_usual_way(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
 
     message = send_now(
@@ -142,7 +141,7 @@ def test_it_sends_a_future_message_only_when_enqueue_due_runs_after_its_time(
     personas, rsps, monkeypatch, django_capture_on_commit_callbacks
 ):
     clock = Clock(monkeypatch, datetime.datetime(2026, 4, 1, 12, 0, tzinfo=datetime.UTC))
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
     due = clock.now + datetime.timedelta(hours=2)
 
@@ -174,7 +173,7 @@ def test_it_sends_a_future_message_only_when_enqueue_due_runs_after_its_time(
 def test_it_sends_a_send_after_in_the_past_at_once(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
     past = timezone.now() - datetime.timedelta(minutes=5)
 

@@ -12,8 +12,8 @@ from messaging.models import Message, MessageEvent, Status, SuppressedReason
 from messaging.services.sending import message_send_many
 from templates_sms.services import template_create
 from tenants.errors import ApplicationError
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -22,11 +22,10 @@ from tests.messaging.helpers import (
 from tests.messaging.send_helpers import (
     ALICE,
     BOB,
-    _slots,  # noqa: F401 - fixture
     nothing_written,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- message_send_many ----------------------------------------------------------------------
@@ -57,7 +56,7 @@ def build_audience(personas, rsps, commit, start: int, n: int) -> dict[str, list
 def test_it_applies_the_rules_to_a_mix_of_contacts_and_sends_the_rest(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     personas.org.frequency_cap = 1
     personas.org.save(update_fields=["frequency_cap"])
     messages_create(rsps)
@@ -108,7 +107,7 @@ def test_it_applies_the_rules_to_a_mix_of_contacts_and_sends_the_rest(
 def test_it_applies_a_dedupe_key_per_contact_in_a_fan_out(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps)
     first, second = (make_contact(personas, phone) for phone in numbers(300, 2))
     with django_capture_on_commit_callbacks(execute=True):
@@ -145,7 +144,7 @@ def test_it_applies_a_dedupe_key_per_contact_in_a_fan_out(
 def test_it_refuses_a_fan_out_with_a_contact_of_another_organization(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     ours = make_contact(personas, BOB)
     theirs = Contact.objects.create(organization=personas.other_org, phone=ALICE, time_zone="UTC")
 
@@ -165,7 +164,7 @@ def test_it_refuses_a_fan_out_with_a_contact_of_another_organization(
 def test_it_fans_out_with_a_number_of_queries_that_does_not_grow_with_the_audience(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     personas.org.frequency_cap = 1
     personas.org.save(update_fields=["frequency_cap"])
     messages_create(rsps)

@@ -8,14 +8,14 @@ from contacts.models import Contact
 from messaging.services.sending import message_send
 from templates_sms.services import template_create
 from tenants.errors import ApplicationError
-from tests.messaging.helpers import connect_sender, forms
+from tests.connections.helpers import connect
+from tests.messaging.helpers import forms
 from tests.messaging.send_helpers import (
     ALICE,
-    _slots,  # noqa: F401 - fixture
     nothing_written,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
 
 # --- Bad input: an error, never a row -------------------------------------------------------
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("to", ["555", "not a number", "+1 415 555 01", "+1 415 555 0123 4567"])
 def test_it_refuses_a_malformed_number(personas, rsps, django_capture_on_commit_callbacks, to):
-    connect_sender(personas)
+    connect(personas)
 
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
@@ -39,7 +39,7 @@ def test_it_refuses_a_malformed_number(personas, rsps, django_capture_on_commit_
 
 @pytest.mark.parametrize("body", ["", "   \n\t "])
 def test_it_refuses_an_empty_body(personas, rsps, django_capture_on_commit_callbacks, body):
-    connect_sender(personas)
+    connect(personas)
 
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
@@ -61,7 +61,7 @@ def test_it_refuses_a_message_with_no_recipient(personas):
 
 
 def test_it_refuses_a_contact_or_template_of_another_organization(personas):
-    connect_sender(personas)
+    connect(personas)
     theirs = Contact.objects.create(organization=personas.other_org, phone=ALICE, time_zone="UTC")
     their_template = template_create(organization=personas.other_org, name="T", body="Hi").template
 

@@ -25,11 +25,6 @@ SID = "SM" + "7" * 32
 BODY = "Your order has shipped."
 
 
-@pytest.fixture
-def connection(personas) -> Connection:
-    return connect(personas)
-
-
 def outbound(personas, *, status: str = Status.QUEUED, sid: str | None = SID) -> Message:
     """An outbound message as the send task leaves it: handed to Twilio, SID stored (or not)."""
     message = message_send(organization=personas.org, to=wh.CUSTOMER, body=BODY, source="test")
@@ -242,7 +237,7 @@ def without_last_webhook(snapshot: tuple[list[dict], list[dict]]) -> tuple[list[
 def test_it_refuses_a_callback_without_a_valid_signature_and_changes_nothing(
     client, personas, connection, way
 ):
-    other = wh.connect_other(personas)
+    other = connect(personas, "outsider", auth_token=wh.OTHER_TOKEN)
     message = outbound(personas, status=Status.SUBMITTING, sid=None)
     before, events_before = stored(message), MessageEvent.objects.count()
     connections_before = rows()

@@ -11,8 +11,8 @@ from contacts.services.consent import consent_opt_out
 from messaging.models import Message, Status, SuppressedReason
 from tenants.actor import Actor
 from tests import twilio_mocks as tw
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -22,10 +22,11 @@ from tests.messaging.helpers import (
 from tests.messaging.send_helpers import (
     ALICE,
     SID,
-    _slots,  # noqa: F401 - fixture
     created_unsent,
     event_rows,
 )
+
+pytestmark = pytest.mark.usefixtures("unlimited_slots")
 
 # --- What changed between create and send ---------------------------------------------------
 
@@ -34,7 +35,7 @@ from tests.messaging.send_helpers import (
 def test_it_suppresses_when_an_opt_out_arrives_between_create_and_send(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     message, callbacks = created_unsent(
         personas, django_capture_on_commit_callbacks, contact=alice, body="Hi"
@@ -59,7 +60,7 @@ def test_it_suppresses_when_an_opt_out_arrives_between_create_and_send(
 def test_it_suppresses_when_the_connection_is_disconnected_between_create_and_send(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     message, callbacks = created_unsent(
         personas, django_capture_on_commit_callbacks, to=ALICE, body="Hi"
     )
@@ -83,7 +84,7 @@ def test_it_suppresses_when_the_connection_is_disconnected_between_create_and_se
 def test_it_keeps_a_later_status_a_callback_wrote_during_the_call(
     personas, rsps, django_capture_on_commit_callbacks, later
 ):
-    connect_sender(personas)
+    connect(personas)
     message, callbacks = created_unsent(
         personas, django_capture_on_commit_callbacks, to=ALICE, body="Hi"
     )
@@ -107,7 +108,7 @@ def test_it_keeps_a_later_status_a_callback_wrote_during_the_call(
 def test_it_stores_the_status_twilio_answers_with(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps, sid=SID, status="accepted")
 
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")

@@ -14,8 +14,8 @@ from messaging.models import DedupeKey, Status
 from messaging.services.sending import message_send
 from messaging.services.submit import message_submit, messages_enqueue_due
 from messaging.tasks import send_message
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     messages_create,
@@ -27,11 +27,11 @@ from tests.messaging.send_helpers import (
     ALICE,
     SID,
     T0,
-    _slots,  # noqa: F401 - fixture
     created_unsent,
     event_rows,
-    fixture_clock,  # noqa: F401 - fixture
 )
+
+pytestmark = pytest.mark.usefixtures("unlimited_slots")
 
 # --- Exactly once ---------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ from tests.messaging.send_helpers import (
 def test_it_sends_once_when_the_task_is_delivered_twice(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps, sid=SID)
     message, _callbacks = created_unsent(
         personas, django_capture_on_commit_callbacks, to=ALICE, body="Hi"
@@ -57,7 +57,7 @@ def test_it_sends_once_when_the_task_is_delivered_twice(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_once_when_two_workers_race_for_one_message(personas, rsps, clock, monkeypatch):
-    connect_sender(personas)
+    connect(personas)
     messages_create(rsps, sid=SID)
     # Due later, so creating it (which commits at once here) enqueues nothing.
     message = message_send(
@@ -115,7 +115,7 @@ def test_it_sends_once_when_two_workers_race_for_one_message(personas, rsps, clo
 def test_it_does_not_send_again_when_the_outcome_is_unknown(
     personas, rsps, clock, django_capture_on_commit_callbacks, answer, code, detail
 ):
-    connect_sender(personas)
+    connect(personas)
     if answer == "read timeout":
         messages_raise(rsps, requests.ReadTimeout("Read timed out. (read timeout=10.0)"))
     else:

@@ -9,8 +9,8 @@ from contacts.models import OPT_OUT_TAG, ConsentEvent, ConsentSource, ConsentSta
 from messaging.models import MessageEvent, Status, SuppressedReason
 from messaging.services.submit import messages_enqueue_due
 from tests import twilio_mocks as tw
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     make_contact,
@@ -20,10 +20,10 @@ from tests.messaging.helpers import (
 from tests.messaging.send_helpers import (
     ALICE,
     T0,
-    _slots,  # noqa: F401 - fixture
     event_rows,
-    fixture_clock,  # noqa: F401 - fixture
 )
+
+pytestmark = pytest.mark.usefixtures("unlimited_slots")
 
 # --- Permanent refusals ---------------------------------------------------------------------
 
@@ -50,7 +50,7 @@ PERMANENT = [
 def test_it_fails_at_once_on_a_permanent_refusal(
     personas, rsps, clock, django_capture_on_commit_callbacks, code, text, explanation
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     alice = make_contact(personas, ALICE)
     messages_refuse(rsps, code, 400, text)
 
@@ -80,7 +80,7 @@ def test_it_fails_at_once_on_a_permanent_refusal(
 def test_it_opts_the_number_out_when_twilio_says_the_recipient_unsubscribed(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     alice = make_contact(personas, ALICE)
     messages_refuse(rsps, 21610, 400, "Attempt to send to unsubscribed recipient")
 
@@ -110,7 +110,7 @@ def test_it_opts_the_number_out_when_twilio_says_the_recipient_unsubscribed(
 def test_it_marks_the_connection_failing_when_twilio_refuses_the_keys(
     personas, rsps, django_capture_on_commit_callbacks
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     rsps.post(
         f"{tw.API}/Accounts/{tw.ACCOUNT_SID}/Messages.json", json=tw.load("error_20003"), status=401
     )

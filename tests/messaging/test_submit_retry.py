@@ -10,8 +10,8 @@ import pytest
 from messaging.models import MessageEvent, Status
 from messaging.services import submit
 from messaging.services.submit import messages_enqueue_due
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     messages_create,
@@ -22,10 +22,10 @@ from tests.messaging.send_helpers import (
     ALICE,
     SID,
     T0,
-    _slots,  # noqa: F401 - fixture
     event_rows,
-    fixture_clock,  # noqa: F401 - fixture
 )
+
+pytestmark = pytest.mark.usefixtures("unlimited_slots")
 
 # --- Retry ----------------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ def test_it_retries_later_then_sends(
     personas, rsps, clock, django_capture_on_commit_callbacks,
     code, http_status, text, explanation, low, high,
 ):  # fmt: skip
-    connect_sender(personas)
+    connect(personas)
     messages_refuse(rsps, code, http_status, text)
     messages_create(rsps, sid=SID)
 
@@ -89,7 +89,7 @@ def test_it_fails_when_the_retries_are_exhausted(
     personas, rsps, clock, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(random, "uniform", lambda low, high: high)  # +20% jitter
-    connect_sender(personas)
+    connect(personas)
     messages_refuse(rsps, 20429, 429, "Too Many Requests")
 
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")

@@ -15,14 +15,12 @@ import requests
 from django.utils import timezone
 
 from connections import twilio_api
-from connections.services.connections import twilio_connect
-from messaging import ratelimit
 from messaging.models import Message, Status
 from messaging.services.sending import message_send
 from messaging.services.sweeper import messages_sweep
 from sandbox.server import build_app
 from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS, Options
-from tenants.actor import Actor
+from tests.connections.helpers import connect
 from tests.sandbox.conftest import BackgroundServer
 
 pytestmark = pytest.mark.django_db
@@ -63,15 +61,16 @@ def sandbox(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.stop()
 
 
-def connect(personas: Any) -> None:
-    connection = twilio_connect(
-        organization=personas.org,
-        by=Actor.for_membership(personas.membership("admin")),
+def connect_to_sandbox(personas: Any) -> None:
+    """Organization A connected to the running sandbox's default account and first number."""
+    connect(
+        personas,
+        "admin",
+        sender=DEFAULT_NUMBERS[0],
         account_sid=DEFAULT_ACCOUNT_SID,
         auth_token=DEFAULT_AUTH_TOKEN,
-        phone_number=DEFAULT_NUMBERS[0],
+        mock_twilio=False,
     )
-    ratelimit.reset(f"sender:{connection.pk}")
 
 
 def sandbox_messages(url: str) -> list[dict[str, Any]]:
@@ -85,7 +84,7 @@ def sandbox_messages(url: str) -> list[dict[str, Any]]:
 def test_a_message_whose_answer_was_lost_is_adopted_not_sent_twice(
     personas, losing_answers, django_capture_on_commit_callbacks
 ):
-    connect(personas)
+    connect_to_sandbox(personas)
     with django_capture_on_commit_callbacks(execute=True):  # the send task runs, eagerly
         message = message_send(organization=personas.org, to=PHONE, body="Hi", source="test")
     message.refresh_from_db()
@@ -105,7 +104,7 @@ def test_a_message_whose_answer_was_lost_is_adopted_not_sent_twice(
 def test_a_message_twilio_never_got_is_sent_again_once(
     personas, sandbox, django_capture_on_commit_callbacks
 ):
-    connect(personas)
+    connect_to_sandbox(personas)
     with django_capture_on_commit_callbacks(execute=False):  # its task never runs
         message = message_send(organization=personas.org, to=PHONE, body="Hi", source="test")
     # As if a worker had claimed it six minutes ago and died before calling Twilio.

@@ -21,11 +21,9 @@ from urllib.parse import urlencode
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
-from connections.crypto import encrypt
-from connections.models import Connection, TwilioCredentials
+from connections.models import Connection
 from messaging.models import Message
 from tests import twilio_mocks as tw
-from tests.connections.helpers import connect
 
 PUBLIC_BASE_URL = "https://hub.example.com"  # PUBLIC_BASE_URL under tests (tests/environment.py)
 INTERNAL_BASE_URL = "http://testserver"  # what the app itself sees behind the proxy
@@ -139,15 +137,6 @@ def bad_signature(way: str, path: str, form: Form) -> str | None:
     if way == "over_the_proxied_host":
         return sign(path, form, base="https://testserver")
     raise ValueError(way)
-
-
-def connect_other(personas: Any) -> Connection:
-    """Organization B (the outsider's) connected to Twilio with its own Auth Token."""
-    connection = connect(personas, "outsider")
-    TwilioCredentials.objects.filter(connection=connection).update(
-        auth_token_encrypted=encrypt(OTHER_TOKEN), auth_token_last4=OTHER_TOKEN[-4:]
-    )
-    return connection
 
 
 def last_webhook(connection: Connection) -> tuple[Any, bool | None]:

@@ -1,6 +1,6 @@
-"""The sweeper's tests run on a fixed clock with unlimited send slots; ``sweep`` runs one pass
-inside ``django_capture_on_commit_callbacks`` so the send tasks it enqueues on commit run
-(eagerly) as they would in production."""
+"""The sweeper's tests run on a fixed clock (``clock``, from tests/messaging/conftest.py) with
+unlimited send slots; ``sweep`` runs one pass inside ``django_capture_on_commit_callbacks`` so
+the send tasks it enqueues on commit run (eagerly) as they would in production."""
 
 from __future__ import annotations
 
@@ -9,21 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from messaging.services.sweeper import SweepResult, messages_sweep
-from tests.messaging.helpers import (
-    Clock,
-    unlimited,
-)
-from tests.messaging.sweeper.helpers import T0
 
 
 @pytest.fixture(autouse=True)
-def _slots(monkeypatch):
-    unlimited(monkeypatch)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch, T0)
+def _slots(unlimited_slots: None) -> None:
+    """Every sweeper test has unlimited send slots."""
 
 
 @pytest.fixture

@@ -9,22 +9,17 @@ from typing import Any
 
 import responses
 
-from connections.models import Connection, TwilioCredentials
-from connections.services.connections import twilio_connect
-from messaging import ratelimit
 from messaging.models import Message, MessageEvent, Status
 from messaging.services.sending import message_send
 from messaging.services.sweeper import SweepResult
-from tenants.actor import Actor
 from tests import twilio_mocks as tw
-from tests.connections.helpers import connect, credentials_of
 from tests.messaging.helpers import (
     MESSAGES_URL,
     message_json,
 )
+from tests.messaging.send_helpers import T0 as T0  # where the ``clock`` fixture starts
 
 ALICE = "+14155550123"
-T0 = datetime.datetime(2026, 4, 1, 12, 0, tzinfo=datetime.UTC)
 SID = "SM" + "a" * 32
 OTHER_SID = "SM" + "b" * 32
 NEW_SID = "SM" + "c" * 32
@@ -172,33 +167,8 @@ def twilio_fetches(
     rsps.get(FETCH_URL, json=body)
 
 
-def connect_service(personas: Any) -> Connection:
-    """Organization A sending through the fixture account's Messaging Service (no number)."""
-    with responses.RequestsMock() as mock:
-        tw.account(mock)
-        tw.messaging_service(mock)
-        tw.service_numbers(mock)
-        connection = twilio_connect(
-            organization=personas.org,
-            by=Actor.for_membership(personas.membership("owner")),
-            account_sid=tw.ACCOUNT_SID,
-            auth_token=tw.AUTH_TOKEN,
-            messaging_service_sid=tw.SERVICE_SID,
-        )
-    ratelimit.reset(f"sender:{connection.pk}")
-    return connection
-
-
 DEAD = datetime.timedelta(minutes=6)
 
 
+# Organization B's Twilio account, for tests where two tenants use two accounts.
 OTHER_ACCOUNT = "AC" + "d" * 32
-
-
-def connect_other_tenant(personas: Any) -> None:
-    """Organization B connected to a second Twilio account (the fixtures describe one)."""
-    connect(personas, "outsider")
-    ratelimit.reset(f"sender:{credentials_of(personas.other_org).connection_id}")
-    TwilioCredentials.objects.filter(connection__organization=personas.other_org).update(
-        account_sid=OTHER_ACCOUNT
-    )

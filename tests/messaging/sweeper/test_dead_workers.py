@@ -12,8 +12,8 @@ from messaging.models import DedupeKey, Message, Status
 from messaging.services.submit import MAX_ATTEMPTS
 from tenants.actor import Actor
 from tests import twilio_mocks as tw
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     messages_create,
@@ -54,7 +54,7 @@ from tests.messaging.sweeper.helpers import (
 def test_a_dead_workers_message_that_twilio_has_is_adopted_not_sent_again(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks, offset
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     twilio_lists(
         rsps,
@@ -77,7 +77,7 @@ def test_a_dead_workers_message_that_twilio_has_is_adopted_not_sent_again(
 def test_a_dead_workers_message_that_twilio_lacks_is_sent_again_once(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     twilio_lists(rsps)
     messages_create(rsps, sid=NEW_SID)
@@ -98,7 +98,7 @@ def test_a_dead_workers_message_that_twilio_lacks_is_sent_again_once(
 def test_a_message_sent_again_may_use_its_own_dedupe_key_again(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_refuse(rsps, 20500, 500, "Internal Server Error")  # unknown outcome
     message = send_now(
         django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi", dedupe_key="once"
@@ -127,7 +127,7 @@ def test_a_message_sent_again_may_use_its_own_dedupe_key_again(
 def test_a_message_out_of_attempts_fails_instead_of_being_sent_again(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(
         django_capture_on_commit_callbacks, personas, since=DEAD, attempts=MAX_ATTEMPTS
     )
@@ -159,7 +159,7 @@ def test_a_message_out_of_attempts_fails_instead_of_being_sent_again(
 def test_twilio_messages_that_do_not_match_are_not_adopted(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks, changes
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     assert message.submitted_at is not None
     offset = changes.pop("created", datetime.timedelta(seconds=1))
@@ -178,7 +178,7 @@ def test_twilio_messages_that_do_not_match_are_not_adopted(
 def test_a_twilio_message_stored_on_another_of_our_messages_is_not_adopted(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     earlier = created(django_capture_on_commit_callbacks, personas)
     Message.objects.filter(pk=earlier.pk).update(
         status=Status.SENT, sid=SID, from_number=tw.NUMBER, submitted_at=ago(minutes=7)
@@ -199,7 +199,7 @@ def test_a_twilio_message_stored_on_another_of_our_messages_is_not_adopted(
 def test_several_matches_need_a_person_and_are_not_asked_about_again(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     twilio_lists(
         rsps,
@@ -231,7 +231,7 @@ def test_several_matches_need_a_person_and_are_not_asked_about_again(
 def test_a_dead_workers_message_whose_connection_is_gone_needs_a_person(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     connection_disconnect(
         connection=connection, by=Actor.for_membership(personas.membership("owner"))
@@ -252,7 +252,7 @@ def test_a_dead_workers_message_whose_connection_is_gone_needs_a_person(
 def test_a_message_submitting_for_under_five_minutes_without_error_is_left_alone(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(
         django_capture_on_commit_callbacks, personas, since=datetime.timedelta(minutes=4)
     )

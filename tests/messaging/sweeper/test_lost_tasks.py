@@ -11,8 +11,8 @@ from messaging.models import Message, Status
 from messaging.services.submit import messages_enqueue_due
 from messaging.tasks import sweep_messages
 from tests import twilio_mocks as tw
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
-    connect_sender,
     expected_form,
     forms,
     messages_create,
@@ -38,7 +38,7 @@ from tests.messaging.sweeper.helpers import (
 def test_a_lost_send_task_is_enqueued_again_and_the_message_sent(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks, send_after
 ):
-    connect_sender(personas)
+    connect(personas)
     message = created(django_capture_on_commit_callbacks, personas)
     Message.objects.filter(pk=message.pk).update(enqueued_at=ago(minutes=3), send_after=send_after)
     messages_create(rsps, sid=SID)
@@ -73,7 +73,7 @@ def test_a_lost_send_task_is_enqueued_again_and_the_message_sent(
 def test_a_message_whose_task_may_still_run_is_left_alone(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks, fields
 ):
-    connect_sender(personas)
+    connect(personas)
     message = created(django_capture_on_commit_callbacks, personas)
     Message.objects.filter(pk=message.pk).update(**fields)
     before = row(message)
@@ -92,7 +92,7 @@ def test_a_message_whose_enqueue_never_ran_is_still_sent(
     """The on-commit enqueue may never run (the process dies right after the commit, or an
     earlier on-commit callback raises): ``enqueued_at`` is stamped with the row, so the sweeper
     finds it two minutes later."""
-    connect_sender(personas)
+    connect(personas)
     message = created(django_capture_on_commit_callbacks, personas)  # its callback is dropped
     assert row(message)["enqueued_at"] == T0
     messages_create(rsps, sid=SID)
@@ -122,7 +122,7 @@ def test_beat_runs_the_sweeper_every_minute():
 
 @pytest.mark.django_db
 def test_the_sweep_task_returns_its_counts(personas, clock, django_capture_on_commit_callbacks):
-    connect_sender(personas)
+    connect(personas)
     message = created(django_capture_on_commit_callbacks, personas)
     Message.objects.filter(pk=message.pk).update(enqueued_at=ago(minutes=3))
 

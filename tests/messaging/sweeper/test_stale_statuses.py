@@ -7,9 +7,7 @@ import pytest
 from messaging.models import Status
 from messaging.statuses import explain
 from tests import twilio_mocks as tw
-from tests.messaging.helpers import (
-    connect_sender,
-)
+from tests.connections.helpers import connect
 from tests.messaging.sweeper.helpers import (
     FETCH,
     FETCH_URL,
@@ -32,7 +30,7 @@ from tests.messaging.sweeper.helpers import (
 def test_a_stale_status_is_fetched_and_moved_forward(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks, status
 ):
-    connect_sender(personas)
+    connect(personas)
     message = handed_over(
         django_capture_on_commit_callbacks,
         personas,
@@ -60,7 +58,7 @@ def test_a_stale_status_is_fetched_and_moved_forward(
 def test_a_stale_message_found_undelivered_gets_the_error_explained(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = handed_over(
         django_capture_on_commit_callbacks, personas, submitted=ago(hours=25), updated=ago(hours=25)
     )
@@ -80,7 +78,7 @@ def test_a_stale_message_found_undelivered_gets_the_error_explained(
 def test_a_stale_status_twilio_still_reports_is_asked_again_only_a_day_later(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = handed_over(
         django_capture_on_commit_callbacks, personas, submitted=ago(hours=25), updated=ago(hours=25)
     )
@@ -100,7 +98,7 @@ def test_a_stale_status_twilio_still_reports_is_asked_again_only_a_day_later(
 def test_a_stale_message_twilio_no_longer_has_is_noted(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = handed_over(
         django_capture_on_commit_callbacks, personas, submitted=ago(hours=25), updated=ago(hours=25)
     )
@@ -133,7 +131,7 @@ def test_a_stale_message_twilio_no_longer_has_is_noted(
 def test_a_status_that_is_recent_final_or_too_old_is_not_fetched(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks, status, submitted, updated
 ):
-    connect_sender(personas)
+    connect(personas)
     message = handed_over(
         django_capture_on_commit_callbacks,
         personas,
@@ -154,7 +152,7 @@ def test_a_status_that_is_recent_final_or_too_old_is_not_fetched(
 def test_a_twilio_error_during_a_fetch_leaves_the_message_for_the_next_day(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = handed_over(
         django_capture_on_commit_callbacks, personas, submitted=ago(hours=25), updated=ago(hours=25)
     )

@@ -13,9 +13,9 @@ from messaging.models import Status
 from messaging.services import sweeper
 from messaging.services.sweeper import messages_sweep
 from tests import twilio_mocks as tw
+from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     MESSAGES_URL,
-    connect_sender,
     message_json,
     messages_refuse,
     send_now,
@@ -33,8 +33,6 @@ from tests.messaging.sweeper.helpers import (
     T0,
     ago,
     candidate,
-    connect_other_tenant,
-    connect_service,
     done,
     events,
     handed_over,
@@ -51,7 +49,7 @@ from tests.messaging.sweeper.helpers import (
 def test_an_unknown_outcome_is_looked_up_after_a_minute_and_adopted(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_refuse(rsps, 20500, 500, "Internal Server Error")
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")
     assert (message.status, message.error_message) == (Status.SUBMITTING, "Internal Server Error")
@@ -71,7 +69,7 @@ def test_an_unknown_outcome_is_looked_up_after_a_minute_and_adopted(
 def test_the_sender_recorded_with_the_claim_is_looked_for_after_the_connection_changed(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_refuse(rsps, 20500, 500, "Internal Server Error")
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")
     assert message.from_number == tw.NUMBER
@@ -90,7 +88,7 @@ def test_the_sender_recorded_with_the_claim_is_looked_for_after_the_connection_c
 def test_an_unknown_outcome_is_not_looked_up_within_the_first_minute(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     messages_refuse(rsps, 20500, 500, "Internal Server Error")
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")
     clock.advance(seconds=30)
@@ -110,7 +108,7 @@ def test_an_unknown_outcome_is_not_looked_up_within_the_first_minute(
 def test_a_messaging_service_message_is_listed_without_from_and_matched_on_the_service(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_service(personas)
+    connect(personas, sender=tw.SERVICE_SID)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     twilio_lists(
         rsps,
@@ -148,7 +146,7 @@ def test_a_messaging_service_message_is_listed_without_from_and_matched_on_the_s
 def test_a_message_stays_as_it_is_when_twilio_cannot_be_asked(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks, answer
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     before = row(message)
     rsps.get(MESSAGES_URL, **answer)
@@ -166,7 +164,7 @@ def test_a_message_stays_as_it_is_when_twilio_cannot_be_asked(
 def test_an_account_twilio_did_not_answer_for_is_not_asked_again_in_the_same_pass(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     first = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     second = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     stale = handed_over(
@@ -187,7 +185,7 @@ def test_an_account_twilio_did_not_answer_for_is_not_asked_again_in_the_same_pas
 def test_twilio_refusing_the_keys_during_a_sweep_marks_the_connection_failing(
     personas, rsps, clock, sweep, django_capture_on_commit_callbacks
 ):
-    connection = connect_sender(personas)
+    connection = connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     before = row(message)
     rsps.get(MESSAGES_URL, json=tw.load("error_20003"), status=401)
@@ -204,7 +202,7 @@ def test_twilio_refusing_the_keys_during_a_sweep_marks_the_connection_failing(
 def test_a_pass_out_of_time_leaves_twilio_lookups_for_the_next_pass(
     personas, rsps, clock, django_capture_on_commit_callbacks
 ):
-    connect_sender(personas)
+    connect(personas)
     message = submitting(django_capture_on_commit_callbacks, personas, since=DEAD)
     stale = handed_over(
         django_capture_on_commit_callbacks, personas, submitted=ago(hours=25), updated=ago(hours=25)
@@ -225,8 +223,8 @@ def test_an_account_whose_fetches_keep_failing_does_not_starve_other_tenants(
     callbacks fail too, so its rows go stale together) must not fill every pass's batch. A
     batch of one stands in for 200 such rows."""
     monkeypatch.setattr(sweeper, "BATCH", 1)
-    connect_sender(personas)
-    connect_other_tenant(personas)
+    connect(personas)
+    connect(personas, "outsider", account_sid=OTHER_ACCOUNT)
     handed_over(
         django_capture_on_commit_callbacks, personas, submitted=ago(hours=26), updated=ago(hours=26)
     )
@@ -261,8 +259,8 @@ def test_an_account_whose_lists_keep_failing_does_not_starve_other_tenants(
     """The same for dead workers and unknown outcomes: rows Twilio could not be asked about
     go to the back of the line."""
     monkeypatch.setattr(sweeper, "BATCH", 1)
-    connect_sender(personas)
-    connect_other_tenant(personas)
+    connect(personas)
+    connect(personas, "outsider", account_sid=OTHER_ACCOUNT)
     submitting(django_capture_on_commit_callbacks, personas, since=datetime.timedelta(minutes=7))
     other = submitting(
         django_capture_on_commit_callbacks, personas, since=DEAD, organization=personas.other_org
