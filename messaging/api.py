@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.http import QueryDict
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,35 +14,34 @@ from contacts.models import Contact
 from contacts.services.contacts import contact_upsert
 from contacts.services.phones import phone_normalize
 from messaging.models import Message
+from messaging.selectors import MessageFilter, messages_filtered
 from messaging.serializers import MessageDetailSerializer, MessageInputSerializer, MessageSerializer
 from messaging.services.idempotency import idempotent
 from messaging.services.sending import message_send
 from templates_sms.models import SmsTemplate
 from tenants.api_base import OrganizationAPIView
 
-FILTERS = ("status", "direction", "source", "source_ref")
-
 
 class MessagesApi(OrganizationAPIView):
-    def get(self, request: Request) -> Response:
-        params = request.query_params
-        messages = Message.objects.filter(organization=self.organization).select_related("contact")
-        for name in FILTERS:
-            if params.get(name):
-                messages = messages.filter(**{name: params[name]})
-        if params.get("contact"):
-            contact = self.get_scoped_object(Contact, params["contact"])
-            messages = messages.filter(contact=contact)
+    def filters(self, params: QueryDict) -> MessageFilter:
+        """The list's query parameters as the message log's filters: an unknown or foreign
+        ``contact`` is a 404, a malformed time a 400."""
         dates = serializers.DateTimeField()
-        if params.get("created_after"):
-            messages = messages.filter(
-                created_at__gte=dates.to_internal_value(params["created_after"])
-            )
-        if params.get("created_before"):
-            messages = messages.filter(
-                created_at__lt=dates.to_internal_value(params["created_before"])
-            )
-        return self.paginate(messages, MessageSerializer)
+        contact = params.get("contact")
+        after, before = params.get("created_after"), params.get("created_before")
+        return MessageFilter(
+            status=params.get("status", ""),
+            direction=params.get("direction", ""),
+            source=params.get("source", ""),
+            source_ref=params.get("source_ref", ""),
+            contact=self.get_scoped_object(Contact, contact) if contact else None,
+            created_after=dates.to_internal_value(after) if after else None,
+            created_before=dates.to_internal_value(before) if before else None,
+        )
+
+    def get(self, request: Request) -> Response:
+        messages = messages_filtered(self.organization, self.filters(request.query_params))
+        return self.paginate(messages.select_related("contact"), MessageSerializer)
 
     def post(self, request: Request) -> Response:
         serializer = MessageInputSerializer(data=request.data)

@@ -21,12 +21,20 @@ PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class MessageFilter:
+    """What the message log (its page and ``GET /api/v1/messages/``) is filtered by; each
+    reader parses its own parameters into one of these, and ``messages_filtered`` alone turns
+    it into a query."""
+
     status: str = ""
     direction: str = ""
     template: SmsTemplate | None = None
     contact: Contact | None = None
+    source: str = ""
+    source_ref: str = ""
     since: datetime.date | None = None  # inclusive, in the organization's time zone
     until: datetime.date | None = None  # inclusive
+    created_after: datetime.datetime | None = None  # inclusive, an instant
+    created_before: datetime.datetime | None = None  # exclusive
     attention: bool = False
 
     @property
@@ -57,6 +65,14 @@ def messages_filtered(organization: Organization, filters: MessageFilter) -> Que
         messages = messages.filter(template=filters.template)
     if filters.contact is not None:
         messages = messages.filter(contact=filters.contact)
+    if filters.source:
+        messages = messages.filter(source=filters.source)
+    if filters.source_ref:
+        messages = messages.filter(source_ref=filters.source_ref)
+    if filters.created_after is not None:
+        messages = messages.filter(created_at__gte=filters.created_after)
+    if filters.created_before is not None:
+        messages = messages.filter(created_at__lt=filters.created_before)
     tz = zoneinfo.ZoneInfo(organization.time_zone)
     if filters.since:
         messages = messages.filter(created_at__gte=_start_of(filters.since, tz))
