@@ -88,3 +88,12 @@ def django_db_modify_db_settings(
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test uses DNS: every host a media URL names resolves to a public address (tests of
+    the media check replace this with their own answers)."""
+    from templates_sms import media
+
+    monkeypatch.setattr(media, "resolve_host", lambda host: ["93.184.215.14"])
