@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from connections.crypto import encrypt
@@ -38,12 +39,11 @@ from tenants.models import Organization, Role
 logger = logging.getLogger(__name__)
 
 WEBHOOK_RECORD_INTERVAL = timedelta(minutes=1)
-INBOUND_WEBHOOK_PATH = "/webhooks/twilio/inbound/"
-
-
 def inbound_webhook_url(connection: Connection) -> str:
-    """Where Twilio posts replies to this organization's sender (routed by messaging)."""
-    return f"{settings.PUBLIC_BASE_URL}{INBOUND_WEBHOOK_PATH}{connection.inbound_key}"
+    """Where Twilio posts replies to this organization's sender (routed by messaging: the URL
+    is looked up by its name, so this room imports nothing of messaging)."""
+    path = reverse("twilio_inbound", args=[connection.inbound_key])
+    return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
 def _require_admin(actor: Actor, organization: Organization) -> None:
