@@ -11,7 +11,7 @@ Queues:
   (``celery -A config worker -Q default``).
 
 Nothing is ever scheduled with a long countdown: work due later is stored with a due time and
-picked up by a beat task (see DESIGN.md, "A message's life").
+picked up by a beat task (docs/architecture.md, "A message's life").
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ class Direction(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    """DESIGN.md's statuses. ``pending`` and ``submitting`` are ours; the rest Twilio's."""
+    """A message's statuses (docs/architecture.md): ``pending`` and ``submitting`` are ours,
+    the rest Twilio's."""
 
     PENDING = "pending", "Pending"
     SUBMITTING = "submitting", "Submitting"

@@ -26,18 +26,20 @@ from contacts.models import (
 from contacts.services.tags import reserved_tag
 from tenants.errors import ConflictError
 from tenants.models import Organization, User
+from tenants.sources import Source
 
 logger = logging.getLogger(__name__)
 
 LOCKED_MESSAGE = (
     "This number opted out by replying STOP. Only the person can opt back in, by replying START."
 )
-# The event's `source` as DESIGN names it, for each consent source.
+# The event's `source` (one of tenants.sources.Source) for each consent source.
 EVENT_SOURCES = {
-    ConsentSource.INBOUND_KEYWORD: "inbound",
-    ConsentSource.TWILIO_OPT_OUT_TYPE: "inbound",
-    ConsentSource.TWILIO_ERROR_21610: "webhook",
-    ConsentSource.IMPORT: "import",
+    ConsentSource.INBOUND_KEYWORD: Source.INBOUND,
+    ConsentSource.TWILIO_OPT_OUT_TYPE: Source.INBOUND,
+    # Twilio refused a send because the person had texted STOP: the send task learnt it.
+    ConsentSource.TWILIO_ERROR_21610: Source.SYSTEM,
+    ConsentSource.IMPORT: Source.IMPORT,
 }
 
 
@@ -69,7 +71,7 @@ def _record(
 
 
 def _event_source(source: str, event_source: str | None) -> str:
-    return event_source or EVENT_SOURCES.get(ConsentSource(source), "ui")
+    return event_source or EVENT_SOURCES.get(ConsentSource(source), Source.UI)
 
 
 @transaction.atomic

@@ -44,7 +44,7 @@ def test_it_announces_an_opt_out_and_an_opt_in_with_the_number(
         (ConsentSource.USER, None, "ui"),
         (ConsentSource.USER, "api", "api"),
         (ConsentSource.IMPORT, None, "import"),
-        (ConsentSource.TWILIO_ERROR_21610, None, "webhook"),
+        (ConsentSource.TWILIO_ERROR_21610, None, "system"),
         (ConsentSource.INBOUND_KEYWORD, None, "inbound"),
         (ConsentSource.TWILIO_OPT_OUT_TYPE, None, "inbound"),
         (ConsentSource.INBOUND_KEYWORD, "automation", "automation"),
