@@ -22,7 +22,8 @@ from django.conf import settings
 from django.db import transaction
 
 from connections.crypto import decrypt
-from connections.models import Connection, TwilioCredentials
+from connections.models import Connection
+from connections.selectors import twilio_credentials
 from connections.services.connections import connection_record_webhook
 from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_help, consent_opt_in, consent_opt_out
@@ -32,6 +33,7 @@ from messaging import signals
 from messaging.models import Direction, Message, MessageEvent, Status
 from messaging.services.callback_sql import StatusMove, callback_target, callback_write
 from tenants.errors import ApplicationError
+from tenants.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -74,16 +76,6 @@ def signature_valid(token: str, path: str, params: Mapping[str, str], signature:
         if hmac.compare_digest(base64.b64encode(digest).decode(), signature):
             return True
     return False
-
-
-def _token(connection: Connection | None) -> str | None:
-    if connection is None:
-        return None
-    try:
-        credentials = connection.twilio  # select_related by the views: no query
-    except TwilioCredentials.DoesNotExist:
-        return None
-    return credentials.auth_token().reveal()
 
 
 class Rejected(Exception):
@@ -145,12 +137,20 @@ def status_callback_apply(
     params = _cleaned(params)
     # An event's status column holds 32 characters; Twilio's longest status has 11.
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "")[:32]
-    callback_write(
+    moved = callback_write(
         message_id=target.message_id,
         move=StatusMove.to(status, sid=sid, error_code=code),
         params=params,
         callback_key=f"{sid}:{status}:{code or ''}"[:80],
     )
+    if moved:
+        signals.status_changed_after_commit(
+            organization_id=target.organization_id,
+            messages=[(target.message_id, target.contact_id)],
+            status=status,
+            error_code=code,
+            source=Source.WEBHOOK,
+        )
     return True
 
 
@@ -180,8 +180,10 @@ def inbound_receive(
     *, connection: Connection, path: str, params: Mapping[str, str], signature: str
 ) -> InboundResult | None:
     """Stores the reply, applies consent, announces it. None when Twilio repeats itself."""
-    token = _token(connection)
-    valid = token is not None and signature_valid(token, path, params, signature)
+    credentials = twilio_credentials(connection)  # select_related by the view: no query
+    valid = credentials is not None and signature_valid(
+        credentials.auth_token().reveal(), path, params, signature
+    )
     connection_record_webhook(
         connection_id=connection.pk,
         last_webhook_at=connection.last_webhook_at,
