@@ -14,6 +14,7 @@ from contextlib import contextmanager
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleS0=")
+os.environ.setdefault("EMAIL_URL", "locmem://")  # benchmarks send no e-mail
 
 import django
 

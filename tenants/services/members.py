@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -69,18 +70,26 @@ def invitation_create(
     )
     url = invitation_url(token)
     inviter = by.user.get_full_name() if by.user else organization.name
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"{inviter} invited you to {organization.name} on SMS Hub",
-            message=(
-                f"{inviter} invited you to join {organization.name} on SMS Hub as "
-                f"{Role(role).label.lower()}.\n\nAccept the invitation: {url}\n\n"
-                f"The link works once and expires in {INVITATION_LIFETIME.days} days."
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
-    )
+
+    def send() -> None:
+        # The link is on the admin's page too: a mail server that fails must not lose it.
+        try:
+            send_mail(
+                subject=f"{inviter} invited you to {organization.name} on SMS Hub",
+                message=(
+                    f"{inviter} invited you to join {organization.name} on SMS Hub as "
+                    f"{Role(role).label.lower()}.\n\nAccept the invitation: {url}\n\n"
+                    f"The link works once and expires in {INVITATION_LIFETIME.days} days."
+                ),
+                from_email=None,
+                recipient_list=[email],
+            )
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning(
+                "invitation e-mail not sent: %s: %s", invitation.public_id, type(exc).__name__
+            )
+
+    transaction.on_commit(send)
     logger.info("invitation created: %s to %s", invitation.public_id, organization.public_id)
     return invitation, url
 

@@ -70,8 +70,8 @@ class MembersView(OrganizationView):
             else:
                 messages.success(
                     request,
-                    f"Invitation sent to {invitation.email}. You can also copy the link below; "
-                    "it is shown only now.",
+                    f"Invitation created for {invitation.email} and e-mailed to them. You can "
+                    "also copy the link below; it is shown only now.",
                 )
                 return self.render_page(self.invitation_form(), invitation_link=link)
         return self.render_page(form, status=400)

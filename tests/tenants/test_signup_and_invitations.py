@@ -126,7 +126,7 @@ def test_it_invites_by_email_and_shows_the_link_once(personas, django_capture_on
     page = page_text(response)
     links = set(LINK.findall(page))
     assert len(links) == 1
-    assert "Invitation sent to newbie@example.com." in page
+    assert "Invitation created for newbie@example.com and e-mailed to them." in page
 
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
@@ -138,6 +138,32 @@ def test_it_invites_by_email_and_shows_the_link_once(personas, django_capture_on
     again = page_text(client.get("/settings/members/"))
     assert "newbie@example.com" in again
     assert not LINK.search(again)
+
+
+def test_it_keeps_the_invitation_and_shows_its_link_when_the_mail_server_fails(
+    personas, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    import smtplib
+
+    def refuse(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    client = personas.client("admin")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/settings/members/", {"email": "newbie@example.com", "role": Role.MARKETER}
+        )
+
+    assert response.status_code == 200
+    invitation = Invitation.objects.get(organization=personas.org)
+    assert len(set(LINK.findall(page_text(response)))) == 1
+    assert mail.outbox == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"invitation e-mail not sent: {invitation.public_id}: SMTPServerDisconnected"
+    ]
 
 
 def test_it_sends_no_email_when_the_invitation_is_refused(
