@@ -39,6 +39,8 @@ from tenants.models import Organization, Role
 logger = logging.getLogger(__name__)
 
 WEBHOOK_RECORD_INTERVAL = timedelta(minutes=1)
+
+
 def inbound_webhook_url(connection: Connection) -> str:
     """Where Twilio posts replies to this organization's sender (routed by messaging: the URL
     is looked up by its name, so this room imports nothing of messaging)."""

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from django.db import connection as db
 
 from connections.services.connections import connection_disconnect
 from contacts.models import ConsentSource
@@ -19,6 +18,7 @@ from messaging.services import rules
 from messaging.services.sending import message_send, message_send_many
 from messaging.services.submit import message_submit, messages_enqueue_due
 from tenants.actor import Actor
+from tests.concurrency import run_together
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     expected_form,
@@ -253,25 +253,9 @@ def test_two_workers_racing_for_the_last_slot_send_one_message(personas, rsps, c
     monkeypatch.setattr(rules, "recent_counts", slow_count)
     assert [m.status for m in (first, second)] == [Status.PENDING] * 2  # due later
     clock.now = later
-    results: dict[int, str] = {}
-    errors: list[BaseException] = []
+    results = run_together(lambda: message_submit(first.pk), lambda: message_submit(second.pk))
 
-    def worker(message_id: int) -> None:
-        try:
-            results[message_id] = message_submit(message_id)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            db.close()
-
-    threads = [threading.Thread(target=worker, args=(m.pk,)) for m in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert errors == []
-    assert sorted(results.values()) == ["submitted", "suppressed"]
+    assert sorted(results) == ["submitted", "suppressed"]
     rows = sorted(
         Message.objects.filter(pk__in=[first.pk, second.pk]).values_list(
             "status", "suppressed_reason"

@@ -1,4 +1,5 @@
-"""Twilio's status callbacks (docs/architecture.md, a message's life, step 4): verified, recorded once, forward only."""
+"""Twilio's status callbacks (docs/architecture.md, a message's life, step 4): verified,
+recorded once, forward only."""
 
 from __future__ import annotations
 

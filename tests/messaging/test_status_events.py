@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection as db
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -23,6 +22,7 @@ from messaging.services.attention import CANCEL, message_attention_resolve
 from messaging.services.sending import message_send
 from messaging.services.sweeper import messages_sweep
 from tenants.actor import Actor
+from tests.concurrency import run_together
 from tests.connections.helpers import connect
 from tests.messaging import webhook_helpers as wh
 from tests.messaging.helpers import make_contact, messages_create, messages_refuse
@@ -167,24 +167,13 @@ def test_two_copies_of_a_callback_arriving_together_announce_it_once(personas, c
     message = handed(personas, status=Status.SENT)
     form = wh.status_form(sid=SID, status="delivered")
     barrier = threading.Barrier(2, timeout=10)
-    answers: list[int] = []
 
-    def post() -> None:
-        try:
-            barrier.wait()
-            answers.append(
-                wh.post_signed(
-                    Client(HTTP_X_FORWARDED_PROTO="https"), wh.status_path(message), form
-                ).status_code
-            )
-        finally:
-            db.close()
+    def post() -> int:
+        barrier.wait()
+        client = Client(HTTP_X_FORWARDED_PROTO="https")
+        return wh.post_signed(client, wh.status_path(message), form).status_code
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = run_together(post, post)
 
     assert answers == [204, 204]
     assert changes == [change(message, "delivered", "webhook")]

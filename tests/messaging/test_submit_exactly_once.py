@@ -7,13 +7,13 @@ import threading
 
 import pytest
 import requests
-from django.db import connection as db
 
 from messaging import ratelimit
 from messaging.models import DedupeKey, Status
 from messaging.services.sending import message_send
 from messaging.services.submit import message_submit, messages_enqueue_due
 from messaging.tasks import send_message
+from tests.concurrency import run_together
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     expected_form,
@@ -76,24 +76,8 @@ def test_it_sends_once_when_two_workers_race_for_one_message(personas, rsps, clo
         return 0.0
 
     monkeypatch.setattr(ratelimit, "take", take)
-    results: list[str] = []
-    errors: list[BaseException] = []
+    results = run_together(*[lambda: message_submit(message.pk)] * 2)
 
-    def worker() -> None:
-        try:
-            results.append(message_submit(message.pk))
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            db.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert errors == []
     assert sorted(results) == ["submitted", "taken"]
     assert forms(rsps) == [expected_form(message, to=ALICE, body="Hi")]
     message.refresh_from_db()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from templates_sms import media
 
 
 @pytest.fixture
-def _no_dns(monkeypatch):
-    """Every host resolves to a public address unless a test says otherwise."""
-    monkeypatch.setattr(media, "resolve_host", lambda host: ["93.184.216.34"])
+def resolved(monkeypatch) -> Callable[..., list[str]]:
+    """Makes every host resolve to the given addresses; records the hosts looked up."""
+    lookups: list[str] = []
+
+    def use(*addresses: str) -> list[str]:
+        def resolve(host: str) -> list[str]:
+            lookups.append(host)
+            return list(addresses)
+
+        monkeypatch.setattr(media, "resolve_host", resolve)
+        return lookups
+
+    return use

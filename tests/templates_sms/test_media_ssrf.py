@@ -7,7 +7,6 @@ and with DNS claiming a public address (so the literal host decides, not a looku
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 
 import pytest
 
@@ -16,22 +15,6 @@ from templates_sms.media import media_url_check
 from tenants.errors import ApplicationError
 
 PUBLIC = "93.184.216.34"
-
-
-@pytest.fixture
-def resolved(monkeypatch) -> Callable[..., list[str]]:
-    """Makes every host resolve to the given addresses; records the hosts looked up."""
-    lookups: list[str] = []
-
-    def use(*addresses: str) -> list[str]:
-        def resolve(host: str) -> list[str]:
-            lookups.append(host)
-            return list(addresses)
-
-        monkeypatch.setattr(media, "resolve_host", resolve)
-        return lookups
-
-    return use
 
 
 @pytest.fixture(params=["dns_down", "dns_says_public"])

@@ -13,7 +13,7 @@ from tenants.errors import ConflictError
 from tests.templates_sms.helpers import SERVICE_BODY as BODY
 from tests.templates_sms.helpers import create, names
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_no_dns")]
+pytestmark = pytest.mark.django_db
 
 
 class Named:
