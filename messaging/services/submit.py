@@ -39,6 +39,7 @@ BACKOFF_BASE = datetime.timedelta(seconds=30)
 LONG_BACKOFF_BASE = datetime.timedelta(minutes=5)
 BACKOFF_CAP = datetime.timedelta(hours=1)
 SHORT_WAIT = 60  # seconds: shorter waits re-enqueue with a countdown, longer ones go to beat
+TAKEN = "taken"  # the claim found the row no longer pending: another worker has it
 
 
 def status_callback_url(message: Message) -> str:
@@ -127,9 +128,6 @@ def message_submit(message_id: int) -> str:
     if reason or connection is None:  # no connection is one of the reasons
         return "suppressed"
     return _call_twilio(message, connection)
-
-
-TAKEN = "taken"
 
 
 @transaction.atomic
