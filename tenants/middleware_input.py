@@ -4,7 +4,7 @@ No database column can hold NUL, and PostgreSQL cannot even compare a value that
 (psycopg raises ``ValueError`` before sending the query), so a NUL that reaches a filter or a
 save is a 500. No person types one and no browser sends one unasked. This middleware answers
 400 for a NUL in the path, in a query parameter's name or value, or in a posted form's field
-names, values or file names: in the API's error shape under ``/api/``, as a plain text page
+names, values or file names: in the API's error shape under ``/api/``, as the 400 page
 elsewhere. JSON bodies are checked where the API parses them (``tenants.api_base``).
 
 Twilio's webhooks (``/webhooks/twilio/``) are checked for the path only: Twilio signs the form
@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
 
 from tenants.api_base import NUL_REFUSED, error_body
 
@@ -42,7 +43,7 @@ def _refuse(request: HttpRequest, message: str, field: str | None = None) -> Htt
     if request.path_info.startswith(API_PREFIX):
         fields = {_shown(field): [NUL_REFUSED]} if field is not None else None
         return JsonResponse(error_body("validation_error", message, fields), status=400)
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    return HttpResponseBadRequest(render_to_string("400.html", {"reason": message}))
 
 
 class NulRefusalMiddleware:

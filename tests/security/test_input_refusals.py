@@ -39,9 +39,13 @@ def api_error(response: Any, status: int = 400) -> dict[str, Any]:
 
 
 def plain_400(response: Any) -> str:
+    """The 400 page: what went wrong, in words, and a way back."""
     assert response.status_code == 400, response.content[:300]
-    assert not response["Content-Type"].startswith("application/json")
-    return str(response.content.decode())
+    assert response["Content-Type"].startswith("text/html")
+    page = str(response.content.decode())
+    assert "<h1>This request could not be read</h1>" in page
+    assert "Nothing was changed." in page
+    return page
 
 
 # --- NUL in a query string: pages -----------------------------------------------------------------
