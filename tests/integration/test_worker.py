@@ -85,3 +85,37 @@ def test_a_real_worker_runs_a_task_against_the_test_database(worker_queue):
     while Session.objects.filter(session_key="old").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
+
+
+def sessions_opened() -> int:
+    """PostgreSQL sessions ever opened on the test database (PostgreSQL 14 and later)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+def clear_in_worker(queue: str) -> None:
+    """One task in the worker, waited for: it deletes an expired session made for it."""
+    key = f"old-{uuid.uuid4().hex[:8]}"
+    expired = timezone.now() - timedelta(days=1)
+    Session.objects.create(session_key=key, session_data="", expire_date=expired)
+    sessions_clear_expired.apply_async(queue=queue)
+    deadline = time.monotonic() + 60
+    while Session.objects.filter(session_key=key).exists():
+        assert time.monotonic() < deadline, "the worker did not run the task"
+        time.sleep(0.1)
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task(worker_queue):
+    clear_in_worker(worker_queue)
+    # The statistics collector reports with a delay of up to half a second.
+    time.sleep(1.0)
+    before = sessions_opened()
+
+    for _ in range(10):
+        clear_in_worker(worker_queue)
+    time.sleep(1.0)
+
+    # Ten tasks, the same connection: at most one more (a recycle), never one per task.
+    assert sessions_opened() - before <= 1
