@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from connections.selectors import sending_connection
@@ -251,7 +253,6 @@ class SendManyResult:
                 self.suppressed[str(message.suppressed_reason)] += 1
 
 
-@transaction.atomic
 def message_send_many(
     *,
     organization: Organization,
@@ -264,12 +265,22 @@ def message_send_many(
     send_after: datetime.datetime | None = None,
     source: str,
     source_ref: str = "",
+    commit_each_chunk: bool = False,
 ) -> SendManyResult:
-    """The same rules set-wise, in batches: a few queries per batch, bulk inserts.
+    """The same rules set-wise, in chunks of ``BATCH`` contacts: a few queries and bulk
+    inserts per chunk, the due messages of each enqueued when it commits. A queryset of
+    contacts is read chunk by chunk, never held whole.
+
+    By default everything is written in one transaction (the caller's, if any), and a contact
+    of another organization refuses the whole call. With ``commit_each_chunk`` (a launch's
+    chunk of a large audience; not inside a transaction) each chunk commits on its own: a
+    chunk that fails writes nothing and raises, the chunks before it stay.
 
     ``dedupe_key`` may contain ``{contact}``, replaced by each contact's id, for "once per
-    contact". A contact of another organization is refused (nothing is created).
+    contact".
     """
+    if commit_each_chunk and transaction.get_connection().in_atomic_block:
+        raise RuntimeError("commit_each_chunk needs to run outside a transaction.")
     source = Source(source)  # one vocabulary: an unknown word is a bug
     content = _content(organization=organization, template=template, body=body, media_url=media_url)
     connection = sending_connection(organization)
@@ -303,14 +314,23 @@ def message_send_many(
         _enqueue_on_commit(_due_now(saved, timing.now))
         result.add(saved)
 
-    batch: list[Contact] = []
-    for contact in contacts:
-        if contact.organization_id != organization.pk:
-            raise ApplicationError.for_field("contacts", f"No such contact: {contact.public_id}.")
-        batch.append(contact)
-        if len(batch) >= BATCH:
-            flush(batch)
-            batch = []
-    if batch:
-        flush(batch)
+    def chunks() -> Iterator[list[Contact]]:
+        rows = contacts.iterator(chunk_size=BATCH) if isinstance(contacts, QuerySet) else contacts
+        batch: list[Contact] = []
+        for contact in rows:
+            if contact.organization_id != organization.pk:
+                raise ApplicationError.for_field(
+                    "contacts", f"No such contact: {contact.public_id}."
+                )
+            batch.append(contact)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    with nullcontext() if commit_each_chunk else transaction.atomic():
+        for batch in chunks():
+            with transaction.atomic() if commit_each_chunk else nullcontext():
+                flush(batch)
     return result
