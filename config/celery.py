@@ -1,12 +1,13 @@
 """The Celery app: JSON only, two queues, and the beat schedule.
 
 Queues:
-- ``send``: tasks that call Twilio to send a message, named ``<app>.tasks.send_*``. They spend
-  their time waiting on HTTP, so their worker uses the thread pool
+- ``send``: tasks that call Twilio to send a batch of messages, named ``<app>.tasks.send_*``.
+  They spend their time waiting on HTTP, so their worker uses the thread pool
   (``celery -A config worker -Q send -P threads``). They are acknowledged late, so a worker
-  that dies mid-task leaves the message to be redelivered; the send task's conditional claim
-  makes that redelivery harmless. Celery's time limits do not apply on the thread pool: sends
-  are bounded by the Twilio seam's HTTP timeouts instead.
+  that dies mid-batch leaves the batch to be redelivered; each message's conditional claim
+  makes that harmless (the messages already handed over are no longer pending, and one caught
+  mid-call is left ``submitting`` for the sweeper to reconcile). Celery's time limits do not
+  apply on the thread pool: sends are bounded by the Twilio seam's HTTP timeouts instead.
 - ``default``: everything else, on the prefork pool with soft and hard time limits
   (``celery -A config worker -Q default``).
 

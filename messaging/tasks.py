@@ -1,14 +1,24 @@
+from collections import Counter
+
 from celery import shared_task
 
 from messaging.services.idempotency import idempotency_keys_purge
 from messaging.services.retention import messages_delete_expired
-from messaging.services.submit import message_submit, messages_enqueue_due
+from messaging.services.submit import message_submit, messages_enqueue_due, messages_submit
 from messaging.services.sweeper import messages_sweep
+
+
+@shared_task(name="messaging.tasks.send_messages")
+def send_messages(message_ids: list[int]) -> dict[str, int]:
+    """A batch of messages (queue ``send``: thread pool, late ack; see config/celery.py).
+    Returns how many had each outcome."""
+    return dict(Counter(messages_submit(message_ids).values()))
 
 
 @shared_task(name="messaging.tasks.send_message")
 def send_message(message_id: int) -> str:
-    """Queue ``send`` (thread pool, late ack): see config/celery.py."""
+    """One message: what the send service enqueued before batches (kept so that tasks
+    already in a broker during an upgrade still run)."""
     return message_submit(message_id)
 
 

@@ -24,6 +24,7 @@ from contacts.models import Contact
 from contacts.services.phones import phone_normalize
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import rules
+from messaging.services.submit import send_batches
 from templates_sms.media import media_url_check
 from templates_sms.models import SmsTemplate
 from templates_sms.preview import contact_values, message_text
@@ -104,16 +105,9 @@ def _enqueue_on_commit(message_ids: list[int]) -> None:
 
 
 def send_on_commit(message_ids: list[int]) -> None:
-    """Enqueues the send task of each message once the transaction commits (the caller has
+    """Enqueues the messages' send batches once the transaction commits (the caller has
     stamped ``enqueued_at``)."""
-
-    def enqueue() -> None:
-        from messaging.tasks import send_message  # tasks import services, not the reverse
-
-        for message_id in message_ids:
-            send_message.delay(message_id)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: send_batches(message_ids))
 
 
 @dataclass(frozen=True)

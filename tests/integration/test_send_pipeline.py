@@ -159,16 +159,16 @@ def test_it_sends_a_committed_message_through_a_real_worker_to_twilio(
         organization=personas.org, source="test", phone=PHONE, first_name="Ada", time_zone="UTC"
     )
 
-    # The send service enqueues on commit with ``send_message.delay``; this test's worker
-    # consumes a queue of its own, so the task is routed there (and nowhere else).
-    real_task = messaging.tasks.send_message
+    # The send service enqueues batches on commit with ``send_messages.delay``; this test's
+    # worker consumes a queue of its own, so the task is routed there (and nowhere else).
+    real_task = messaging.tasks.send_messages
 
     class RoutedToTestQueue:
         @staticmethod
-        def delay(message_id: int) -> Any:
-            return real_task.apply_async((message_id,), queue=worker_queue)
+        def delay(message_ids: list[int]) -> Any:
+            return real_task.apply_async((message_ids,), queue=worker_queue)
 
-    monkeypatch.setattr(messaging.tasks, "send_message", RoutedToTestQueue)
+    monkeypatch.setattr(messaging.tasks, "send_messages", RoutedToTestQueue)
 
     with transaction.atomic():
         message = message_send(

@@ -16,7 +16,7 @@ import pytest
 from messaging import ratelimit
 from messaging.models import Message, Status
 from messaging.services.submit import messages_enqueue_due
-from messaging.tasks import send_message
+from messaging.tasks import send_messages
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     Clock,
@@ -178,7 +178,7 @@ def test_it_defers_a_short_wait_with_a_countdown_and_no_sleep(
     connect(personas)
     messages_create(rsps)
     later: list[tuple[tuple, float]] = []
-    enqueue = send_message.apply_async
+    enqueue = send_messages.apply_async
 
     def apply_async(args=None, kwargs=None, *, countdown=None, **options):
         if countdown is None:  # enqueued now: runs eagerly, as usual
@@ -186,7 +186,7 @@ def test_it_defers_a_short_wait_with_a_countdown_and_no_sleep(
         later.append((tuple(args), countdown))  # a countdown: what the worker would get
         return None
 
-    monkeypatch.setattr(send_message, "apply_async", apply_async)
+    monkeypatch.setattr(send_messages, "apply_async", apply_async)
 
     first = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="One")
     second = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Two")
@@ -195,12 +195,12 @@ def test_it_defers_a_short_wait_with_a_countdown_and_no_sleep(
     assert second.status == Status.PENDING
     assert second.send_after == T0 + datetime.timedelta(seconds=1)
     assert second.enqueued_at == second.send_after
-    assert later == [((second.pk,), 1.0)]
+    assert later == [(([second.pk],), 1.0)]
     assert forms(rsps) == [expected_form(first, to=ALICE, body="One")]
 
     clock.advance(seconds=1)
     assert messages_enqueue_due() == 0  # it is already on its way with a countdown
     fake_time.now += 1
-    assert send_message.delay(second.pk).get() == "submitted"
+    assert send_messages.delay([second.pk]).get() == {"submitted": 1}
     assert forms(rsps)[1] == expected_form(second, to=ALICE, body="Two")
     assert Message.objects.get(pk=second.pk).status == Status.QUEUED

@@ -44,7 +44,7 @@ def test_the_page_showing_an_invitation_link_is_never_stored(personas):
 
 
 def test_the_invitation_page_is_never_stored(client, personas):
-    from tests.tenants.test_signup_and_invitations import invite
+    from tests.tenants.invitation_helpers import invite
 
     response = client.get(invite(personas, "new@example.com"))
     assert response.status_code == 200

@@ -1,0 +1,202 @@
+"""Send batches: one send task for many messages, each claimed and checked on its own; a batch
+mixing organizations, outcomes of every class inside one batch, two workers taking the same
+batch, a rate limit that holds the rest of a batch back, and how fan-outs are cut."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+
+import pytest
+import requests
+import responses
+
+from messaging import ratelimit
+from messaging.models import Message, Status
+from messaging.services.sending import message_send
+from messaging.services.submit import MAX_BATCH, batches, messages_submit
+from messaging.tasks import send_messages
+from tests import twilio_mocks as tw
+from tests.concurrency import run_together
+from tests.connections.helpers import connect
+from tests.messaging.helpers import MESSAGES_URL, form_of, forms, message_json, messages_create
+from tests.messaging.send_helpers import ALICE, BOB, T0
+from tests.messaging.sweeper.helpers import OTHER_ACCOUNT
+
+
+def waiting(personas, organization=None, n: int = 1, to: str = ALICE) -> list[Message]:
+    """Messages created for later, so that creating them sends nothing; due once the clock
+    moves past T0 + 1 minute."""
+    return [
+        message_send(
+            organization=organization or personas.org,
+            to=to,
+            body=f"#{i}",
+            send_after=T0 + datetime.timedelta(minutes=1),
+            source="api",
+        )
+        for i in range(n)
+    ]
+
+
+def due(clock) -> None:
+    clock.now = T0 + datetime.timedelta(minutes=1)
+
+
+def test_a_fan_out_is_cut_into_batches_that_keep_every_send_thread_busy():
+    assert batches([]) == []
+    assert [len(b) for b in batches(list(range(20)))] == [2] * 10
+    assert [len(b) for b in batches(list(range(5)))] == [1] * 5
+    assert [len(b) for b in batches(list(range(2000)))] == [MAX_BATCH] * 40
+    assert list(itertools.chain(*batches(list(range(999))))) == list(range(999))
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("unlimited_slots")
+def test_a_batch_mixing_organizations_sends_each_through_its_own_account(personas, rsps, clock):
+    connect(personas)
+    connect(personas, "outsider", account_sid=OTHER_ACCOUNT)
+    messages_create(rsps)
+    other_url = MESSAGES_URL.replace(tw.ACCOUNT_SID, OTHER_ACCOUNT)
+
+    def other_answer(request):
+        form = form_of(request)
+        body = message_json(to=form["To"][0], body=form["Body"][0], from_=form["From"][0])
+        return 201, {"Content-Type": "application/json"}, json.dumps(body)
+
+    rsps.add_callback(responses.POST, other_url, callback=other_answer)
+    ours = waiting(personas, n=2)
+    theirs = waiting(personas, personas.other_org, n=1, to=BOB)
+    due(clock)
+
+    outcome = send_messages.delay([ours[0].pk, theirs[0].pk, ours[1].pk]).get()
+
+    assert outcome == {"submitted": 3}
+    assert sorted(f["Body"][0] for f in forms(rsps)) == ["#0", "#1"]
+    theirs_sent = [form_of(c.request) for c in rsps.calls if c.request.url == other_url]
+    assert [(f["To"], f["Body"]) for f in theirs_sent] == [([BOB], ["#0"])]
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("unlimited_slots")
+def test_one_batch_holds_a_retry_an_unknown_outcome_and_a_send(personas, rsps, clock):
+    connect(personas)
+    rsps.post(MESSAGES_URL, json=tw.error(20429, 429, "Too Many Requests"), status=429)
+    rsps.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    messages_create(rsps)
+    first, second, third = waiting(personas, n=3)
+    due(clock)
+
+    outcomes = messages_submit([first.pk, second.pk, third.pk])
+
+    assert outcomes == {first.pk: "retry", second.pk: "unknown", third.pk: "submitted"}
+    rows = dict(Message.objects.values_list("pk", "status"))
+    assert rows == {
+        first.pk: Status.PENDING,  # with a backoff
+        second.pk: Status.SUBMITTING,  # the sweeper looks it up before anything is sent again
+        third.pk: Status.QUEUED,
+    }
+    assert len(forms(rsps)) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("unlimited_slots")
+def test_two_workers_taking_the_same_batch_send_each_message_once(personas, rsps, clock):
+    connect(personas)
+    messages_create(rsps)
+    ids = [m.pk for m in waiting(personas, n=6)]
+    due(clock)
+
+    first, second = run_together(lambda: messages_submit(ids), lambda: messages_submit(ids))
+
+    for message_id in ids:
+        assert sorted([first.get(message_id, "-"), second.get(message_id, "-")]) in (
+            ["-", "submitted"],  # the other worker loaded the batch after it was sent
+            ["submitted", "taken"],
+        )
+    assert sorted(f["Body"][0] for f in forms(rsps)) == [f"#{i}" for i in range(6)]
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
+
+
+@pytest.mark.django_db
+def test_a_rate_limit_holds_the_rest_of_the_batch_back_as_one_batch(
+    personas, rsps, clock, monkeypatch
+):
+    connection = connect(personas)  # a local number: 1 segment per second
+    messages_create(rsps)
+    asked: list[str] = []
+
+    def take(key: str, *, rate: float, cost: int = 1) -> float:
+        asked.append(key)
+        return 0.0 if len(asked) == 1 else 0.8  # a slot for the first, then "wait 0.8 s"
+
+    monkeypatch.setattr(ratelimit, "take", take)
+    later: list[tuple] = []
+
+    def apply_async(args, countdown=None, **options):
+        later.append((args, countdown))  # what the worker would get, after the countdown
+
+    monkeypatch.setattr(send_messages, "apply_async", apply_async)
+    first, *rest = waiting(personas, n=4)
+    due(clock)
+
+    outcomes = messages_submit([first.pk, *(m.pk for m in rest)])
+
+    assert outcomes == {first.pk: "submitted", **{m.pk: "deferred" for m in rest}}
+    # The limiter was asked twice: once for the message sent, once for the one it refused.
+    assert asked == [f"sender:{connection.pk}"] * 2
+    assert later == [(([m.pk for m in rest],), 0.8)]
+    assert len(forms(rsps)) == 1
+    assert set(
+        Message.objects.filter(pk__in=[m.pk for m in rest]).values_list("status", flat=True)
+    ) == {Status.PENDING}
+
+
+class WorkerKilled(BaseException):
+    """What a worker process dying mid-call looks like from inside it."""
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("unlimited_slots")
+def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
+    personas, rsps, clock, monkeypatch, django_capture_on_commit_callbacks
+):
+    from messaging.services import submit
+    from messaging.services.sweeper import messages_sweep
+    from tests.messaging.sweeper.helpers import twilio_lists
+
+    connect(personas)
+    first, second, third = waiting(personas, n=3)
+    due(clock)
+    enqueued: list[list[int]] = []
+    delay = send_messages.delay
+    monkeypatch.setattr(send_messages, "delay", enqueued.append)  # the broker took the batches
+    assert submit.messages_enqueue_due() == 3
+    assert sorted(itertools.chain(*enqueued)) == [first.pk, second.pk, third.pk]
+    monkeypatch.setattr(send_messages, "delay", delay)
+    sids = messages_create(rsps)
+    real_call = submit._call_twilio
+
+    def dies_on_the_second(message, connection, gateway):
+        if message.pk == second.pk:
+            raise WorkerKilled
+        return real_call(message, connection, gateway)
+
+    monkeypatch.setattr(submit, "_call_twilio", dies_on_the_second)
+    with pytest.raises(WorkerKilled):
+        messages_submit([first.pk, second.pk, third.pk])
+    monkeypatch.setattr(submit, "_call_twilio", real_call)
+    rows = dict(Message.objects.values_list("pk", "status"))
+    assert rows == {first.pk: Status.QUEUED, second.pk: Status.SUBMITTING, third.pk: Status.PENDING}
+
+    # Six minutes on, the sweeper finds both: Twilio has no message like the second.
+    clock.now += datetime.timedelta(minutes=6)
+    twilio_lists(rsps, message_json(to=ALICE, body="#0", sid=sids[0], created=clock.now))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = messages_sweep()
+
+    assert (result.requeued, result.resent) == (1, 1)
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
+    assert sorted(f["Body"][0] for f in forms(rsps)) == ["#0", "#1", "#2"]
