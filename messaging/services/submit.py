@@ -218,7 +218,12 @@ def _claim(message: Message, connection: Connection | None, now: datetime.dateti
     )
     if claimed != 1:
         return TAKEN
-    message.refresh_from_db()
+    # What the claim wrote, without reading the row back (the batch loaded it a moment ago).
+    message.status, message.submitted_at, message.updated_at = Status.SUBMITTING, now, now
+    message.attempts += 1
+    message.connection = connection
+    for name, value in sender.items():
+        setattr(message, name, value)
     facts = rules.facts_gather(
         organization,
         connection,

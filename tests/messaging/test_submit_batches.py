@@ -200,3 +200,30 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     assert (result.requeued, result.resent) == (1, 1)
     assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
     assert sorted(f["Body"][0] for f in forms(rsps)) == ["#0", "#1", "#2"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("unlimited_slots")
+def test_a_batch_reads_its_connection_once_and_each_message_costs_the_same(personas, rsps, clock):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from connections.models import Connection, TwilioCredentials
+
+    connect(personas)
+    messages_create(rsps)
+    counted = {}
+    for n in (2, 6):
+        ids = [m.pk for m in waiting(personas, n=n)]
+        due(clock)
+        with CaptureQueriesContext(db) as queries:
+            assert set(messages_submit(ids).values()) == {"submitted"}
+        sql = [q["sql"] for q in queries.captured_queries]
+        tables = (Connection._meta.db_table, TwilioCredentials._meta.db_table)
+        reads = [q for q in sql if q.startswith("SELECT") and any(t in q for t in tables)]
+        assert len(reads) == 1, reads  # connection and credentials: one query per batch
+        counted[n] = len(sql)
+        clock.now = T0
+    per_message = (counted[6] - counted[2]) / 4
+    assert per_message == int(per_message)
+    assert counted[2] == 2 + 2 * per_message  # the batch's own reads, then the same per message
