@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from contacts.models import Contact
 from contacts.services.contacts import contact_create
+from templates_sms.media import media_url_check
 from templates_sms.models import SmsTemplate
 from templates_sms.services import template_create
+from tenants.errors import ApplicationError
 from tenants.models import Organization
 from tests.factories import page_text
 
@@ -166,3 +170,11 @@ def names(organization) -> list[str]:
         .order_by("name")
         .values_list("name", flat=True)
     )
+
+
+def refusal(url: str) -> str:
+    """The words the media check refuses ``url`` with (naming the media_url field)."""
+    with pytest.raises(ApplicationError) as caught:
+        media_url_check(url)
+    assert set(caught.value.fields) == {"media_url"}
+    return " ".join(caught.value.fields["media_url"])

@@ -8,7 +8,7 @@ import pytest
 
 from templates_sms import media
 from templates_sms.media import media_url_check
-from tenants.errors import ApplicationError
+from tests.templates_sms.helpers import refusal
 
 PUBLIC = "93.184.216.34"
 
@@ -23,13 +23,6 @@ def unresolvable(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(media, "resolve_host", resolve)
     return lookups
-
-
-def refusal(url: str) -> str:
-    with pytest.raises(ApplicationError) as caught:
-        media_url_check(url)
-    assert set(caught.value.fields) == {"media_url"}
-    return " ".join(caught.value.fields["media_url"])
 
 
 def test_it_accepts_a_public_https_url_without_a_warning(resolved):

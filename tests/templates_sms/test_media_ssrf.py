@@ -12,7 +12,7 @@ import pytest
 
 from templates_sms import media
 from templates_sms.media import media_url_check
-from tenants.errors import ApplicationError
+from tests.templates_sms.helpers import refusal
 
 PUBLIC = "93.184.216.34"
 
@@ -30,13 +30,6 @@ def dns(request, monkeypatch) -> list[str]:
 
     monkeypatch.setattr(media, "resolve_host", resolve)
     return lookups
-
-
-def refusal(url: str) -> str:
-    with pytest.raises(ApplicationError) as caught:
-        media_url_check(url)
-    assert set(caught.value.fields) == {"media_url"}
-    return " ".join(caught.value.fields["media_url"])
 
 
 # --- IPv6 forms that carry an internal IPv4 address ------------------------------------------
