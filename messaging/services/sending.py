@@ -104,10 +104,10 @@ def _enqueue_on_commit(message_ids: list[int]) -> None:
     send_on_commit(message_ids)
 
 
-def send_on_commit(message_ids: list[int]) -> None:
+def send_on_commit(message_ids: list[int], *, total: int | None = None) -> None:
     """Enqueues the messages' send batches once the transaction commits (the caller has
-    stamped ``enqueued_at``)."""
-    transaction.on_commit(lambda: send_batches(message_ids))
+    stamped ``enqueued_at``); ``total``: see ``send_batches``."""
+    transaction.on_commit(lambda: send_batches(message_ids, total=total))
 
 
 @dataclass(frozen=True)

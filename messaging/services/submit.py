@@ -42,9 +42,12 @@ LONG_BACKOFF_BASE = datetime.timedelta(minutes=5)
 BACKOFF_CAP = datetime.timedelta(hours=1)
 SHORT_WAIT = 60  # seconds: shorter waits re-enqueue with a countdown, longer ones go to beat
 TAKEN = "taken"  # the claim found the row no longer pending: another worker has it
-# A send task takes a batch: at most this many messages (at 100 ms a call, 5 s of one thread),
-# and the batches of a fan-out spread over the send worker's threads (docker-compose: 16).
-MAX_BATCH = 50
+# A send task takes a batch of ids: at most ``MAX_BATCH`` (a fan-out chunk; one broker message
+# each), and the batches of a send spread over the send worker's threads (docker-compose: 16).
+# The task works through its batch a window of ``WINDOW`` at a time: one claim, one set of rule
+# queries and one write of the results per window, whatever its size.
+MAX_BATCH = 1000
+WINDOW = 50
 SEND_THREADS = 16
 
 
@@ -338,17 +341,19 @@ def messages_enqueue_due(limit: int = 1000) -> int:
     return len(due)
 
 
-def send_batches(message_ids: list[int]) -> None:
+def send_batches(message_ids: list[int], *, total: int | None = None) -> None:
     """Enqueues send tasks for these messages, in batches: never a broker message per SMS,
-    and enough batches to keep a send worker's threads busy."""
+    and enough batches to keep a send worker's threads busy. ``total``: the size of the whole
+    send these ids are a chunk of (a fan-out enqueues chunk by chunk)."""
     from messaging.tasks import send_messages
 
-    for batch in batches(message_ids):
+    for batch in batches(message_ids, total=total):
         send_messages.delay(batch)
 
 
-def batches(message_ids: list[int]) -> list[list[int]]:
-    """Batches of at most ``MAX_BATCH``, and small enough that a worker's ``SEND_THREADS``
-    threads all get one: 20 messages are 16 batches of one or two, 2,000 are 40 of 50."""
-    size = max(1, min(MAX_BATCH, -(-len(message_ids) // SEND_THREADS)))
+def batches(message_ids: list[int], *, total: int | None = None) -> list[list[int]]:
+    """Batches of at most ``MAX_BATCH``, and small enough that a send of ``total`` messages
+    (by default these) gives each of a worker's ``SEND_THREADS`` threads one: 20 messages are
+    10 batches of 2, 2,000 are 16 of 125, and a 100,000-message fan-out is one per chunk."""
+    size = max(1, min(MAX_BATCH, -(-max(total or 0, len(message_ids)) // SEND_THREADS)))
     return [message_ids[i : i + size] for i in range(0, len(message_ids), size)]

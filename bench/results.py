@@ -1,0 +1,69 @@
+"""Where benchmarks leave their figures: ``bench/results/<benchmark>.json``, one file per
+benchmark, in the shape ``make bench`` gathers (``{"machine": {...}, "figures": [...]}``).
+
+A figure names its limit (what bounds it: Twilio, the hardware) or only its target; the ratio
+is value ÷ limit, and ``met`` says whether the target holds (``higher`` is better, or lower).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: float
+    higher_is_better: bool = True
+    limit: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.value / self.limit, 3) if self.limit else None
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+    def row(self) -> dict[str, object]:
+        row = asdict(self)
+        row.pop("higher_is_better")
+        return {**row, "ratio": self.ratio, "met": self.met}
+
+
+def machine_facts(**extra: object) -> dict[str, object]:
+    return {
+        "cores": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **extra,
+    }
+
+
+def write(benchmark: str, figures: list[Figure], **machine: object) -> Path:
+    """Writes the figures and prints them as a table; returns the file written."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{benchmark}.json"
+    rows = [figure.row() for figure in figures]
+    payload = {"benchmark": benchmark, "machine": machine_facts(**machine), "figures": rows}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"{'figure':<44} {'value':>10} {'unit':<10} {'limit':>8} {'ratio':>6} {'target':>8} met")
+    for row in rows:
+        limit = "" if row["limit"] is None else f"{row['limit']:g}"
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        print(
+            f"{row['name']:<44} {row['value']:>10.4g} {row['unit']:<10} {limit:>8} {ratio:>6} "
+            f"{row['target']:>8g} {'yes' if row['met'] else 'NO'}"
+        )
+    print(f"written to {path.relative_to(RESULTS.parent.parent)}")
+    return path
