@@ -18,17 +18,30 @@ from redis.commands.core import Script
 
 BURST_SECONDS = 1.0
 
+# Takes as many of ARGV[4..] (each a send's interval) as fit now, in order; returns how many it
+# took and, when it stopped early, the seconds until the next one would fit.
 _SCRIPT = """
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
+local burst = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - burst
-if allow_at > now then return tostring(allow_at - now) end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now + 1) * 1000))
-return '0'
+local taken = 0
+local wait = 0
+for i = 3, #ARGV do
+  local interval = tonumber(ARGV[i])
+  local new_tat = tat + interval
+  local allow_at = new_tat - math.max(burst, interval)
+  if allow_at > now then
+    wait = allow_at - now
+    break
+  end
+  tat = new_tat
+  taken = taken + 1
+end
+if taken > 0 then
+  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil((tat - now + 1) * 1000))
+end
+return {taken, tostring(wait)}
 """
 
 _local_lock = threading.Lock()
@@ -47,21 +60,32 @@ def _redis(url: str) -> Script:
 def take(key: str, *, rate: float, cost: int = 1) -> float:
     """Takes ``cost`` segments from ``key``'s budget: 0 when allowed now, else the seconds to
     wait before trying again (nothing is taken then)."""
-    interval = max(cost, 1) / max(rate, 0.001)
-    burst = max(BURST_SECONDS, interval)
+    taken, wait = take_many(key, rate=rate, costs=[cost])
+    return 0.0 if taken else wait
+
+
+def take_many(key: str, *, rate: float, costs: list[int]) -> tuple[int, float]:
+    """Takes slots for a batch of sends (``costs``: each one's segments), in order, as many as
+    the budget allows now, in one round trip: how many were taken, and the seconds until the
+    next would be allowed (0 when all were)."""
+    intervals = [max(cost, 1) / max(rate, 0.001) for cost in costs]
     now = time.time()
     if settings.REDIS_URL:
         script = _redis(settings.REDIS_URL)
-        wait = float(script(keys=[f"ratelimit:{key}"], args=[now, interval, burst]))
-        return max(wait, 0.0)
+        taken, wait = script(keys=[f"ratelimit:{key}"], args=[now, BURST_SECONDS, *intervals])
+        return int(taken), max(float(wait), 0.0)
     with _local_lock:
         tat = max(_local_tat.get(key, now), now)
-        new_tat = tat + interval
-        allow_at = new_tat - burst
-        if allow_at > now:
-            return allow_at - now
-        _local_tat[key] = new_tat
-        return 0.0
+        taken = 0
+        for interval in intervals:
+            allow_at = tat + interval - max(BURST_SECONDS, interval)
+            if allow_at > now:
+                _local_tat[key] = tat
+                return taken, allow_at - now
+            tat += interval
+            taken += 1
+        _local_tat[key] = tat
+        return taken, 0.0
 
 
 def reset(key: str) -> None:

@@ -14,10 +14,9 @@ import datetime
 import enum
 import zlib
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
 from django.db import connection as db
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -81,7 +80,7 @@ RULES: tuple[Rule, ...] = (
     # An admin may disconnect Twilio while messages wait.
     Rule(SuppressedReason.NO_CONNECTION, BOTH, lambda m, f: f.connection is None),
     # At creation: against keys used up and keys held by messages on their way. At send: the
-    # key is used up in the claiming transaction (``dedupe_key_use``), where the unique
+    # key is used up in the claiming transaction (``dedupe_keys_use``), where the unique
     # constraint decides between two workers; this check only saves that attempt.
     Rule(
         SuppressedReason.DUPLICATE,
@@ -90,7 +89,7 @@ RULES: tuple[Rule, ...] = (
     ),
     # Counted over messages handed to Twilio in the last 24 hours. Messages waiting for later
     # are not counted at creation (they may never go), so the send task counts again, under
-    # ``number_lock`` so that two workers racing for the last slot send one message.
+    # ``number_locks`` so that two workers racing for the last slot send one message.
     Rule(
         SuppressedReason.FREQUENCY_CAP,
         BOTH,
@@ -113,10 +112,10 @@ def facts_gather(
     *,
     phones: list[str],
     keys: list[str],
-    excluding: int | None = None,
+    excluding: Collection[int] | None = None,
 ) -> Facts:
-    """The facts for these numbers and keys. ``excluding``: the message being sent, which
-    must not count against itself (it is already claimed when the send task asks)."""
+    """The facts for these numbers and keys. ``excluding``: the messages being sent, which
+    must not count against themselves (they are already claimed when the send task asks)."""
     cap = organization.frequency_cap
     return Facts(
         connection=connection,
@@ -171,21 +170,37 @@ def used_dedupe_keys(
     return used | set(held)
 
 
-def dedupe_key_use(message: Message) -> bool:
-    """Uses up the message's key; False when another message holds it (the unique constraint
-    decides between racing workers). Call inside the claiming transaction."""
-    try:
-        with transaction.atomic():
-            DedupeKey.objects.create(
-                organization_id=message.organization_id, key=message.dedupe_key, message=message
-            )
-    except IntegrityError:
-        return False
-    return True
+def dedupe_keys_use(messages: list[Message]) -> set[int]:
+    """Uses up the messages' keys (one message per key: the first wins); returns the ids of
+    the messages whose key another message holds (the unique constraint decides between racing
+    workers). Two queries whatever the number. Call inside the claiming transaction."""
+    first: dict[tuple[int, str], Message] = {}
+    for message in messages:
+        if message.dedupe_key:
+            first.setdefault((message.organization_id, message.dedupe_key), message)
+    if not first:
+        return set()
+    DedupeKey.objects.bulk_create(
+        [DedupeKey(organization_id=o, key=k, message=m) for (o, k), m in first.items()],
+        ignore_conflicts=True,
+    )
+    rows = DedupeKey.objects.filter(
+        organization_id__in={o for o, _ in first}, key__in={k for _, k in first}
+    ).values_list("organization_id", "key", "message_id")
+    holders = {(o, k): m for o, k, m in rows}
+    return {
+        message.pk
+        for message in messages
+        if message.dedupe_key
+        and holders.get((message.organization_id, message.dedupe_key)) != message.pk
+    }
 
 
 def recent_counts(
-    organization: Organization, phones: Iterable[str], *, excluding: int | None = None
+    organization: Organization,
+    phones: Iterable[str],
+    *,
+    excluding: Collection[int] | None = None,
 ) -> dict[str, int]:
     """Messages handed to Twilio per number in the last 24 hours (for the frequency cap)."""
     since = timezone.now() - FREQUENCY_WINDOW
@@ -194,14 +209,15 @@ def recent_counts(
         organization=organization, to__in=list(phones), submitted_at__gte=since
     ).filter(Q(sid__isnull=False) | Q(status=Status.SUBMITTING))
     if excluding is not None:
-        handed = handed.exclude(pk=excluding)
+        handed = handed.exclude(pk__in=list(excluding))
     rows = handed.values("to").annotate(n=Count("pk"))
     return {row["to"]: row["n"] for row in rows}
 
 
-def number_lock(organization: Organization, phone: str) -> None:
-    """Serializes, until the transaction ends, the send task's claims of messages to one
-    number, so the frequency cap is counted and its slot taken as one step.
+def number_locks(organization: Organization, phones: Iterable[str]) -> None:
+    """Serializes, until the transaction ends, the send task's claims of messages to these
+    numbers, so the frequency cap is counted and its slot taken as one step. One statement;
+    the locks are taken in key order, so two batches sharing numbers cannot deadlock.
 
     On PostgreSQL a transaction-scoped advisory lock keyed by (organization, number) — no
     row to lock exists for every number, and a lock table would be written on every send. A
@@ -210,9 +226,14 @@ def number_lock(organization: Organization, phone: str) -> None:
     """
     if db.vendor != "postgresql":
         return
-    key = zlib.crc32(phone.encode()) - 2**31  # a signed 32-bit int
+    keys = sorted({zlib.crc32(phone.encode()) - 2**31 for phone in phones})  # signed 32-bit
+    if not keys:
+        return
     with db.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [organization.pk, key])
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, key)) FROM unnest(%s::int[]) AS key",
+            [organization.pk, keys],
+        )
 
 
 def next_allowed_instant(

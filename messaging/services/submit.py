@@ -1,10 +1,20 @@
-"""Handing a message to Twilio (step 3): what the send task does, once per message.
+"""Handing messages to Twilio (step 3): what a send task does with its batch of ids.
 
-Order matters: a rate-limit slot first (none free: come back later, no thread sleeps), then,
-in one transaction, a conditional claim (``pending`` → ``submitting``; zero rows: someone else
-has it) and the rules that may have changed since the message was created (``rules.RULES``
-checked at ``Moment.SEND``: an opt-out that just arrived, a disconnected account, a dedupe key
-or the frequency cap's last slot used meanwhile), then one call through the seam.
+A batch is worked a window of ``WINDOW`` messages at a time, set-wise, so that a window costs
+the same few statements whatever its size:
+
+1. one query loads the window's ``pending`` rows; each organization's connection, and a client
+   with its token decrypted, are loaded once per batch (never kept beyond it);
+2. rate-limit slots for each sender's messages in one round trip (none left for the rest: they
+   wait as one batch, and no thread sleeps);
+3. one transaction claims the rows (``FOR UPDATE SKIP LOCKED``, then ``pending`` →
+   ``submitting``: a row another worker holds is not ours) and checks again, set-wise, the
+   rules that may have changed since the message was created (``rules.RULES`` at
+   ``Moment.SEND``: an opt-out that just arrived, a disconnected account, a dedupe key or the
+   frequency cap's last slot used meanwhile);
+4. one call per message through the seam, in order (a worker's threads run batches side by
+   side); a failed call is recorded at once;
+5. one transaction records the window's accepted messages (SIDs, statuses, events).
 """
 
 from __future__ import annotations
@@ -13,17 +23,18 @@ import datetime
 import logging
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Connection
 from connections.selectors import sending_connection
 from connections.services.connections import connection_note_twilio_error
-from connections.twilio_api import TwilioGateway
+from connections.twilio_api import CreatedMessage, TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
 from contacts.models import ConsentSource
 from contacts.services.consent import consent_opt_out
@@ -42,6 +53,9 @@ LONG_BACKOFF_BASE = datetime.timedelta(minutes=5)
 BACKOFF_CAP = datetime.timedelta(hours=1)
 SHORT_WAIT = 60  # seconds: shorter waits re-enqueue with a countdown, longer ones go to beat
 TAKEN = "taken"  # the claim found the row no longer pending: another worker has it
+# A claimed message whose call has not started this long after the claim (Twilio answering
+# slowly) goes back in line; the sweeper takes five minutes of ``submitting`` for a dead worker.
+CLAIM_HOLD = datetime.timedelta(seconds=60)
 # A send task takes a batch of ids: at most ``MAX_BATCH`` (a fan-out chunk; one broker message
 # each), and the batches of a send spread over the send worker's threads (docker-compose: 16).
 # The task works through its batch a window of ``WINDOW`` at a time: one claim, one set of rule
@@ -98,13 +112,12 @@ def _suppress(message: Message, reason: str) -> None:
         status_announce(message, Status.SUPPRESSED)
 
 
-def message_defer(message: Message, wait: float) -> datetime.datetime:
+def _defer(messages: list[Message], wait: float) -> None:
     """Not now (rate limit): due again in ``wait`` seconds."""
     due = timezone.now() + datetime.timedelta(seconds=wait)
-    Message.objects.filter(pk=message.pk, status=Status.PENDING).update(
+    Message.objects.filter(pk__in=[m.pk for m in messages], status=Status.PENDING).update(
         send_after=due, enqueued_at=due if wait < SHORT_WAIT else None
     )
-    return due
 
 
 @dataclass
@@ -130,10 +143,36 @@ class Sender:
             self._gateway = TwilioGateway(credentials.account_sid, credentials.auth_token())
         return self._gateway
 
+    def slots(self, messages: list[Message]) -> tuple[list[Message], list[Message]]:
+        """Splits the messages into those the sender's rate allows now and those that wait
+        (the limiter is asked once; after a refusal, not again within the batch)."""
+        if self.connection is None:
+            return messages, []  # nothing goes out: the claim suppresses them
+        if self.wait:
+            return [], messages
+        taken, wait = ratelimit.take_many(
+            f"sender:{self.connection.pk}",
+            rate=float(self.connection.twilio.send_rate),
+            costs=[m.segments for m in messages],
+        )
+        if taken < len(messages):
+            self.wait = wait
+        return messages[:taken], messages[taken:]
+
+
+@dataclass
+class Window:
+    """One window's messages on their way, and what happened to each."""
+
+    outcomes: dict[int, str] = field(default_factory=dict)
+    to_call: list[tuple[Message, Sender]] = field(default_factory=list)
+    accepted: list[tuple[Message, CreatedMessage]] = field(default_factory=list)
+    released: list[Message] = field(default_factory=list)
+
 
 def _pending(message_ids: list[int]) -> list[Message]:
     return list(
-        Message.objects.select_related("organization", "contact")
+        Message.objects.select_related("organization")
         .filter(pk__in=message_ids, status=Status.PENDING)
         .order_by("pk")
     )
@@ -146,64 +185,103 @@ def message_submit(message_id: int) -> str:
 
 
 def messages_submit(message_ids: list[int]) -> dict[int, str]:
-    """Runs step 3 for a batch, in order: one query loads the batch, each organization's
-    connection and credentials are loaded once. Returns each message's outcome."""
+    """Runs step 3 for a batch, a window at a time. Returns each message's outcome."""
+    from messaging.tasks import send_messages  # tasks import services, not the reverse
+
     outcomes: dict[int, str] = {}
     senders: dict[int, Sender] = {}
-    for message in _pending(message_ids):
-        sender = senders.get(message.organization_id)
-        if sender is None:
-            sender = senders[message.organization_id] = Sender.load(message.organization)
-        outcomes[message.pk] = _submit(message, sender)
+    released: list[int] = []
+    for start in range(0, len(message_ids), WINDOW):
+        window = _window(message_ids[start : start + WINDOW], senders)
+        outcomes.update(window.outcomes)
+        released += [m.pk for m in window.released]
     for sender in senders.values():
         if sender.deferred and sender.wait < SHORT_WAIT:
-            from messaging.tasks import send_messages  # tasks import services, not the reverse
-
             send_messages.apply_async((sender.deferred,), countdown=sender.wait)
+    if released:
+        send_messages.delay(released)
     return outcomes
 
 
-def _submit(message: Message, sender: Sender) -> str:
+def _window(message_ids: list[int], senders: dict[int, Sender]) -> Window:
     now = timezone.now()
-    if message.send_after and message.send_after > now + datetime.timedelta(seconds=1):
-        return "not due"
-    connection = sender.connection
-    if connection is not None:
-        wait = sender.wait or ratelimit.take(
-            f"sender:{connection.pk}",
-            rate=float(connection.twilio.send_rate),
-            cost=message.segments,
-        )
-        if wait > 0:
-            # The limiter said "not yet": the rest of this batch for the sender waits too,
-            # without asking again, and comes back as one batch.
-            sender.wait = wait
-            sender.deferred.append(message.pk)
-            message_defer(message, wait)
-            return "deferred"
-
-    reason = _claim(message, connection, now)
-    if reason == TAKEN:
-        return "taken"
-    if reason or connection is None:  # no connection is one of the reasons
-        return "suppressed"
-    return _call_twilio(message, connection, sender.gateway)
+    window = Window()
+    by_sender: dict[int, list[Message]] = {}
+    for message in _pending(message_ids):
+        if message.send_after and message.send_after > now + datetime.timedelta(seconds=1):
+            window.outcomes[message.pk] = "not due"
+            continue
+        if message.organization_id not in senders:
+            senders[message.organization_id] = Sender.load(message.organization)
+        by_sender.setdefault(message.organization_id, []).append(message)
+    ready: list[tuple[Sender, list[Message]]] = []
+    for organization_id, messages in by_sender.items():
+        sender = senders[organization_id]
+        allowed, waiting = sender.slots(messages)
+        if waiting:
+            _defer(waiting, sender.wait)
+            sender.deferred += [m.pk for m in waiting]
+            window.outcomes.update((m.pk, "deferred") for m in waiting)
+        if allowed:
+            ready.append((sender, allowed))
+    if ready:
+        _claim(window, ready, now)
+    calls = iter(window.to_call)
+    try:
+        for message, sender in calls:
+            if timezone.now() - now > CLAIM_HOLD:
+                window.released.append(message)  # slow calls: the rest goes back in line
+                continue
+            assert sender.connection is not None  # noqa: S101 - claimed with a connection
+            outcome = _call_twilio(message, sender.connection, sender.gateway)
+            if isinstance(outcome, CreatedMessage):
+                window.accepted.append((message, outcome))
+                outcome = "submitted"
+            window.outcomes[message.pk] = outcome
+    except Exception:
+        window.released += [m for m, _ in calls]  # never called: back in line
+        raise
+    finally:
+        # A worker that dies here (kill -9) records nothing: the sweeper finds the rows
+        # ``submitting`` and looks them up on Twilio before anything is sent again.
+        _record_accepted(window.accepted)
+        _release(window)
+    return window
 
 
 @transaction.atomic
-def _claim(message: Message, connection: Connection | None, now: datetime.datetime) -> str:
-    """Claims the row and checks the rules again, as one transaction: "" when it may go,
-    ``TAKEN`` when another worker has it, else the reason it was suppressed for.
+def _claim(
+    window: Window, ready: list[tuple[Sender, list[Message]]], now: datetime.datetime
+) -> None:
+    """Claims the messages and checks the rules again, as one transaction.
 
     With a frequency cap, claims of messages to one number wait for each other
-    (``rules.number_lock``), so a count of what was handed to Twilio and the claim that adds
+    (``rules.number_locks``), so a count of what was handed to Twilio and the claim that adds
     to it are one step: two workers cannot both take the last slot."""
-    organization = message.organization
-    if organization.frequency_cap:
-        rules.number_lock(organization, message.to)
+    for _, messages in ready:
+        organization = messages[0].organization
+        if organization.frequency_cap:
+            rules.number_locks(organization, [m.to for m in messages])
+    wanted = [m.pk for _, messages in ready for m in messages]
+    mine = set(
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=wanted, status=Status.PENDING)
+        .values_list("pk", flat=True)
+    )
+    for sender, messages in ready:
+        claimed = [m for m in messages if m.pk in mine]
+        window.outcomes.update((m.pk, TAKEN) for m in messages if m.pk not in mine)
+        if claimed:
+            _claim_sender(window, sender, claimed, now)
+
+
+def _claim_sender(
+    window: Window, sender: Sender, messages: list[Message], now: datetime.datetime
+) -> None:
+    connection = sender.connection
     # The sender is recorded with the claim, so that a worker dying mid-call leaves the sweeper
     # the exact sender to look for on Twilio, whatever the connection says by then.
-    sender = (
+    fields = (
         {
             "from_number": connection.twilio.phone_number,
             "messaging_service_sid": connection.twilio.messaging_service_sid,
@@ -211,69 +289,164 @@ def _claim(message: Message, connection: Connection | None, now: datetime.dateti
         if connection is not None
         else {}
     )
-    claimed = Message.objects.filter(pk=message.pk, status=Status.PENDING).update(
+    ids = [m.pk for m in messages]
+    Message.objects.filter(pk__in=ids, status=Status.PENDING).update(
         status=Status.SUBMITTING,
         submitted_at=now,
         attempts=F("attempts") + 1,
         connection=connection,
         updated_at=now,
-        **sender,
+        **fields,
     )
-    if claimed != 1:
-        return TAKEN
-    # What the claim wrote, without reading the row back (the batch loaded it a moment ago).
-    message.status, message.submitted_at, message.updated_at = Status.SUBMITTING, now, now
-    message.attempts += 1
-    message.connection = connection
-    for name, value in sender.items():
-        setattr(message, name, value)
+    for message in messages:  # what the claim wrote, without reading the rows back
+        message.status, message.submitted_at, message.updated_at = Status.SUBMITTING, now, now
+        message.attempts += 1
+        message.connection = connection
+        for name, value in fields.items():
+            setattr(message, name, value)
+    organization = messages[0].organization
     facts = rules.facts_gather(
         organization,
         connection,
-        phones=[message.to],
-        keys=[message.dedupe_key],
-        excluding=message.pk,
+        phones=[m.to for m in messages],
+        keys=[m.dedupe_key for m in messages],
+        excluding=ids,
     )
-    candidate = rules.Candidate(message.body, message.to, message.dedupe_key)
-    reason = rules.suppression(rules.Moment.SEND, candidate, facts)
-    if not reason and message.dedupe_key and not rules.dedupe_key_use(message):
-        reason = SuppressedReason.DUPLICATE
-    if reason:
-        _suppress(message, reason)
-    return reason
-
-
-def _call_twilio(message: Message, connection: Connection, gateway: TwilioGateway) -> str:
-    credentials = connection.twilio
-    sender = {
-        "from_": credentials.phone_number,
-        "messaging_service_sid": credentials.messaging_service_sid,
+    reasons = {
+        m.pk: rules.suppression(
+            rules.Moment.SEND, rules.Candidate(m.body, m.to, m.dedupe_key), facts
+        )
+        for m in messages
     }
+    may_go = [m for m in messages if not reasons[m.pk]]
+    for pk in rules.dedupe_keys_use(may_go):
+        reasons[pk] = SuppressedReason.DUPLICATE
+    # Earlier messages of the window to the same number take the cap's slots in order.
+    counts = facts.counts
+    for message in messages:
+        if reasons[message.pk] or facts.cap is None:
+            continue
+        if counts.get(message.to, 0) >= facts.cap:
+            reasons[message.pk] = SuppressedReason.FREQUENCY_CAP
+        else:
+            counts[message.to] = counts.get(message.to, 0) + 1
+    _suppress([(m, reasons[m.pk]) for m in messages if reasons[m.pk]])
+    for message in messages:
+        if reasons[message.pk]:  # no connection is one of the reasons
+            window.outcomes[message.pk] = "suppressed"
+        else:
+            window.to_call.append((message, sender))
+
+
+def _suppress(suppressed: list[tuple[Message, str]]) -> None:
+    if not suppressed:
+        return
+    by_reason: dict[str, list[int]] = {}
+    for message, reason in suppressed:
+        by_reason.setdefault(reason, []).append(message.pk)
+    now = timezone.now()
+    for reason, ids in by_reason.items():
+        Message.objects.filter(pk__in=ids, status=Status.SUBMITTING).update(
+            status=Status.SUPPRESSED, suppressed_reason=reason, updated_at=now
+        )
+    MessageEvent.objects.bulk_create(
+        [
+            MessageEvent(message=m, status=Status.SUPPRESSED, params={"reason": reason})
+            for m, reason in suppressed
+        ]
+    )
+    _announce([m for m, _ in suppressed], Status.SUPPRESSED)
+
+
+def _announce(messages: list[Message], status: str) -> None:
+    """``message_status_changed`` for these messages, one event per organization."""
+    by_organization: dict[int, list[tuple[int, int | None]]] = {}
+    for message in messages:
+        by_organization.setdefault(message.organization_id, []).append(
+            (message.pk, message.contact_id)
+        )
+    for organization_id, moved in by_organization.items():
+        status_changed_after_commit(
+            organization_id=organization_id,
+            messages=moved,
+            status=status,
+            error_code=None,
+            source=Source.SYSTEM,
+        )
+
+
+def _call_twilio(
+    message: Message, connection: Connection, gateway: TwilioGateway
+) -> CreatedMessage | str:
+    """What Twilio answered, or the outcome of a failed call (recorded at once)."""
+    credentials = connection.twilio
     try:
-        created = gateway.create_message(
+        return gateway.create_message(
             to=message.to,
             body=message.body,
             media_url=message.media_url,
             status_callback=status_callback_url(message),
-            **sender,
+            from_=credentials.phone_number,
+            messaging_service_sid=credentials.messaging_service_sid,
         )
     except TwilioError as error:
         return _failed_call(message, connection, error)
-    status = created.status if created.status in RANK else Status.QUEUED
-    # A status callback may have arrived before this answer: never move the status back.
-    Message.objects.filter(pk=message.pk).update(
-        sid=created.sid,
-        from_number=credentials.phone_number,
-        messaging_service_sid=credentials.messaging_service_sid,
-        error_code=None,
-        error_message="",
-        updated_at=timezone.now(),
+
+
+@transaction.atomic
+def _record_accepted(accepted: list[tuple[Message, CreatedMessage]]) -> None:
+    """Writes the SIDs Twilio gave and moves each message on from ``submitting``: a status
+    callback may have arrived first (it finds the row by its public id), so a status only
+    moves forward from ``submitting``, under the rows' locks."""
+    if not accepted:
+        return
+    ids = [m.pk for m, _ in accepted]
+    movable = set(
+        Message.objects.select_for_update()
+        .filter(pk__in=ids, status=Status.SUBMITTING)
+        .values_list("pk", flat=True)
     )
-    moved = Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(status=status)
-    event_record(message, status, sid=created.sid)
-    if moved:
-        status_announce(message, status)
-    return "submitted"
+    statuses = {
+        m.pk: created.status if created.status in RANK else Status.QUEUED for m, created in accepted
+    }
+    changes: dict[str, Any] = {
+        "sid": Case(*(When(pk=m.pk, then=Value(created.sid)) for m, created in accepted)),
+        "error_code": None,
+        "error_message": "",
+        "updated_at": timezone.now(),
+    }
+    if movable:
+        changes["status"] = Case(
+            *(When(pk=pk, then=Value(statuses[pk])) for pk in movable), default=F("status")
+        )
+    Message.objects.filter(pk__in=ids).update(**changes)
+    MessageEvent.objects.bulk_create(
+        [
+            MessageEvent(message=m, status=statuses[m.pk], params={"sid": created.sid})
+            for m, created in accepted
+        ]
+    )
+    by_status: dict[str, list[Message]] = {}
+    for message, _ in accepted:
+        if message.pk in movable:
+            by_status.setdefault(statuses[message.pk], []).append(message)
+    for status, messages in by_status.items():
+        _announce(messages, status)
+
+
+def _release(window: Window) -> None:
+    """Claimed messages whose call had not started after ``CLAIM_HOLD`` go back to
+    ``pending`` (their dedupe keys too), so that a row is never ``submitting`` for long
+    without a call in flight: that is how the sweeper tells a dead worker."""
+    if not window.released:
+        return
+    ids = [m.pk for m in window.released]
+    now = timezone.now()
+    Message.objects.filter(pk__in=ids, status=Status.SUBMITTING).update(
+        status=Status.PENDING, attempts=F("attempts") - 1, send_after=now, enqueued_at=now
+    )
+    DedupeKey.objects.filter(message_id__in=ids).delete()
+    window.outcomes.update((pk, "released") for pk in ids)
 
 
 def release_dedupe_key(message: Message) -> None:

@@ -153,9 +153,23 @@ def expected_form(message: Message, *, to: str, body: str, media_url: str = "") 
     return form
 
 
+def limiter(monkeypatch: Any, take: Callable[..., float]) -> None:
+    """The send task's limiter answering message by message as ``take(key, rate=, cost=)``
+    says (0: a slot; more: wait that long), stopping at the first refusal as the real one."""
+
+    def take_many(key: str, *, rate: float, costs: list[int]) -> tuple[int, float]:
+        for taken, cost in enumerate(costs):
+            wait = take(key, rate=rate, cost=cost)
+            if wait > 0:
+                return taken, wait
+        return len(costs), 0.0
+
+    monkeypatch.setattr(ratelimit, "take_many", take_many)
+
+
 def unlimited(monkeypatch: Any) -> None:
     """The sender's rate limit always has a slot (for tests about something else)."""
-    monkeypatch.setattr(ratelimit, "take", lambda key, *, rate, cost=1: 0.0)
+    limiter(monkeypatch, lambda key, *, rate, cost=1: 0.0)
 
 
 def make_contact(personas: Any, phone: str, **data: Any) -> Contact:

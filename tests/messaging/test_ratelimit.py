@@ -22,6 +22,7 @@ from tests.messaging.helpers import (
     Clock,
     expected_form,
     forms,
+    limiter,
     messages_create,
     send_now,
 )
@@ -145,7 +146,7 @@ def test_it_defers_a_send_to_the_beat_when_the_wait_is_long(
         asked.append((key, rate, cost))
         return 120.0
 
-    monkeypatch.setattr(ratelimit, "take", take)
+    limiter(monkeypatch, take)
     body = "x" * 161  # two GSM-7 segments
 
     message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body=body)
@@ -157,7 +158,7 @@ def test_it_defers_a_send_to_the_beat_when_the_wait_is_long(
     assert (message.attempts, message.submitted_at) == (0, None)
     assert forms(rsps) == []
 
-    monkeypatch.setattr(ratelimit, "take", lambda key, *, rate, cost=1: 0.0)
+    limiter(monkeypatch, lambda key, *, rate, cost=1: 0.0)
     clock.advance(seconds=119)
     assert messages_enqueue_due() == 0
     messages_create(rsps)

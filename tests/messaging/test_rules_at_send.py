@@ -23,6 +23,7 @@ from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     expected_form,
     forms,
+    limiter,
     make_contact,
     messages_create,
 )
@@ -242,7 +243,7 @@ def test_two_workers_racing_for_the_last_slot_send_one_message(personas, rsps, c
         barrier.wait()  # both workers have read their row and go on together
         return 0.0
 
-    monkeypatch.setattr("messaging.services.submit.ratelimit.take", take)
+    limiter(monkeypatch, take)
     counted = rules.recent_counts
 
     def slow_count(*args, **kwargs):

@@ -12,7 +12,6 @@ import pytest
 import requests
 import responses
 
-from messaging import ratelimit
 from messaging.models import Message, Status
 from messaging.services.sending import message_send
 from messaging.services.submit import MAX_BATCH, batches, messages_submit
@@ -20,7 +19,14 @@ from messaging.tasks import send_messages
 from tests import twilio_mocks as tw
 from tests.concurrency import run_together
 from tests.connections.helpers import connect
-from tests.messaging.helpers import MESSAGES_URL, form_of, forms, message_json, messages_create
+from tests.messaging.helpers import (
+    MESSAGES_URL,
+    form_of,
+    forms,
+    limiter,
+    message_json,
+    messages_create,
+)
 from tests.messaging.send_helpers import ALICE, BOB, T0
 from tests.messaging.sweeper.helpers import OTHER_ACCOUNT
 
@@ -135,7 +141,7 @@ def test_a_rate_limit_holds_the_rest_of_the_batch_back_as_one_batch(
         asked.append(key)
         return 0.0 if len(asked) == 1 else 0.8  # a slot for the first, then "wait 0.8 s"
 
-    monkeypatch.setattr(ratelimit, "take", take)
+    limiter(monkeypatch, take)
     later: list[tuple] = []
 
     def apply_async(args, countdown=None, **options):
@@ -191,23 +197,29 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     with pytest.raises(WorkerKilled):
         messages_submit([first.pk, second.pk, third.pk])
     monkeypatch.setattr(submit, "_call_twilio", real_call)
+    # The window claimed all three; Twilio's answer for the first was recorded on the way out
+    # (a kill -9 would leave it ``submitting`` too, and the sweeper would adopt it).
     rows = dict(Message.objects.values_list("pk", "status"))
-    assert rows == {first.pk: Status.QUEUED, second.pk: Status.SUBMITTING, third.pk: Status.PENDING}
+    assert rows == {
+        first.pk: Status.QUEUED,
+        second.pk: Status.SUBMITTING,
+        third.pk: Status.SUBMITTING,
+    }
 
-    # Six minutes on, the sweeper finds both: Twilio has no message like the second.
+    # Six minutes on, the sweeper finds both: Twilio has no message like them.
     clock.now += datetime.timedelta(minutes=6)
     twilio_lists(rsps, message_json(to=ALICE, body="#0", sid=sids[0], created=clock.now))
     with django_capture_on_commit_callbacks(execute=True):
         result = messages_sweep()
 
-    assert (result.requeued, result.resent) == (1, 1)
+    assert (result.requeued, result.resent) == (0, 2)
     assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
     assert sorted(f["Body"][0] for f in forms(rsps)) == ["#0", "#1", "#2"]
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("unlimited_slots")
-def test_a_batch_reads_its_connection_once_and_each_message_costs_the_same(personas, rsps, clock):
+def test_a_batch_costs_the_same_statements_whatever_its_size(personas, rsps, clock):
     from django.db import connection as db
     from django.test.utils import CaptureQueriesContext
 
@@ -216,7 +228,7 @@ def test_a_batch_reads_its_connection_once_and_each_message_costs_the_same(perso
     connect(personas)
     messages_create(rsps)
     counted = {}
-    for n in (2, 6):
+    for n in (2, 20):
         ids = [m.pk for m in waiting(personas, n=n)]
         due(clock)
         with CaptureQueriesContext(db) as queries:
@@ -227,6 +239,69 @@ def test_a_batch_reads_its_connection_once_and_each_message_costs_the_same(perso
         assert len(reads) == 1, reads  # connection and credentials: one query per batch
         counted[n] = len(sql)
         clock.now = T0
-    per_message = (counted[6] - counted[2]) / 4
-    assert per_message == int(per_message)
-    assert counted[2] == 2 + 2 * per_message  # the batch's own reads, then the same per message
+    # The load, the connection with its credentials, the claim (lock, update), the rules
+    # (opt-outs, invalid numbers) and the answers (lock, update, events): the same nine
+    # statements (and the test's savepoints) for 2 messages as for 20.
+    assert counted[2] == counted[20] == 13, queries.captured_queries
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("unlimited_slots")
+def test_with_a_frequency_cap_and_dedupe_keys_a_batch_still_costs_the_same(personas, rsps, clock):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    connect(personas)
+    personas.org.frequency_cap = 100
+    personas.org.save(update_fields=["frequency_cap"])
+    messages_create(rsps)
+    counted = {}
+    for n in (2, 20):
+        ids = [
+            message_send(
+                organization=personas.org,
+                to=ALICE,
+                body=f"#{i}",
+                send_after=T0 + datetime.timedelta(minutes=1),
+                dedupe_key=f"n{n}-{i}",
+                source="api",
+            ).pk
+            for i in range(n)
+        ]
+        due(clock)
+        with CaptureQueriesContext(db) as queries:
+            assert set(messages_submit(ids).values()) == {"submitted"}
+        counted[n] = len(queries.captured_queries)
+        clock.now = T0
+    # Plus the number locks, the keys used and held, the counts, and the keys' insert.
+    assert counted[2] == counted[20], queries.captured_queries
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("unlimited_slots")
+def test_messages_of_one_window_take_the_frequency_cap_slots_in_order(personas, rsps, clock):
+    connect(personas)
+    personas.org.frequency_cap = 2
+    personas.org.save(update_fields=["frequency_cap"])
+    messages_create(rsps)
+    messages = waiting(personas, n=4)
+    other = waiting(personas, n=1, to=BOB)
+    due(clock)
+
+    outcomes = messages_submit([m.pk for m in [*messages, *other]])
+
+    assert [outcomes[m.pk] for m in [*messages, *other]] == [
+        "submitted",
+        "submitted",
+        "suppressed",
+        "suppressed",
+        "submitted",
+    ]
+    rows = Message.objects.filter(pk__in=[m.pk for m in messages]).order_by("pk")
+    assert [(m.status, m.suppressed_reason) for m in rows] == [
+        (Status.QUEUED, ""),
+        (Status.QUEUED, ""),
+        (Status.SUPPRESSED, "frequency_cap"),
+        (Status.SUPPRESSED, "frequency_cap"),
+    ]
+    assert sorted(f["Body"][0] for f in forms(rsps)) == ["#0", "#0", "#1"]

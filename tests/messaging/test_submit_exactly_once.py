@@ -8,7 +8,6 @@ import threading
 import pytest
 import requests
 
-from messaging import ratelimit
 from messaging.models import DedupeKey, Status
 from messaging.services.sending import message_send
 from messaging.services.submit import message_submit, messages_enqueue_due
@@ -18,6 +17,7 @@ from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     expected_form,
     forms,
+    limiter,
     messages_create,
     messages_raise,
     messages_refuse,
@@ -75,7 +75,7 @@ def test_it_sends_once_when_two_workers_race_for_one_message(personas, rsps, clo
         barrier.wait()
         return 0.0
 
-    monkeypatch.setattr(ratelimit, "take", take)
+    limiter(monkeypatch, take)
     results = run_together(*[lambda: message_submit(message.pk)] * 2)
 
     assert sorted(results) == ["submitted", "taken"]
