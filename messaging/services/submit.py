@@ -106,12 +106,6 @@ def status_announce(
     )
 
 
-def _suppress(message: Message, reason: str) -> None:
-    if _finish(message, status=Status.SUPPRESSED, suppressed_reason=reason):
-        event_record(message, Status.SUPPRESSED, reason=reason)
-        status_announce(message, Status.SUPPRESSED)
-
-
 def _defer(messages: list[Message], wait: float) -> None:
     """Not now (rate limit): due again in ``wait`` seconds."""
     due = timezone.now() + datetime.timedelta(seconds=wait)
