@@ -23,11 +23,11 @@ import datetime
 import logging
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
+from django.db import connection as db
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -403,17 +403,9 @@ def _record_accepted(accepted: list[tuple[Message, CreatedMessage]]) -> None:
     statuses = {
         m.pk: created.status if created.status in RANK else Status.QUEUED for m, created in accepted
     }
-    changes: dict[str, Any] = {
-        "sid": Case(*(When(pk=m.pk, then=Value(created.sid)) for m, created in accepted)),
-        "error_code": None,
-        "error_message": "",
-        "updated_at": timezone.now(),
-    }
-    if movable:
-        changes["status"] = Case(
-            *(When(pk=pk, then=Value(statuses[pk])) for pk in movable), default=F("status")
-        )
-    Message.objects.filter(pk__in=ids).update(**changes)
+    _write_answers(
+        {m.pk: created.sid for m, created in accepted}, {pk: statuses[pk] for pk in movable}
+    )
     MessageEvent.objects.bulk_create(
         [
             MessageEvent(message=m, status=statuses[m.pk], params={"sid": created.sid})
@@ -426,6 +418,27 @@ def _record_accepted(accepted: list[tuple[Message, CreatedMessage]]) -> None:
             by_status.setdefault(statuses[message.pk], []).append(message)
     for status, messages in by_status.items():
         _announce(messages, status)
+
+
+def _write_answers(sids: dict[int, str], statuses: dict[int, str]) -> None:
+    """One UPDATE for the window: each row's SID, and its status where it may move. Written
+    as SQL because the ORM's ``Case(When(...))`` for 50 rows took 12 ms to compile, more
+    than a millisecond per message (bench.send_cpu's profile); the statement is plain
+    SQL that PostgreSQL and SQLite both run."""
+    # Only placeholders and the table's quoted name are formatted in; values go as parameters.
+    table = db.ops.quote_name(Message._meta.db_table)
+    whens = " ".join(["WHEN %s THEN %s"] * len(sids))
+    sql = [f"UPDATE {table} SET sid = CASE id {whens} END"]  # noqa: S608
+    params: list[object] = [value for pair in sids.items() for value in pair]
+    if statuses:
+        cases = " ".join(["WHEN %s THEN %s"] * len(statuses))
+        sql.append(f"status = CASE id {cases} ELSE status END")
+        params += [value for pair in statuses.items() for value in pair]
+    sql.append("error_code = NULL, error_message = '', updated_at = %s")
+    params.append(timezone.now())
+    where = f" WHERE id IN ({', '.join(['%s'] * len(sids))})"
+    with db.cursor() as cursor:
+        cursor.execute(", ".join(sql) + where, [*params, *sids])
 
 
 def _release(window: Window) -> None:

@@ -1,5 +1,7 @@
 """The Twilio seam: base URLs, timeouts, and one error type with the right class."""
 
+import threading
+
 import pytest
 import requests
 import responses
@@ -45,6 +47,26 @@ def test_it_authenticates_with_basic_auth_and_explicit_timeouts(monkeypatch):
     request = responses.calls[0].request
     assert str(request.headers["Authorization"]).startswith("Basic ")
     assert getattr(request, "req_kwargs", {})["timeout"] == twilio_api.TIMEOUTS
+
+
+@responses.activate
+def test_it_takes_the_environment_proxy_and_ca_bundle_once_per_thread(monkeypatch):
+    """requests would read them from os.environ on every call; the seam reads them when a
+    thread's client is made, and still honours them."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company.pem")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setattr(twilio_api, "_local", threading.local())
+    tw.account(responses.mock)
+
+    gateway().fetch_account()
+
+    kwargs = getattr(responses.calls[0].request, "req_kwargs", {})
+    assert kwargs["proxies"]["https"] == "http://proxy.internal:3128"
+    assert kwargs["verify"] == "/etc/ssl/company.pem"
+    session = twilio_api._http_client().session
+    assert session is not None and session.trust_env is False
 
 
 @responses.activate
