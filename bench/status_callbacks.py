@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
@@ -38,6 +37,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from bench.stack import database_url, free_port, wait_for_port  # noqa: E402
 from connections.crypto import encrypt  # noqa: E402
 from connections.models import Connection, ConnectionKind, SenderType, TwilioCredentials  # noqa: E402
 from messaging.models import Message, Status  # noqa: E402
@@ -47,12 +47,6 @@ from tenants.services.organizations import organization_create  # noqa: E402
 BASE_DIR = Path(__file__).resolve().parent.parent
 TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 ACCOUNT = "AC" + "b" * 32
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(count: int) -> list[Message]:
@@ -79,12 +73,6 @@ def prepare(count: int) -> list[Message]:
         )
         for n in range(count)
     )
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
 
 
 Request = tuple[str, bytes, dict[str, str]]
@@ -154,15 +142,7 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{port}"
         proxy = {"X-Forwarded-Proto": "https"}
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
+        wait_for_port(port, "gunicorn did not start")
         validator = RequestValidator(TOKEN)
         form_type = {**proxy, "Content-Type": "application/x-www-form-urlencoded"}
         callbacks: list[Request] = []
