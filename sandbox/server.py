@@ -6,6 +6,7 @@ and the sandbox's own pages under ``/sandbox/``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
@@ -16,7 +17,11 @@ from sandbox.web import ACCOUNT, RUNTIME, Runtime, twilio_errors
 
 
 async def _session(app: web.Application) -> AsyncIterator[None]:
-    runtime = Runtime(session=ClientSession(timeout=ClientTimeout(total=10)))
+    # Twilio gives a webhook 15 seconds to answer.
+    runtime = Runtime(
+        session=ClientSession(timeout=ClientTimeout(total=15)),
+        slots=asyncio.Semaphore(app[ACCOUNT].options.callback_concurrency),
+    )
     app[RUNTIME] = runtime
     yield
     for task in list(runtime.tasks):

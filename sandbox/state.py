@@ -110,6 +110,9 @@ class Options:
     shuffle_callbacks: bool = False
     duplicate_callbacks: bool = False
     seed: int | None = None
+    # Webhooks (status callbacks, inbound) in flight at once; the rest wait their turn in the
+    # sandbox, as Twilio's queue, instead of piling onto a busy web server and timing out.
+    callback_concurrency: int = 16
 
 
 class TwilioError(Exception):

@@ -24,9 +24,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass
 class Runtime:
-    """The client for callbacks, and the callbacks in flight (referenced until done)."""
+    """The client for callbacks, the callbacks in flight (referenced until done), and the
+    slots that bound how many are in flight at once."""
 
     session: ClientSession
+    slots: asyncio.Semaphore
     tasks: set[asyncio.Future[None]] = field(default_factory=set)
 
 
@@ -122,7 +124,11 @@ async def post_signed(
     try:
         # encoded=True: request the URL exactly as given (and signed), as Twilio does.
         target = URL(url, encoded=True)
-        async with app[RUNTIME].session.post(target, data=params, headers=headers) as response:
+        runtime = app[RUNTIME]
+        async with (
+            runtime.slots,  # waiting for a slot is not part of the request's timeout
+            runtime.session.post(target, data=params, headers=headers) as response,
+        ):
             return response.status, await response.text()
     except Exception as exc:  # any failure to deliver is itself the answer we record
         logger.warning("callback to %s failed: %s", url, type(exc).__name__)

@@ -274,3 +274,48 @@ def test_it_counts_a_duplicate_create_in_its_stats(sandbox, phone_sink):
     assert stats["messages"] == 4
     assert stats["callbacks"] == {"posted": 9, "answers": {"204": 9}}
     assert stats["inbound"] == {"posted": 0, "answers": {}}
+
+
+def test_a_slow_receiver_gets_every_callback_with_at_most_the_concurrency_in_flight(
+    sandbox_factory,
+):
+    """A busy web server is not buried: the callbacks beyond ``callback_concurrency`` wait in
+    the sandbox (as in Twilio's queue) instead of piling up until they time out."""
+    import asyncio
+
+    from aiohttp import web
+
+    from tests.sandbox.conftest import BackgroundServer
+
+    in_flight = 0
+    most = 0
+    received: list[str] = []
+
+    async def slow(request: web.Request) -> web.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.05)
+        received.append((await request.post())["MessageStatus"])  # type: ignore[arg-type]
+        in_flight -= 1
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/status", slow)
+    receiver = BackgroundServer(app)
+    receiver.start()
+    try:
+        sandbox = sandbox_factory(callback_concurrency=2, callback_delay_ms=0)
+        for _ in range(6):
+            response = sandbox.create_message(
+                To=PHONE, From=LOCAL, Body="hi", StatusCallback=f"{receiver.url}/status"
+            )
+            assert response.status_code == 201, response.text
+        wait_until(lambda: len(received) == 18, what="18 callbacks")
+    finally:
+        receiver.stop()
+
+    assert most == 2
+    assert Counter(received) == {"queued": 6, "sent": 6, "delivered": 6}
+    wait_until(lambda: sandbox.stats()["callbacks"]["posted"] == 18, what="answers counted")
+    assert sandbox.stats()["callbacks"]["answers"] == {"204": 18}

@@ -53,12 +53,20 @@ class Command(BaseCommand):
         parser.add_argument("--shuffle-callbacks", action="store_true")
         parser.add_argument("--duplicate-callbacks", action="store_true")
         parser.add_argument("--seed", type=int, default=None, help="repeatable random draws")
+        parser.add_argument(
+            "--callback-concurrency",
+            type=int,
+            default=16,
+            help="webhooks in flight at once; the others wait in the sandbox",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         numbers = tuple(n.strip() for n in options["numbers"].split(",") if n.strip())
         bad = [n for n in numbers if not E164.match(n)]
         if bad or not numbers:
             raise CommandError(f"--numbers must be E.164 numbers such as +14155550100: {bad}")
+        if options["callback_concurrency"] < 1:
+            raise CommandError("--callback-concurrency must be at least 1")
         if options["undelivered_rate"] + options["failed_rate"] > 1:
             raise CommandError("--undelivered-rate and --failed-rate add up to more than 1")
         config = Options(
@@ -74,6 +82,7 @@ class Command(BaseCommand):
             shuffle_callbacks=options["shuffle_callbacks"],
             duplicate_callbacks=options["duplicate_callbacks"],
             seed=options["seed"],
+            callback_concurrency=options["callback_concurrency"],
         )
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(describe(config, url))
