@@ -61,6 +61,8 @@ CLAIM_HOLD = datetime.timedelta(seconds=60)
 # The task works through its batch a window of ``WINDOW`` at a time: one claim, one set of rule
 # queries and one write of the results per window, whatever its size.
 MAX_BATCH = 1000
+MIN_BATCH = 10
+BATCHES_PER_SEND = 128  # eight per thread: a thread that is done early takes another
 WINDOW = 50
 SEND_THREADS = 16
 
@@ -532,8 +534,14 @@ def send_batches(message_ids: list[int], *, total: int | None = None) -> None:
 
 
 def batches(message_ids: list[int], *, total: int | None = None) -> list[list[int]]:
-    """Batches of at most ``MAX_BATCH``, and small enough that a send of ``total`` messages
-    (by default these) gives each of a worker's ``SEND_THREADS`` threads one: 20 messages are
-    10 batches of 2, 2,000 are 16 of 125, and a 100,000-message fan-out is one per chunk."""
-    size = max(1, min(MAX_BATCH, -(-max(total or 0, len(message_ids)) // SEND_THREADS)))
+    """Batches for a send of ``total`` messages (by default these): about ``BATCHES_PER_SEND``
+    of them, so that threads finishing early find another and none ends with a long tail, but
+    at least enough for every one of ``SEND_THREADS`` threads, none under ``MIN_BATCH`` when
+    there is enough to share, and none over ``MAX_BATCH``: 20 messages are 10 batches of 2,
+    5,000 are 125 of 40, and a 100,000-message fan-out two of 500 per chunk of 1,000.
+    The batches of one call are even."""
+    n = max(total or 0, len(message_ids))
+    spread = -(-n // SEND_THREADS)
+    size = max(1, min(MAX_BATCH, max(-(-n // BATCHES_PER_SEND), min(MIN_BATCH, spread))))
+    size = -(-len(message_ids) // -(-len(message_ids) // size)) if message_ids else size
     return [message_ids[i : i + size] for i in range(0, len(message_ids), size)]

@@ -54,10 +54,12 @@ def test_a_fan_out_is_cut_into_batches_that_keep_every_send_thread_busy():
     assert batches([]) == []
     assert [len(b) for b in batches(list(range(20)))] == [2] * 10
     assert [len(b) for b in batches(list(range(5)))] == [1] * 5
-    assert [len(b) for b in batches(list(range(2000)))] == [125] * 16
-    # A chunk of a 100,000-message fan-out is one broker message; of a 4,000 one, four.
-    assert [len(b) for b in batches(list(range(1000)), total=100_000)] == [MAX_BATCH]
-    assert [len(b) for b in batches(list(range(1000)), total=4_000)] == [250] * 4
+    assert [len(b) for b in batches(list(range(160)))] == [10] * 16
+    assert [len(b) for b in batches(list(range(5000)))] == [40] * 125
+    # A 100,000-message fan-out enqueues chunk by chunk: 200 broker messages in all.
+    assert [len(b) for b in batches(list(range(1000)), total=100_000)] == [500, 500]
+    assert [len(b) for b in batches(list(range(37)))] == [3] * 12 + [1]
+    assert [len(b) for b in batches(list(range(1000)), total=2_000_000)] == [MAX_BATCH]
     assert list(itertools.chain(*batches(list(range(999))))) == list(range(999))
 
 
