@@ -431,11 +431,11 @@ def _write_answers(sids: dict[int, str], statuses: dict[int, str]) -> None:
     table = db.ops.quote_name(Message._meta.db_table)
     whens = " ".join(["WHEN %s THEN %s"] * len(sids))
     sql = [f"UPDATE {table} SET sid = CASE id {whens} END"]  # noqa: S608
-    params: list[object] = [value for pair in sids.items() for value in pair]
+    params: list[int | str | datetime.datetime] = [v for pair in sids.items() for v in pair]
     if statuses:
         cases = " ".join(["WHEN %s THEN %s"] * len(statuses))
         sql.append(f"status = CASE id {cases} ELSE status END")
-        params += [value for pair in statuses.items() for value in pair]
+        params += [v for pair in statuses.items() for v in pair]
     sql.append("error_code = NULL, error_message = '', updated_at = %s")
     params.append(timezone.now())
     where = f" WHERE id IN ({', '.join(['%s'] * len(sids))})"
