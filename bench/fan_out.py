@@ -5,20 +5,25 @@ with N contacts (1% opted out), connects it (rows only: nothing calls Twilio), t
 text to every contact with ``commit_each_chunk`` as a launch would, and prints the time of the
 call (which includes each chunk's commit), the queries, the peak of Python allocations during
 the call, and the send batches it enqueued on commit with their JSON size. The broker itself
-is not measured: the batches are counted where they would be published.
+is not measured: the batches are counted where they would be published, sized as
+``send_batches`` sizes them (by the whole send's ``total``). The figures also go to
+``bench/results/fan_out.json`` (``fan_out_smoke.json`` with ``--smoke``).
 Targets (issue 11): under 10 s for 100,000 contacts, a few hundred broker messages, memory
 under 150 MB and flat from 10,000 to 100,000.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
-        .venv/bin/python -m bench.fan_out [--contacts 10000 100000]
+        .venv/bin/python -m bench.fan_out [--contacts 10000 100000 | --smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import time
 import tracemalloc
+from pathlib import Path
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
@@ -27,6 +32,7 @@ from bench.contacts_list import fill
 
 # bench.pages sets Django up: import it before any model.
 from bench.pages import machine, require_postgresql
+from bench.results import Figure, write
 from connections.crypto import encrypt
 from connections.models import Connection, ConnectionKind, SenderType, TwilioCredentials
 from contacts.models import Contact
@@ -36,6 +42,14 @@ from messaging.services.submit import batches
 from tenants.models import Organization, User
 
 ACCOUNT_SID = "AC" + "0" * 32
+SMOKE = [1_000, 10_000]
+# Issue 11's targets: 10 s for 100,000 contacts (scaled for other sizes), at most 500 broker
+# messages (a few hundred) and 150 MB whatever the size. The peak grows only by the ids the
+# call returns (36 bytes each); queries: at most 7 per chunk of 1,000.
+SECONDS_PER_CONTACT = 10 / 100_000
+BATCHES = 500
+QUERIES_PER_CHUNK = 7  # the facts (2, or 4 with dedupe keys), two inserts, the commit
+PEAK_MB = 150
 
 
 def connect(organization: Organization) -> None:
@@ -71,8 +85,8 @@ def run(count: int) -> dict[str, float]:
     connect(organization)
     published: list[int] = []  # bytes of each send batch's arguments, as JSON
 
-    def count_batches(message_ids: list[int]) -> None:
-        published.extend(len(json.dumps([batch])) for batch in batches(message_ids))
+    def count_batches(message_ids: list[int], *, total: int | None = None) -> None:
+        published.extend(len(json.dumps([batch])) for batch in batches(message_ids, total=total))
 
     sending.send_batches = count_batches  # type: ignore[attr-defined]
     audience = Contact.objects.filter(organization=organization).order_by("pk")
@@ -98,22 +112,83 @@ def run(count: int) -> dict[str, float]:
     }
 
 
+def figures(count: int, measured: dict[str, float]) -> list[Figure]:
+    audience = f"{count:,}"
+    chunks = -(-count // sending.BATCH)
+    return [
+        Figure(
+            f"fan-out {audience} contacts",
+            round(measured["seconds"], 2),
+            "s",
+            target=round(count * SECONDS_PER_CONTACT, 2),
+            higher_is_better=False,
+        ),
+        Figure(
+            f"fan-out {audience} queries",
+            measured["queries"],
+            "queries",
+            target=chunks * QUERIES_PER_CHUNK + 2,
+            higher_is_better=False,
+        ),
+        Figure(
+            f"fan-out {audience} peak memory",
+            round(measured["peak_mb"], 1),
+            "MB",
+            target=PEAK_MB,
+            higher_is_better=False,
+        ),
+        Figure(
+            f"send batches for {audience}",
+            measured["batches"],
+            "messages",
+            target=BATCHES,
+            higher_is_better=False,
+        ),
+    ]
+
+
+def git_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if changed else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument(
+        "--smoke", action="store_true", help=f"{SMOKE[0]:,} and {SMOKE[1]:,} contacts (CI)"
+    )
     options = parser.parse_args()
+    counts = SMOKE if options.smoke else options.contacts
     require_postgresql()
     databases = setup_databases(verbosity=0, interactive=False)
     try:
-        print(machine())
-        for count in options.contacts:
-            figures = run(count)
+        about = machine()
+        print(about)
+        load = os.getloadavg()[0]
+        measured: dict[int, dict[str, float]] = {}
+        for count in counts:
+            got = measured[count] = run(count)
             print(
-                f"{count:>7,} contacts: {figures['seconds']:6.1f} s in the call (chunks "
-                f"committed), {figures['queries']:,} queries, peak Python allocations "
-                f"{figures['peak_mb']:.0f} MB, {figures['batches']:,} send batches "
-                f"({figures['batch_kb']:,.0f} KB), {figures['suppressed']:,.0f} suppressed"
+                f"{count:>7,} contacts: {got['seconds']:6.1f} s in the call (chunks "
+                f"committed), {got['queries']:,} queries, peak Python allocations "
+                f"{got['peak_mb']:.0f} MB, {got['batches']:,} send batches "
+                f"({got['batch_kb']:,.0f} KB), {got['suppressed']:,.0f} suppressed"
             )
+        rows = [figure for count in counts for figure in figures(count, measured[count])]
+        write(
+            "fan_out_smoke" if options.smoke else "fan_out",
+            rows,
+            postgresql=about.rsplit("PostgreSQL ", 1)[-1],
+            contacts=counts,
+            commit=git_commit(),
+            load_average_at_start=round(load, 2),
+        )
     finally:
         teardown_databases(databases, verbosity=0)
 

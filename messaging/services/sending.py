@@ -9,14 +9,18 @@ for fan-outs. Nothing here talks to Twilio: the send task does (``services.submi
 from __future__ import annotations
 
 import datetime
+import json
 import logging
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
+from django.db import connection as db
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 
 from connections.selectors import sending_connection
@@ -28,6 +32,7 @@ from messaging.services.submit import send_batches
 from templates_sms.media import media_url_check
 from templates_sms.models import SmsTemplate
 from templates_sms.preview import contact_values, message_text
+from templates_sms.renderer import FIELD, TAG
 from templates_sms.segments import count_segments
 from tenants.errors import ApplicationError
 from tenants.models import Organization
@@ -74,17 +79,18 @@ def _text(content: Content, organization: Organization, contact: Contact | None)
 def _due(
     *,
     organization: Organization,
-    contact: Contact | None,
+    time_zone: str,
     send_after: datetime.datetime | None,
     respect_quiet_hours: bool,
     now: datetime.datetime,
 ) -> datetime.datetime | None:
+    """When the message may go: ``None`` for now, else ``send_after`` (never in the past) or
+    the next opening of the sending window in ``time_zone``, whichever is later."""
     due = max(send_after, now) if send_after else None
     if respect_quiet_hours:
-        zone = contact.time_zone if contact else organization.time_zone
         allowed = rules.next_allowed_instant(
             due or now,
-            time_zone=zone,
+            time_zone=time_zone,
             start=organization.send_window_start,
             end=organization.send_window_end,
         )
@@ -136,7 +142,7 @@ def _row(
     if not reason:
         due = _due(
             organization=organization,
-            contact=contact,
+            time_zone=contact.time_zone if contact else organization.time_zone,
             send_after=timing.send_after,
             respect_quiet_hours=timing.respect_quiet_hours,
             now=timing.now,
@@ -247,6 +253,169 @@ class SendManyResult:
                 self.suppressed[str(message.suppressed_reason)] += 1
 
 
+class _Recipient(NamedTuple):
+    """What a fan-out reads of a contact. A queryset is read as these columns, never as model
+    instances: ``contact``, the row itself, only for a text with merge fields, and
+    ``public_id`` only for a dedupe key that names the contact (else None)."""
+
+    pk: int
+    organization_id: int
+    phone: str
+    time_zone: str
+    public_id: uuid.UUID | None
+    contact: Contact | None
+
+
+def _recipients(
+    contacts: Iterable[Contact], *, personal: bool, public_id: bool
+) -> Iterator[_Recipient]:
+    if isinstance(contacts, QuerySet) and not personal:
+        columns = ["pk", "organization_id", "phone", "time_zone"]
+        if public_id:
+            columns.append("public_id")
+        for row in contacts.values_list(*columns).iterator(chunk_size=BATCH):
+            pk, organization_id, phone, time_zone, *named = row
+            yield _Recipient(
+                pk, organization_id, phone, time_zone, named[0] if named else None, None
+            )
+        return
+    if isinstance(contacts, QuerySet):
+        contacts = contacts.iterator(chunk_size=BATCH)
+    for c in contacts:
+        yield _Recipient(c.pk, c.organization_id, c.phone, c.time_zone, c.public_id, c)
+
+
+class _Texts:
+    """Each contact's text with its segments, rendered once per distinct values of the merge
+    fields the template uses: once in all for a text without any. ``forget`` between chunks
+    keeps the memory flat."""
+
+    def __init__(self, content: Content, organization: Organization) -> None:
+        self._content = content
+        self._organization = organization
+        body = content.template.body if content.template else ""
+        # The names the renderer would look up (a tag it cannot parse renders as nothing).
+        self._names = tuple(
+            parsed.group("name")
+            for match in TAG.finditer(body)
+            if (parsed := FIELD.match(match.group(1)))
+        )
+        self.personal = any(name != "organization.name" for name in self._names)
+        self._memo: dict[tuple[str, ...], tuple[str, int, str]] = {}
+
+    def of(self, contact: Contact | None) -> tuple[str, int, str]:
+        key: tuple[str, ...] = ()
+        if self.personal:
+            values = contact_values(contact, self._organization)
+            key = tuple(values.get(name, "") for name in self._names)
+        found = self._memo.get(key)
+        if found is None:
+            text = _text(self._content, self._organization, contact)
+            info = count_segments(text)
+            found = self._memo[key] = (text, info.segments, info.encoding)
+        return found
+
+    def forget(self) -> None:
+        if self.personal:
+            self._memo.clear()
+
+
+def _insert(
+    model: type[Model],
+    prototype: Model,
+    varying: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Inserts ``rows`` of ``model``: the fields ``varying`` (attribute names) from each row,
+    every other field as on ``prototype`` (its defaults; ``auto_now`` stamps taken now), given
+    once. Returns the ``returning`` columns of each row inserted, in no particular order.
+
+    No model instance and no signal: for a fan-out's chunk, ``bulk_create``'s work per object
+    and per value costs more than the statement. On PostgreSQL one statement whatever the
+    number of rows: ``INSERT … SELECT`` from the rows passed as one JSON array, each value cast
+    to its column's type (a ``VALUES`` list of thousands of parameters is slow to pass and to
+    plan, and arrays for ``unnest`` are slow to build); elsewhere a multi-row ``VALUES``, in
+    as many statements as the database's limit on parameters needs (SQLite).
+    """
+    if not rows:
+        return []
+    every = {f.attname: f for f in model._meta.concrete_fields}
+    fields = {name: f for name, f in every.items() if not f.primary_key}
+    constant = [f for name, f in fields.items() if name not in varying]
+    values = [f.get_db_prep_save(f.pre_save(prototype, True), db) for f in constant]
+    quote = db.ops.quote_name
+    columns = [f.column for f in constant] + [fields[name].column for name in varying]
+    # Names from the model, quoted; every value is a parameter.
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))})"
+    back = ", ".join(quote(every[name].column) for name in returning)
+    tail = f" RETURNING {back}" if back else ""
+    statements: list[tuple[str, list[Any]]] = []
+    if db.vendor == "postgresql":
+
+        def kind(f: Field[Any, Any]) -> str:
+            return str(f.db_type(db)).split("(")[0]  # varchar, not varchar(20): no truncation
+
+        def taken(i: int, f: Field[Any, Any]) -> str:
+            if f.get_internal_type() == "JSONField":
+                return f"NULLIF((r->{i})::jsonb, 'null')"  # None is SQL's NULL, as Django saves it
+            return f"(r->>{i})::{kind(f)}"
+
+        given = [f"(%s)::{kind(f)}" for f in constant]
+        given += [taken(i, fields[name]) for i, name in enumerate(varying)]
+        sql = f"{head} SELECT {', '.join(given)} FROM json_array_elements(%s) AS r{tail}"  # noqa: S608
+        statements.append((sql, [*values, json.dumps(rows, default=_json_value)]))
+    else:
+        prepare = [fields[name].get_db_prep_save for name in varying]
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        per = max(1, (db.features.max_query_params or 65_535) // len(columns))
+        for start in range(0, len(rows), per):
+            part = rows[start : start + per]
+            params: list[Any] = []
+            for row in part:
+                params += values
+                params += [p(value, db) for p, value in zip(prepare, row, strict=True)]
+            statements.append((f"{head} VALUES {', '.join([one] * len(part))}{tail}", params))
+    found: list[tuple[Any, ...]] = []
+    with db.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            if back:
+                found += cursor.fetchall()
+    return found
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()  # with its offset: read back as the same instant
+    raise TypeError(f"{type(value).__name__} is not written by _insert")
+
+
+def _messages_insert(
+    prototype: Message, varying: Sequence[str], rows: list[list[Any]]
+) -> list[int]:
+    """Inserts the messages (``varying`` starts with ``public_id``); their ids, in order."""
+    public_ids = [row[0] for row in rows]
+    if db.features.can_return_rows_from_bulk_insert:
+        returned = _insert(Message, prototype, varying, rows, returning=("public_id", "id"))
+    else:
+        _insert(Message, prototype, varying, rows)
+        returned = list(
+            Message.objects.filter(public_id__in=public_ids).values_list("public_id", "pk")
+        )
+    to_uuid = Message._meta.get_field("public_id").to_python  # the hex, without a UUID type
+    ids = {to_uuid(public_id): pk for public_id, pk in returned}
+    return [ids[public_id] for public_id in public_ids]
+
+
+def _events_insert(rows: list[tuple[int, str, dict[str, str]]]) -> None:
+    """Each message's first event: ``(message id, status, params)``."""
+    _insert(MessageEvent, MessageEvent(), ("message_id", "status", "params"), rows)
+
+
 def message_send_many(
     *,
     organization: Organization,
@@ -261,9 +430,10 @@ def message_send_many(
     source_ref: str = "",
     commit_each_chunk: bool = False,
 ) -> SendManyResult:
-    """The same rules set-wise, in chunks of ``BATCH`` contacts: a few queries and bulk
-    inserts per chunk, the due messages of each enqueued when it commits. A queryset of
-    contacts is read chunk by chunk, never held whole.
+    """The same rules set-wise, in chunks of ``BATCH`` contacts: a few queries and one insert
+    of messages and one of events per chunk, the due messages of each enqueued when it
+    commits, in send batches sized by the whole audience (counted once). A queryset of
+    contacts is read chunk by chunk, never held whole, and only the columns needed.
 
     By default everything is written in one transaction (the caller's, if any), and a contact
     of another organization refuses the whole call. With ``commit_each_chunk`` (a launch's
@@ -279,45 +449,105 @@ def message_send_many(
     content = _content(organization=organization, template=template, body=body, media_url=media_url)
     connection = sending_connection(organization)
     timing = Timing(send_after, respect_quiet_hours, timezone.now())
+    size = BATCH
     result = SendManyResult()
+    texts = _Texts(content, organization)
+    total = (
+        contacts.count()
+        if isinstance(contacts, QuerySet)
+        else len(contacts)
+        if isinstance(contacts, Sized)
+        else None
+    )
 
-    def flush(batch: list[Contact]) -> None:
-        keys = {
-            c.pk: dedupe_key.replace("{contact}", str(c.public_id)) if dedupe_key else ""
-            for c in batch
-        }
-        facts = rules.facts_gather(
-            organization, connection, phones=[c.phone for c in batch], keys=list(keys.values())
-        )
-        rows = [
-            _row(
+    # Every row of the send shares these columns; the rest are each message's own.
+    text, segments, encoding = ("", 0, "") if texts.personal else texts.of(None)
+    prototype = Message(
+        organization=organization,
+        connection=connection,
+        template=content.template,
+        body=text,
+        segments=segments,
+        encoding=encoding,
+        media_url=content.media_url,
+        source=source,
+        source_ref=source_ref,
+    )
+    varying = ["public_id", "contact_id", "to", "status", "suppressed_reason", "dedupe_key"]
+    varying += ["send_after", "enqueued_at"]
+    if texts.personal:
+        varying += ["body", "segments", "encoding"]
+    dues: dict[str, datetime.datetime | None] = {}  # by time zone
+    firsts: dict[tuple[str, datetime.datetime | None], dict[str, str]] = {}  # events' params
+
+    def due_in(zone: str) -> datetime.datetime | None:
+        if zone not in dues:
+            dues[zone] = _due(
                 organization=organization,
-                contact=contact,
-                phone=contact.phone,
-                content=content,
-                facts=facts,
-                timing=timing,
-                dedupe_key=keys[contact.pk],
-                source=source,
-                source_ref=source_ref,
+                time_zone=zone,
+                send_after=timing.send_after,
+                respect_quiet_hours=timing.respect_quiet_hours,
+                now=timing.now,
             )
-            for contact in batch
-        ]
-        saved = Message.objects.bulk_create(rows)
-        MessageEvent.objects.bulk_create([_event_for(m) for m in saved])
-        _enqueue_on_commit(_due_now(saved, timing.now))
-        result.add(saved)
+        return dues[zone]
 
-    def chunks() -> Iterator[list[Contact]]:
-        rows = contacts.iterator(chunk_size=BATCH) if isinstance(contacts, QuerySet) else contacts
-        batch: list[Contact] = []
-        for contact in rows:
-            if contact.organization_id != organization.pk:
-                raise ApplicationError.for_field(
-                    "contacts", f"No such contact: {contact.public_id}."
+    def first_event(reason: str, due: datetime.datetime | None) -> dict[str, str]:
+        # What _event_for gives a message with this reason and due time.
+        if (reason, due) not in firsts:
+            firsts[reason, due] = (
+                {"reason": reason} if reason else {"send_after": due.isoformat()} if due else {}
+            )
+        return firsts[reason, due]
+
+    def flush(batch: list[_Recipient]) -> None:
+        keys = [
+            dedupe_key.replace("{contact}", str(r.public_id)) if dedupe_key else "" for r in batch
+        ]
+        facts = rules.facts_gather(
+            organization, connection, phones=[r.phone for r in batch], keys=list(set(keys))
+        )
+        # Stamped with the rows, in the creating transaction: should the process die before
+        # the enqueue, the sweeper finds the stamp two minutes old and enqueues them again.
+        enqueued = timezone.now()
+        rows: list[list[Any]] = []
+        events: list[tuple[str, dict[str, str]]] = []
+        go: list[bool] = []
+        for recipient, key in zip(batch, keys, strict=True):
+            text, segments, encoding = texts.of(recipient.contact)
+            reason = rules.suppression(
+                rules.Moment.CREATE, rules.Candidate(text, recipient.phone, key), facts
+            )
+            due = None if reason else due_in(recipient.time_zone)
+            now_due = not reason and (due is None or due <= timing.now)
+            status = Status.SUPPRESSED.value if reason else Status.PENDING.value
+            row = [uuid.uuid4(), recipient.pk, recipient.phone, status, reason, key, due]
+            row.append(enqueued if now_due else None)
+            if texts.personal:
+                row += [text, segments, encoding]
+            rows.append(row)
+            events.append((status, first_event(reason, due)))
+            go.append(now_due)
+        texts.forget()
+        ids = _messages_insert(prototype, varying, rows)
+        _events_insert([(pk, *event) for pk, event in zip(ids, events, strict=True)])
+        due_now = [pk for pk, now_due in zip(ids, go, strict=True) if now_due]
+        if due_now:
+            send_on_commit(due_now, total=total)
+        result.message_ids += ids
+        result.statuses.update(status for status, _ in events)
+        result.suppressed.update(row[4] for row in rows if row[4])
+
+    def chunks() -> Iterator[list[_Recipient]]:
+        batch: list[_Recipient] = []
+        named = "{contact}" in dedupe_key
+        for recipient in _recipients(contacts, personal=texts.personal, public_id=named):
+            if recipient.organization_id != organization.pk:
+                public_id = recipient.public_id or (
+                    Contact.objects.values_list("public_id", flat=True).get(pk=recipient.pk)
                 )
-            batch.append(contact)
-            if len(batch) >= BATCH:
+                raise ApplicationError.for_field("contacts", f"No such contact: {public_id}.")
+            batch.append(recipient)
+            if len(batch) >= size:
                 yield batch
                 batch = []
         if batch:

@@ -59,18 +59,19 @@ def test_each_chunk_commits_and_is_sent_on_its_own_and_a_refused_chunk_keeps_the
 def test_a_chunk_that_fails_to_write_leaves_the_chunks_before_it(personas, rsps, monkeypatch):
     messages_create(rsps)
     ours = [make_contact(personas, phone) for phone in numbers(6)]
-    real = MessageEvent.objects.bulk_create
+    real = sending._events_insert
     calls = []
 
-    def second_fails(objs, *args, **kwargs):
-        calls.append(len(objs))
+    def second_fails(rows):
+        # The second chunk's messages are written, then its events fail.
+        calls.append(len(rows))
         if len(calls) == 2:
             raise RuntimeError("the database went away")
-        return real(objs, *args, **kwargs)
+        return real(rows)
 
-    monkeypatch.setattr(MessageEvent.objects, "bulk_create", second_fails)
+    monkeypatch.setattr(sending, "_events_insert", second_fails)
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="the database went away"):
         message_send_many(
             organization=personas.org,
             contacts=ours,
@@ -79,8 +80,10 @@ def test_a_chunk_that_fails_to_write_leaves_the_chunks_before_it(personas, rsps,
             commit_each_chunk=True,
         )
 
+    assert calls == [3, 3]
     assert sent_to() == sorted(c.phone for c in ours[:3])  # the second chunk left nothing
     assert MessageEvent.objects.filter(message__to__in=[c.phone for c in ours[3:]]).count() == 0
+    assert sorted(f["To"][0] for f in forms(rsps)) == sorted(c.phone for c in ours[:3])
 
 
 @pytest.mark.django_db
