@@ -66,7 +66,8 @@ def test_it_takes_the_environment_proxy_and_ca_bundle_once_per_thread(monkeypatc
     assert kwargs["proxies"]["https"] == "http://proxy.internal:3128"
     assert kwargs["verify"] == "/etc/ssl/company.pem"
     session = twilio_api._http_client().session
-    assert session is not None and session.trust_env is False
+    assert session is not None
+    assert session.trust_env is False
 
 
 @responses.activate
