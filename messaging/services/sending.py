@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -232,6 +232,48 @@ def message_send(
     return message
 
 
+@dataclass(frozen=True)
+class SendPreview:
+    """What ``message_send`` would do now, without writing anything: the text and its
+    segments, the rule that would suppress it (or ""), and when it would go (None: now)."""
+
+    text: str
+    segments: int
+    encoding: str
+    suppressed_reason: str
+    send_after: datetime.datetime | None
+
+
+def message_send_preview(
+    *,
+    organization: Organization,
+    contact: Contact,
+    template: SmsTemplate,
+    dedupe_key: str = "",
+    respect_quiet_hours: bool = False,
+) -> SendPreview:
+    """The verdicts of ``message_send`` for this contact and template, computed the same way
+    (for an automation's dry run)."""
+    content = _content(organization=organization, template=template, body=None, media_url="")
+    connection = sending_connection(organization)
+    facts = rules.facts_gather(organization, connection, phones=[contact.phone], keys=[dedupe_key])
+    text = _text(content, organization, contact)
+    info = count_segments(text)
+    reason = rules.suppression(
+        rules.Moment.CREATE, rules.Candidate(text, contact.phone, dedupe_key), facts
+    )
+    due = None
+    if not reason:
+        due = _due(
+            organization=organization,
+            time_zone=contact.time_zone,
+            send_after=None,
+            respect_quiet_hours=respect_quiet_hours,
+            now=timezone.now(),
+        )
+    return SendPreview(text, info.segments, info.encoding, reason, due)
+
+
 @dataclass
 class SendManyResult:
     """What a fan-out created: every message's id, in the order of the contacts given, and
@@ -428,6 +470,7 @@ def message_send_many(
     send_after: datetime.datetime | None = None,
     source: str,
     source_ref: str = "",
+    dedupe_keys: Mapping[int, str] | None = None,
     commit_each_chunk: bool = False,
 ) -> SendManyResult:
     """The same rules set-wise, in chunks of ``BATCH`` contacts: a few queries and one insert
@@ -441,7 +484,8 @@ def message_send_many(
     chunk that fails writes nothing and raises, the chunks before it stay.
 
     ``dedupe_key`` may contain ``{contact}``, replaced by each contact's id, for "once per
-    contact".
+    contact"; ``dedupe_keys`` gives each contact its own key instead (by contact pk: an
+    automation's ``run:<enrolment>:step:<step>``).
     """
     if commit_each_chunk and transaction.get_connection().in_atomic_block:
         raise RuntimeError("commit_each_chunk needs to run outside a transaction.")
@@ -501,7 +545,12 @@ def message_send_many(
 
     def flush(batch: list[_Recipient]) -> None:
         keys = [
-            dedupe_key.replace("{contact}", str(r.public_id)) if dedupe_key else "" for r in batch
+            dedupe_keys.get(r.pk, "")
+            if dedupe_keys is not None
+            else dedupe_key.replace("{contact}", str(r.public_id))
+            if dedupe_key
+            else ""
+            for r in batch
         ]
         facts = rules.facts_gather(
             organization, connection, phones=[r.phone for r in batch], keys=list(set(keys))
