@@ -71,6 +71,10 @@ app.conf.update(
             "task": "messaging.tasks.enqueue_due_messages",
             "schedule": 10.0,
         },
+        "advance-automations": {
+            "task": "automations.tasks.advance_due_runs",
+            "schedule": 10.0,
+        },
         "sweep-messages": {
             "task": "messaging.tasks.sweep_messages",
             "schedule": 60.0,

@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("contacts.api_urls")),
     path("", include("templates_sms.api_urls")),
     path("", include("messaging.api_urls")),
+    path("", include("automations.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -32,5 +33,6 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("templates/", include("templates_sms.urls")),
     path("messages/", include("messaging.urls")),
+    path("automations/", include("automations.urls")),
     path("", include("tenants.urls")),
 ]

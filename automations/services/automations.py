@@ -1,0 +1,219 @@
+"""An automation's life: create, edit the draft, publish, activate, pause, archive."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from automations.definition import Definition, definition_clean, empty_definition, template_ids
+from automations.models import (
+    ACTIVE_RUN_STATES,
+    Automation,
+    AutomationVersion,
+    Reason,
+    RunState,
+    State,
+    VersionTemplate,
+)
+from connections.selectors import sending_connection
+from templates_sms.models import SmsTemplate
+from tenants.errors import ApplicationError, ConflictError
+from tenants.models import Organization, User
+
+MAX_NAME = 120
+
+
+def _name_clean(name: object) -> str:
+    cleaned = " ".join(str(name or "").split())
+    if not cleaned:
+        raise ApplicationError.for_field("name", "Give the automation a name.")
+    if len(cleaned) > MAX_NAME:
+        raise ApplicationError.for_field("name", f"A name has at most {MAX_NAME} characters.")
+    return cleaned
+
+
+def _name_taken(name: str) -> ConflictError:
+    message = f"An automation named “{name}” already exists."
+    return ConflictError(message, code="duplicate_name", fields={"name": [message]})
+
+
+def _save(automation: Automation, fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            automation.save(update_fields=fields)
+    except IntegrityError as error:
+        raise _name_taken(automation.name) from error
+
+
+@transaction.atomic
+def automation_create(
+    *,
+    organization: Organization,
+    name: str,
+    definition: Mapping[str, Any] | None = None,
+    complete: bool = False,
+    by: User | None = None,
+) -> Automation:
+    """A new automation in ``draft`` with its draft definition (checked; ``complete`` when
+    the caller means to publish it)."""
+    name = _name_clean(name)
+    draft = (
+        definition_clean(organization, definition, complete=complete)
+        if definition is not None
+        else empty_definition()
+    )
+    automation = Automation(
+        organization=organization, name=name, draft=draft, created_by=by, updated_by=by
+    )
+    try:
+        with transaction.atomic():
+            automation.save()
+    except IntegrityError as error:
+        raise _name_taken(name) from error
+    return automation
+
+
+def automation_update(
+    *,
+    automation: Automation,
+    name: str | None = None,
+    definition: Mapping[str, Any] | None = None,
+    complete: bool = False,
+    by: User | None = None,
+) -> Automation:
+    """Saves a new name and/or draft. What running enrolments do never changes: only Publish
+    makes the draft the version new enrolments enter."""
+    if automation.state == State.ARCHIVED:
+        raise ConflictError("An archived automation cannot be edited: duplicate it instead.")
+    fields = ["updated_by", "updated_at"]
+    if name is not None:
+        automation.name = _name_clean(name)
+        fields.append("name")
+    if definition is not None:
+        automation.draft = definition_clean(automation.organization, definition, complete=complete)
+        fields.append("draft")
+    automation.updated_by = by
+    _save(automation, fields)
+    return automation
+
+
+def has_unpublished_changes(automation: Automation) -> bool:
+    live = automation.live_version
+    return live is None or live.definition != automation.draft
+
+
+@transaction.atomic
+def automation_publish(*, automation: Automation, by: User | None = None) -> AutomationVersion:
+    """Freezes the draft into the next version, which new enrolments enter from now on."""
+    if automation.state == State.ARCHIVED:
+        raise ConflictError("An archived automation cannot be published.")
+    definition: Definition = definition_clean(
+        automation.organization, automation.draft, complete=True
+    )
+    if automation.live_version is not None and automation.live_version.definition == definition:
+        return automation.live_version
+    number = (automation.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = AutomationVersion.objects.create(
+        automation=automation, number=number, definition=definition, published_by=by
+    )
+    ids = template_ids(definition)
+    templates = SmsTemplate.objects.filter(organization=automation.organization, public_id__in=ids)
+    VersionTemplate.objects.bulk_create(
+        [VersionTemplate(version=version, template=t) for t in templates]
+    )
+    automation.draft = definition
+    automation.live_version = version
+    automation.trigger_type = definition["trigger"]["type"]
+    automation.updated_by = by
+    automation.save(
+        update_fields=["draft", "live_version", "trigger_type", "updated_by", "updated_at"]
+    )
+    return version
+
+
+def activation_refusal(automation: Automation) -> str:
+    """Why the automation cannot be activated now, or ""."""
+    if automation.state == State.ARCHIVED:
+        return "An archived automation cannot be activated: duplicate it instead."
+    if sending_connection(automation.organization) is None:
+        return (
+            "Connect a working Twilio account in the Connection Center first: without it, "
+            "no Twilio SMS step can send."
+        )
+    return ""
+
+
+@transaction.atomic
+def automation_activate(*, automation: Automation, by: User | None = None) -> Automation:
+    """Starts enrolling (publishing the draft first if it was never published). Resuming a
+    paused automation continues its waiting enrolments."""
+    refusal = activation_refusal(automation)
+    if refusal:
+        raise ConflictError(refusal, code="cannot_activate")
+    if automation.live_version is None:
+        automation_publish(automation=automation, by=by)
+    automation.state = State.ACTIVE
+    automation.updated_by = by
+    automation.save(update_fields=["state", "updated_by", "updated_at"])
+    return automation
+
+
+def automation_pause(*, automation: Automation, by: User | None = None) -> Automation:
+    """Stops enrolling and sending; waiting enrolments stay where they are."""
+    if automation.state != State.ACTIVE:
+        raise ConflictError("Only an active automation can be paused.")
+    automation.state = State.PAUSED
+    automation.updated_by = by
+    automation.save(update_fields=["state", "updated_by", "updated_at"])
+    return automation
+
+
+@transaction.atomic
+def automation_archive(*, automation: Automation, by: User | None = None) -> int:
+    """Stops it for good: its enrolments still under way end (reason ``archived``). Returns
+    how many ended."""
+    automation.state = State.ARCHIVED
+    automation.updated_by = by
+    automation.save(update_fields=["state", "updated_by", "updated_at"])
+    now = timezone.now()
+    return automation.runs.filter(state__in=ACTIVE_RUN_STATES).update(
+        state=RunState.EXITED, reason=Reason.ARCHIVED, due_at=None, ended_at=now, updated_at=now
+    )
+
+
+def automation_discard_draft(*, automation: Automation, by: User | None = None) -> Automation:
+    """Back to the live version's definition."""
+    if automation.live_version is None:
+        raise ConflictError("Nothing is published yet: there is no live version to return to.")
+    automation.draft = copy.deepcopy(automation.live_version.definition)
+    automation.updated_by = by
+    automation.save(update_fields=["draft", "updated_by", "updated_at"])
+    return automation
+
+
+def automation_duplicate(*, automation: Automation, by: User | None = None) -> Automation:
+    """A new draft with the same definition, named "… (copy)" (or "(copy 2)", …)."""
+    organization = automation.organization
+    taken = set(
+        Automation.objects.filter(
+            organization=organization, name__startswith=automation.name[: MAX_NAME - 12]
+        ).values_list("name", flat=True)
+    )
+    base = automation.name[: MAX_NAME - 12]
+    name = f"{base} (copy)"
+    n = 2
+    while name in taken:
+        name = f"{base} (copy {n})"
+        n += 1
+    return Automation.objects.create(
+        organization=organization,
+        name=name,
+        draft=copy.deepcopy(automation.draft),
+        created_by=by,
+        updated_by=by,
+    )

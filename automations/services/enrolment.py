@@ -1,0 +1,164 @@
+"""Enrolment: an event's contacts into the active automations its trigger matches.
+
+Set-wise for up to 1,000 contacts (an event's chunk): one lock on the automation (so that two
+events racing for the same contact under ``after_days`` cannot both enrol it), the contacts'
+facts, the earlier enrolments that decide re-entry, and one conflict-ignoring insert. A
+contact the rules refuse is stored as ``skipped`` with the reason. The occurrence key makes a
+repeated event (a task run twice) enrol once: ``once`` for an enrolment under the ``once``
+policy, so that the unique (automation, contact, occurrence key) refuses any second, the
+event's key otherwise. The first step runs right after the enrolment commits.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Collection
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from automations.models import Automation, AutomationRun, Reason, RunState, State
+from automations.services.engine import runs_advance_ids
+from automations.services.exits import exits_for_event
+from automations.services.facts import contact_facts, entry_refusal
+from automations.triggers import Event, triggers_for_event
+
+
+def _reentry_refused(
+    automation: Automation,
+    policy: dict[str, Any],
+    contact_ids: Collection[int],
+    now: datetime.datetime,
+) -> set[int]:
+    if policy["policy"] == "every_time":
+        return set()
+    earlier = AutomationRun.objects.filter(
+        automation=automation, contact_id__in=list(contact_ids)
+    ).exclude(state=RunState.SKIPPED)
+    if policy["policy"] == "after_days":
+        earlier = earlier.filter(created_at__gt=now - datetime.timedelta(days=policy["days"]))
+    return set(earlier.values_list("contact_id", flat=True))
+
+
+def runs_enrol(
+    *,
+    automation: Automation,
+    contact_ids: Collection[int],
+    key: str,
+    source: str,
+    advance: bool = True,
+) -> list[int]:
+    """Enrols these contacts (or records why not); returns the new enrolments' ids, whose
+    first step has run when ``advance``."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = (
+            Automation.objects.select_for_update()
+            .select_related("live_version", "organization")
+            .filter(pk=automation.pk, state=State.ACTIVE, live_version__isnull=False)
+            .first()
+        )
+        if locked is None:  # paused or archived meanwhile
+            return []
+        version = locked.live_version
+        if version is None:  # pragma: no cover - filtered above
+            return []
+        definition = version.definition
+        facts = contact_facts(locked.organization, contact_ids)
+        ids = [pk for pk in dict.fromkeys(contact_ids) if pk in facts.contacts]
+        refused = _reentry_refused(locked, definition["reentry"], ids, now)
+        once = definition["reentry"]["policy"] == "once"
+        first_step = definition["steps"][0]["id"]
+        rows, enrolled = [], []
+        for contact_id in ids:
+            reason, detail = "", ""
+            if contact_id in facts.opted_out:
+                reason = Reason.OPTED_OUT
+            elif refusal := entry_refusal(definition["entry_rules"], facts, contact_id):
+                reason, detail = Reason.ENTRY_RULES, refusal
+            elif contact_id in refused:
+                reason = Reason.REENTRY
+            common = {
+                "organization_id": locked.organization_id,
+                "automation": locked,
+                "version": version,
+                "contact_id": contact_id,
+                "source": source,
+            }
+            if reason:
+                rows.append(
+                    AutomationRun(
+                        **common,
+                        occurrence_key=f"skip:{key}",
+                        state=RunState.SKIPPED,
+                        reason=reason,
+                        detail=detail,
+                        ended_at=now,
+                    )
+                )
+                continue
+            enrolled.append(contact_id)
+            rows.append(
+                AutomationRun(
+                    **common,
+                    occurrence_key="once" if once else key,
+                    state=RunState.RUNNING,
+                    step_id=first_step,
+                    due_at=now,
+                    variant_seed=random.getrandbits(31),
+                )
+            )
+        AutomationRun.objects.bulk_create(rows, ignore_conflicts=True)
+        created = list(
+            AutomationRun.objects.filter(
+                automation=locked,
+                contact_id__in=enrolled,
+                occurrence_key="once" if once else key,
+                state=RunState.RUNNING,
+            ).values_list("pk", flat=True)
+        )
+    if advance and created:
+        runs_advance_ids(created)
+    return created
+
+
+def event_handle(event: Event) -> dict[str, int]:
+    """An event from another room: ends the enrolments it exits, then enrols its contacts
+    into every active automation whose trigger it matches. Returns enrolments by automation
+    public id."""
+    exits_for_event(event)
+    enrolled: dict[str, int] = {}
+    for trigger in triggers_for_event(event.type):
+        automations = Automation.objects.filter(
+            organization_id=event.organization_id,
+            state=State.ACTIVE,
+            trigger_type=trigger.type,
+        ).select_related("live_version")
+        for automation in automations:
+            live = automation.live_version
+            if live is None or not trigger.matches(live.definition["trigger"], event):
+                continue
+            created = runs_enrol(
+                automation=automation,
+                contact_ids=event.contact_ids,
+                key=event.key,
+                source=event.source,
+            )
+            enrolled[str(automation.public_id)] = len(created)
+    return enrolled
+
+
+def contact_enrol(
+    *, automation: Automation, contact_id: int, key: str, source: str
+) -> AutomationRun | None:
+    """Enrols one contact now (Enrol now, the API): the enrolment, or the skip and its
+    reason."""
+    runs_enrol(automation=automation, contact_ids=[contact_id], key=key, source=source)
+    return (
+        AutomationRun.objects.filter(automation=automation, contact_id=contact_id)
+        .filter(occurrence_key__in=["once", key, f"skip:{key}"])
+        .order_by("-created_at", "-pk")
+        .first()
+    )

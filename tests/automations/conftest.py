@@ -1,0 +1,28 @@
+"""Fixtures of the automation tests: a connected organization, templates, a way to build and
+activate an automation in one call, and the send batches the engine hands to the send task
+(recorded instead of sent: these tests are about what the engine writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connections.models import Connection
+from tests.automations.helpers import Enqueued
+from tests.connections.helpers import connect
+from tests.messaging.helpers import unlimited
+
+
+@pytest.fixture
+def connection(personas: Any) -> Connection:
+    return connect(personas)
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> Enqueued:
+    """The message ids the send service enqueued, in place of the send task."""
+    found = Enqueued()
+    monkeypatch.setattr("messaging.services.sending.send_batches", found)
+    unlimited(monkeypatch)
+    return found
