@@ -1,0 +1,112 @@
+"""Shared by the builder page tests: paths, builders, form data as a browser posts it, and
+snapshots of every automation row to prove that nothing changed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from automations.models import Automation, AutomationVersion
+from automations.services.automations import automation_create
+from templates_sms.models import SmsTemplate
+from templates_sms.services import template_create
+from tests.factories import page_text
+
+WRITERS = ["owner", "admin", "marketer"]
+LIST = "/automations/"
+NEW = "/automations/new/"
+TAG_TRIGGER = {"type": "tag_added", "tag": "new-lead"}
+
+
+def edit_path(automation: Automation | str, tail: str = "") -> str:
+    key = automation.public_id if isinstance(automation, Automation) else automation
+    return f"/automations/{key}/edit/{tail}"
+
+
+def action_path(automation: Automation | str, action: str) -> str:
+    key = automation.public_id if isinstance(automation, Automation) else automation
+    return f"/automations/{key}/{action}/"
+
+
+def step_path(automation: Automation, step_id: str, tail: str = "") -> str:
+    return edit_path(automation, f"steps/{step_id}/{tail}")
+
+
+def add_template(
+    organization: Any, name: str = "Welcome", body: str = "Hi {{ first_name }}!"
+) -> SmsTemplate:
+    return template_create(organization=organization, name=name, body=body).template
+
+
+def draft_automation(
+    organization: Any,
+    *,
+    name: str = "Welcome new leads",
+    trigger: dict[str, Any] | None = None,
+    steps: list[dict[str, Any]] | None = None,
+    **definition: Any,
+) -> Automation:
+    return automation_create(
+        organization=organization,
+        name=name,
+        definition={"trigger": trigger or TAG_TRIGGER, "steps": steps or [], **definition},
+    )
+
+
+def send_step(template: SmsTemplate | None, step_id: str = "s1", **extra: Any) -> dict[str, Any]:
+    return {
+        "id": step_id,
+        "type": "send_sms",
+        "template": str(template.public_id) if template else None,
+        **extra,
+    }
+
+
+def fresh(automation: Automation) -> Automation:
+    return Automation.objects.get(pk=automation.pk)
+
+
+def snapshot() -> list[tuple[Any, ...]]:
+    """Every automation and version of every organization, as stored."""
+    automations = list(
+        Automation.objects.order_by("pk").values_list(
+            "pk", "organization_id", "name", "state", "draft", "live_version_id", "updated_at"
+        )
+    )
+    versions = list(AutomationVersion.objects.order_by("pk").values_list("pk", "definition"))
+    return [*automations, *versions]
+
+
+def visible(response: Any) -> str:
+    """The page's text without its markup, to read sentences split by inline tags."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page_text(response))).replace(" .", ".")
+
+
+def follow(client: Any, response: Any) -> str:
+    """The text of the page a redirect leads to (with its flash messages)."""
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return visible(client.get(response["Location"]))
+
+
+def section(response: Any, element_id: str) -> str:
+    """The HTML of the element with that id, up to the next element of the same tag at the
+    same depth (good enough for the editor's cards and step items)."""
+    html = page_text(response)
+    start = html.index(f'id="{element_id}"')
+    tag_start = html.rindex("<", 0, start)
+    tag = re.match(r"<(\w+)", html[tag_start:]).group(1)  # type: ignore[union-attr]
+    depth, position = 0, tag_start
+    pattern = re.compile(rf"<(/?){tag}\b[^>]*>")
+    for match in pattern.finditer(html, tag_start):
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            return html[tag_start : match.end()]
+        position = match.end()
+    return html[tag_start:position]
+
+
+def selected(html: str, name: str) -> list[str]:
+    """The values chosen in the <select> named ``name`` within ``html``."""
+    found = re.search(rf'<select name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    assert found, f"no select {name}"
+    return re.findall(r'<option value="([^"]*)"[^>]*selected', found.group(1))
