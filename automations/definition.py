@@ -56,9 +56,7 @@ TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 REENTRY = ("once", "every_time", "after_days")
 CONDITIONS = ("has_tag", "lacks_tag", "custom_field", "replied", "last_status_in")
 BRANCH_STATUSES = tuple(
-    s.value
-    for s in Status
-    if s not in (Status.PENDING, Status.SUBMITTING, Status.RECEIVED, Status.SCHEDULED)
+    s.value for s in Status if s not in (Status.SUBMITTING, Status.RECEIVED, Status.SCHEDULED)
 )
 TARGETS = ("continue", "end")
 

@@ -151,6 +151,7 @@ class AutomationRun(models.Model):
     # "once" for an enrolment under the once policy, so that the unique constraint below
     # refuses a second; the event's own key otherwise (and for every skip).
     occurrence_key = models.CharField(max_length=80)
+    event_key = models.CharField(max_length=80, blank=True)  # the event that enrolled or skipped
     state = models.CharField(max_length=16, choices=RunState.choices)
     step_id = models.CharField(max_length=32, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)

@@ -67,7 +67,13 @@ def runs_enrol(
             return []
         definition = version.definition
         facts = contact_facts(locked.organization, contact_ids)
-        ids = [pk for pk in dict.fromkeys(contact_ids) if pk in facts.contacts]
+        # A contact this very event already enrolled or skipped (the task ran before).
+        seen = set(
+            AutomationRun.objects.filter(
+                automation=locked, contact_id__in=list(facts.contacts), event_key=key
+            ).values_list("contact_id", flat=True)
+        )
+        ids = [pk for pk in dict.fromkeys(contact_ids) if pk in facts.contacts and pk not in seen]
         refused = _reentry_refused(locked, definition["reentry"], ids, now)
         once = definition["reentry"]["policy"] == "once"
         first_step = definition["steps"][0]["id"]
@@ -86,6 +92,7 @@ def runs_enrol(
                 "version": version,
                 "contact_id": contact_id,
                 "source": source,
+                "event_key": key,
             }
             if reason:
                 rows.append(
@@ -113,10 +120,7 @@ def runs_enrol(
         AutomationRun.objects.bulk_create(rows, ignore_conflicts=True)
         created = list(
             AutomationRun.objects.filter(
-                automation=locked,
-                contact_id__in=enrolled,
-                occurrence_key="once" if once else key,
-                state=RunState.RUNNING,
+                automation=locked, contact_id__in=enrolled, event_key=key, state=RunState.RUNNING
             ).values_list("pk", flat=True)
         )
     if advance and created:
@@ -157,8 +161,7 @@ def contact_enrol(
     reason."""
     runs_enrol(automation=automation, contact_ids=[contact_id], key=key, source=source)
     return (
-        AutomationRun.objects.filter(automation=automation, contact_id=contact_id)
-        .filter(occurrence_key__in=["once", key, f"skip:{key}"])
+        AutomationRun.objects.filter(automation=automation, contact_id=contact_id, event_key=key)
         .order_by("-created_at", "-pk")
         .first()
     )
