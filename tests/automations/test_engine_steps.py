@@ -26,8 +26,8 @@ TAG = {"type": "tag_added", "tag": "new-lead"}
 UTC = datetime.UTC
 
 
-def at(zone: str, *parts: int) -> datetime.datetime:
-    return datetime.datetime(*parts, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+def at(zone: str, year: int, month: int, day: int, hour: int, minute: int) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 @pytest.mark.parametrize(
