@@ -1,3 +1,38 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from automations import api
+
+urlpatterns = [
+    path("automations/", api.AutomationsApi.as_view(), name="api_automations"),
+    path("automations/<str:automation_id>/", api.AutomationApi.as_view(), name="api_automation"),
+    path(
+        "automations/<str:automation_id>/publish/",
+        api.AutomationPublishApi.as_view(),
+        name="api_automation_publish",
+    ),
+    path(
+        "automations/<str:automation_id>/activate/",
+        api.AutomationActivateApi.as_view(),
+        name="api_automation_activate",
+    ),
+    path(
+        "automations/<str:automation_id>/pause/",
+        api.AutomationPauseApi.as_view(),
+        name="api_automation_pause",
+    ),
+    path(
+        "automations/<str:automation_id>/runs/",
+        api.AutomationRunsApi.as_view(),
+        name="api_automation_runs",
+    ),
+    path(
+        "automations/<str:automation_id>/dry-run/",
+        api.AutomationDryRunApi.as_view(),
+        name="api_automation_dry_run",
+    ),
+    path(
+        "automations/<str:automation_id>/enrol/",
+        api.AutomationEnrolApi.as_view(),
+        name="api_automation_enrol",
+    ),
+]
