@@ -34,5 +34,6 @@ urlpatterns = [
     path("templates/", include("templates_sms.urls")),
     path("messages/", include("messaging.urls")),
     path("automations/", include("automations.urls")),
+    path("automations/", include("automations.insight_urls")),
     path("", include("tenants.urls")),
 ]

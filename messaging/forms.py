@@ -12,6 +12,7 @@ from messaging.selectors import MessageFilter
 from templates_sms.models import SmsTemplate
 from templates_sms.segments import MAX_TEXT
 from tenants.models import Organization
+from tenants.sources import Source
 
 
 class PublicIdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -110,6 +111,13 @@ class MessageFilterForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": "That contact no longer exists."},
     )
+    # An automation's messages: messaging knows automations only by the opaque source_ref
+    # they put on their messages (the chip's name comes from the automations room).
+    automation = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "That is not an automation's id."},
+    )
     since = forms.DateField(label="From", required=False, widget=DateInput)
     until = forms.DateField(label="To", required=False, widget=DateInput)
     attention = forms.BooleanField(label="Needs attention", required=False)
@@ -151,11 +159,14 @@ class MessageFilterForm(forms.Form):
     def filters(self) -> MessageFilter:
         """The filters that are valid (call after ``is_valid``)."""
         data = getattr(self, "cleaned_data", {})
+        automation = data.get("automation")
         return MessageFilter(
             status=data.get("status") or "",
             direction=data.get("direction") or "",
             template=data.get("template"),
             contact=data.get("contact"),
+            source=Source.AUTOMATION if automation else "",
+            source_ref=str(automation) if automation else "",
             since=data.get("since"),
             until=data.get("until"),
             attention=bool(data.get("attention")),

@@ -27,6 +27,7 @@ from templates_sms.preview import template_preview
 from tenants.access import OrganizationView
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Role
+from tenants.sources import Source
 from tenants.views.forms import apply_error
 
 
@@ -168,6 +169,8 @@ class MessageListView(OrganizationView):
             "query": query,
             "first_page": older is None and newer is None,
             "without_contact": _log_query(request, contact=""),
+            "without_automation": _log_query(request, automation=""),
+            "automation_ref": filters.source_ref if filters.source == Source.AUTOMATION else "",
         }
         return render(request, "messaging/list.html", context)
 

@@ -187,8 +187,9 @@ class TemplateDeleteView(OrganizationView):
             "button": "Delete template",
             "action": request.path,
             "cancel_url": reverse("template_list"),
+            "template": template,
         }
-        return render(request, "confirm.html", context)
+        return render(request, "templates_sms/delete.html", context)
 
     def post(self, request: HttpRequest, template_id: str) -> HttpResponse:
         template = self.get_scoped_object(SmsTemplate, template_id)
