@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.stack import free_port, wait_for_port
+from bench.stack import free_port, twilio_row, wait_for_port
 
 # The seam's base URLs must point at the sandbox before Django reads its settings.
 SANDBOX_PORT = free_port()
@@ -37,8 +37,6 @@ from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 from bench.contacts_list import fill  # noqa: E402
 from bench.pages import machine, require_postgresql  # noqa: E402
-from connections.crypto import encrypt  # noqa: E402
-from connections.models import Connection, ConnectionKind, SenderType, TwilioCredentials  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from messaging.models import Message, Status  # noqa: E402
 from messaging.services import sending, submit  # noqa: E402
@@ -63,14 +61,11 @@ def start_sandbox() -> subprocess.Popen[bytes]:
 def prepare(count: int) -> list[int]:
     owner = fill(count)
     organization = Organization.objects.get(memberships__user=owner)
-    row = Connection.objects.create(organization=organization, kind=ConnectionKind.TWILIO)
-    TwilioCredentials.objects.create(
-        connection=row,
+    twilio_row(
+        organization,
         account_sid=DEFAULT_ACCOUNT_SID,
-        auth_token_encrypted=encrypt(DEFAULT_AUTH_TOKEN),
-        auth_token_last4=DEFAULT_AUTH_TOKEN[-4:],
+        auth_token=DEFAULT_AUTH_TOKEN,
         phone_number=DEFAULT_NUMBERS[0],
-        sender_type=SenderType.LOCAL,
         send_rate=9_999,  # the limiter always has a slot: its CPU is measured, not its waits
     )
 

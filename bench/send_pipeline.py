@@ -32,8 +32,6 @@ status from the callbacks (or a timeout). Figures:
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import logging
 import os
 import signal
@@ -41,16 +39,26 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.stack import database_url, free_port, wait_for_port
+from bench.cpu import PostgresCPU, RunCPU, cpu_report, others_cpu, postmaster_pid
+from bench.stack import (
+    Child,
+    database_url,
+    ensure_main_database,
+    free_port,
+    get_json,
+    log_problems,
+    start,
+    stop,
+    wait_for_port,
+    wait_for_sessions_to_end,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS = "redis://127.0.0.1:6379/9"
@@ -69,12 +77,10 @@ os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
 os.environ["TRUSTED_PROXY_COUNT"] = "1"
 os.environ["PYTHONUNBUFFERED"] = "1"
 
-import psycopg  # noqa: E402
 import redis  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Max, Min  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
-from psycopg import sql  # noqa: E402
 
 # bench.pages sets Django up: it comes before any model.
 from bench.pages import machine, require_postgresql  # noqa: E402
@@ -96,208 +102,10 @@ CALLBACKS_PER_MESSAGE = 3  # queued, sent, delivered (a From number, no Messagin
 BODY = "Our spring sale starts today. Reply STOP to opt out."
 POLL_S = 0.5
 GRACE_S = 30.0  # after the last message left submitting, for the callbacks to arrive
-TICK = os.sysconf("SC_CLK_TCK")
 FINAL_STATUSES = [str(status) for status in FINAL]
 
 
-# --- CPU from /proc ----------------------------------------------------------------------
-
-
-def stat_times(pid: int) -> tuple[float, float]:
-    """(CPU seconds of the process's own threads, of its exited children it has reaped)."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()  # fields 3 onwards: utime is field 14
-    utime, stime, cutime, cstime = (int(fields[i]) for i in (11, 12, 13, 14))
-    return (utime + stime) / TICK, (cutime + cstime) / TICK
-
-
-def child_pids(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-    except FileNotFoundError:
-        pass
-    return found
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and all its descendants, live or exited: its own, its reaped
-    children's (cutime/cstime, which hold their reaped descendants too), and each live
-    child's tree. Children are read before the parent, so one exiting meanwhile is at worst
-    counted twice, never missed."""
-    total = 0.0
-    for child in child_pids(pid):
-        with contextlib.suppress(FileNotFoundError):
-            total += tree_cpu(child)
-    own, reaped = stat_times(pid)
-    return total + own + reaped
-
-
-@dataclass
-class Backend:
-    kind: str  # "ours" (a backend on the scratch database), "shared" (auxiliary), "other"
-    start: float  # CPU seconds when first seen (0 for a process born during the run)
-    last: float
-
-
-@dataclass
-class PostgresCPU:
-    """PostgreSQL's CPU during the run, sampled from /proc every ``interval`` seconds.
-
-    ``ours`` is the figure: the postmaster itself (it forks a process per session), the
-    auxiliary processes every database shares (WAL writer, checkpointer, background writer,
-    autovacuum launcher…) and every backend of the scratch database (including autovacuum and
-    parallel workers of it), each from its CPU at the start (0 if born later) to its last
-    sample; a backend that exits during the run counts up to its last sample, so at most
-    ``interval`` of its CPU is missed. ``server`` is the check, exact and for the whole server:
-    the postmaster's tree before and after (its cutime/cstime hold every exited backend).
-    ``other`` is what backends of other databases used: not ours, and a sign of a noisy run.
-    """
-
-    postmaster: int
-    database: str
-    interval: float = 0.25
-    backends: dict[int, Backend] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    _postmaster_start: float = 0.0
-    _server_start: float = 0.0
-    postmaster_cpu: float = 0.0
-    server: float = 0.0
-
-    def _kind(self, pid: int) -> str:
-        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        words = title.split()
-        if self.database in words:
-            return "ours"
-        if "parallel worker for PID" in title:
-            leader = self.backends.get(int(words[-1])) if words[-1].isdigit() else None
-            return "ours" if leader is not None and leader.kind == "ours" else "other"
-        if "autovacuum worker" in title or "(" in title:  # another database, or a client's
-            return "other"
-        return "shared"
-
-    def _sample(self, first: bool) -> None:
-        for pid in child_pids(self.postmaster):
-            try:
-                own, reaped = stat_times(pid)
-                seen = self.backends.get(pid)
-                if seen is None:
-                    cpu = own + reaped
-                    self.backends[pid] = Backend(self._kind(pid), cpu if first else 0.0, cpu)
-                else:
-                    seen.last = own + reaped
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-
-    def start(self) -> None:
-        self._server_start = tree_cpu(self.postmaster)
-        self._postmaster_start = stat_times(self.postmaster)[0]
-        self._sample(first=True)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample(first=False)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        self._sample(first=False)
-        self.postmaster_cpu = stat_times(self.postmaster)[0] - self._postmaster_start
-        self.server = tree_cpu(self.postmaster) - self._server_start
-
-    def used(self, kind: str) -> float:
-        return sum(b.last - b.start for b in self.backends.values() if b.kind == kind)
-
-    @property
-    def ours(self) -> float:
-        return self.postmaster_cpu + self.used("shared") + self.used("ours")
-
-
-STAT_COLUMNS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
-
-
-def machine_stat() -> dict[str, float]:
-    """The whole machine's CPU seconds by kind, from /proc/stat (guest time is in user)."""
-    values = Path("/proc/stat").read_text().splitlines()[0].split()[1 : 1 + len(STAT_COLUMNS)]
-    return {name: int(value) / TICK for name, value in zip(STAT_COLUMNS, values, strict=True)}
-
-
-def every_process() -> dict[int, tuple[str, float]]:
-    """Each live process's name and CPU seconds (its own threads)."""
-    found: dict[int, tuple[str, float]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                text = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = text[text.rindex(")") + 2 :].split()
-            name = text[text.index("(") + 1 : text.rindex(")")]
-            found[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / TICK)
-    return found
-
-
-def tree_pids(pid: int) -> set[int]:
-    pids = {pid}
-    for child in child_pids(pid):
-        pids |= tree_pids(child)
-    return pids
-
-
-def redis_cpu() -> tuple[int | None, float]:
-    """The Redis server's pid (if it runs here) and CPU seconds, from INFO."""
-    info: dict[str, Any] = redis.Redis.from_url(REDIS).info()  # type: ignore[assignment]
-    pid = int(info["process_id"])
-    cpu = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-    return (pid if Path(f"/proc/{pid}").exists() else None), cpu
-
-
 # --- The processes ---------------------------------------------------------------------------
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def start(name: str, command: list[str], logs: Path) -> Child:
-    log = logs / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=dict(os.environ),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C reaches this script, which stops them in order
-        )
-    return Child(name, process, log)
-
-
-def stop(children: list[Child]) -> None:
-    """SIGTERM to each (the worker first: a warm shutdown finishes its tasks), then SIGKILL
-    to any still running after 15 s. Only these processes, by their pid."""
-    for child in reversed(children):
-        if child.process.poll() is None:
-            child.process.send_signal(signal.SIGTERM)
-        try:
-            child.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            print(f"{child.name} did not stop after SIGTERM: killing it")
-            child.process.kill()
-            child.process.wait(timeout=10)
-
-
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our sandbox
-        return json.loads(response.read())
 
 
 def start_sandbox(logs: Path, latency_ms: int) -> Child:
@@ -341,32 +149,7 @@ def answered_callbacks(web: Child) -> Counter[str]:
     return answered
 
 
-def log_problems(child: Child) -> list[str]:
-    words = ("ERROR", "CRITICAL", "Traceback", "WARNING")
-    return [
-        line
-        for line in child.log.read_text(errors="replace").splitlines()
-        if any(word in line for word in words)
-    ]
-
-
 # --- The data --------------------------------------------------------------------------------
-
-
-def ensure_main_database() -> None:
-    """Creates DATABASE_URL's database when missing (the scratch one is made beside it)."""
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
-            return
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
 
 
 def prepare(count: int) -> Organization:
@@ -407,20 +190,6 @@ def sessions_opened() -> int:
         cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
         row = cursor.fetchone()
         return int(row[0]) if row else 0
-
-
-def postmaster_pid() -> int:
-    """The parent of this connection's backend: PostgreSQL must run on this machine."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = int(cursor.fetchone()[0])
-    try:
-        text = Path(f"/proc/{backend}/stat").read_text()
-    except FileNotFoundError:
-        raise SystemExit(
-            "PostgreSQL must run on this machine: its CPU is read from /proc"
-        ) from None
-    return int(text[text.rindex(")") + 2 :].split()[1])
 
 
 # --- The run ---------------------------------------------------------------------------------
@@ -471,11 +240,8 @@ def run(organization: Organization, procs: dict[str, Child], count: int, limit: 
     time.sleep(1.5)  # the statistics of the set-up reach pg_stat_database
     sessions_before = sessions_opened()
     postgres = PostgresCPU(postmaster_pid(), str(connection.settings_dict["NAME"]))
-    cpu_before = {name: tree_cpu(child.process.pid) for name, child in procs.items()}
-    stat_before, processes_before = machine_stat(), every_process()
-    redis_pid, redis_before = redis_cpu()
-    own_before = time.process_time()
-    postgres.start()
+    meter = RunCPU({name: child.process.pid for name, child in procs.items()}, postgres, REDIS)
+    meter.start()
 
     began = time.perf_counter()
     began_at = time.time()
@@ -487,7 +253,7 @@ def run(organization: Organization, procs: dict[str, Child], count: int, limit: 
         commit_each_chunk=True,
     )
     result.send_many_s = time.perf_counter() - began
-    result.send_many_cpu_s = time.process_time() - own_before
+    result.send_many_cpu_s = time.process_time() - meter.own_start
     assert send_many.created == count, send_many.statuses
 
     timeout = max(60.0, 5 * count / limit + 30)
@@ -502,26 +268,8 @@ def run(organization: Organization, procs: dict[str, Child], count: int, limit: 
         time.sleep(POLL_S)
     result.settled_s = time.perf_counter() - began
 
-    postgres.stop()
-    own_cpu = time.process_time() - own_before
-    stat_after, processes_after = machine_stat(), every_process()
-    result.cpu = {name: tree_cpu(c.process.pid) - cpu_before[name] for name, c in procs.items()}
-    result.cpu["redis"] = redis_cpu()[1] - redis_before
-    result.cpu["postgres"] = postgres.ours
-    result.cpu["postgres, whole server"] = postgres.server
-    result.cpu["postgres, other databases"] = postgres.used("other")
-    result.cpu["this script"] = own_cpu
-    result.machine = {name: stat_after[name] - stat_before[name] for name in STAT_COLUMNS}
-    ours = {os.getpid(), redis_pid} | tree_pids(postgres.postmaster)
-    for child in procs.values():
-        ours |= tree_pids(child.process.pid)
-    foreign: dict[str, float] = {}
-    for pid, (name, cpu) in processes_after.items():
-        if pid not in ours:
-            used = cpu - processes_before.get(pid, (name, 0.0))[1]
-            foreign[name] = foreign.get(name, 0.0) + used
-    ranked = sorted(foreign.items(), key=lambda item: -item[1])
-    result.foreign = [(name, cpu) for name, cpu in ranked if cpu > 0]
+    meter.stop()
+    result.cpu, result.machine, result.foreign = meter.cpu, meter.machine, meter.foreign
 
     time.sleep(2.0)  # the last sessions' statistics, and callbacks' answers, come in
     result.sessions = sessions_opened() - sessions_before
@@ -556,6 +304,13 @@ def lost_callbacks(stats: dict[str, Any]) -> int:
     return owed - answered
 
 
+def cpu_per_send(result: Run, figure: str, process: str, target: float) -> Figure:
+    """The figure of a process's CPU per accepted message, in ms: the lower the better."""
+    return Figure(
+        figure, round(result.per_send_ms(process), 3), "ms", target, higher_is_better=False
+    )
+
+
 def figures(result: Run, limit: float) -> list[Figure]:
     creates = [int(n) for n in result.sandbox["creates"].values()]
     not_final = result.messages - sum(result.statuses.get(s, 0) for s in FINAL_STATUSES)
@@ -568,36 +323,12 @@ def figures(result: Run, limit: float) -> list[Figure]:
             limit=limit,
         ),
         Figure("send throughput ratio", round(result.throughput / limit, 3), "ratio", 0.7),
-        Figure(
-            "worker CPU per send",
-            round(result.per_send_ms("worker"), 3),
-            "ms",
-            5,
-            higher_is_better=False,
-        ),
-        Figure(
-            "PostgreSQL CPU per send",
-            round(result.per_send_ms("postgres"), 3),
-            "ms",
-            4,
-            higher_is_better=False,
-        ),
+        cpu_per_send(result, "worker CPU per send", "worker", 5),
+        cpu_per_send(result, "PostgreSQL CPU per send", "postgres", 4),
         # No worse than before the send pipeline was batched (2026-12-01, this machine kind):
         # the web about 15 ms for a send's three callbacks, the sandbox about 9 ms a send.
-        Figure(
-            "web CPU per send (callbacks)",
-            round(result.per_send_ms("web"), 3),
-            "ms",
-            15,
-            higher_is_better=False,
-        ),
-        Figure(
-            "sandbox CPU per send",
-            round(result.per_send_ms("sandbox"), 3),
-            "ms",
-            9,
-            higher_is_better=False,
-        ),
+        cpu_per_send(result, "web CPU per send (callbacks)", "web", 15),
+        cpu_per_send(result, "sandbox CPU per send", "sandbox", 9),
         Figure("database sessions opened", result.sessions, "sessions", 40, higher_is_better=False),
         Figure(
             "duplicates",
@@ -611,19 +342,6 @@ def figures(result: Run, limit: float) -> list[Figure]:
         ),
         Figure("messages without a final status", not_final, "messages", 0, higher_is_better=False),
     ]
-
-
-def others_cpu(result: Run) -> float:
-    """CPU seconds the machine spent outside the measured processes during the run (other
-    work sharing the machine, interrupts): how noisy the run was."""
-    busy = sum(v for k, v in result.machine.items() if k not in ("idle", "iowait"))
-    measured = sum(result.cpu[n] for n in ("worker", "web", "sandbox", "this script", "redis"))
-    return (
-        busy
-        - measured
-        - result.cpu["postgres, whole server"]
-        + result.cpu["postgres, other databases"]
-    )
 
 
 def report(result: Run, limit: float, options: argparse.Namespace) -> None:
@@ -649,38 +367,7 @@ def report(result: Run, limit: float, options: argparse.Namespace) -> None:
         f"sandbox: {result.sandbox['messages']:,} messages created, callbacks posted "
         f"{callbacks['posted']:,}, answers {callbacks['answers']}"
     )
-    wall = result.settled_s
-    print(f"CPU over the run ({wall:.1f} s, from the call to settled), per accepted message:")
-    for name in (
-        "worker",
-        "web",
-        "sandbox",
-        "postgres",
-        "postgres, whole server",
-        "postgres, other databases",
-        "this script",
-    ):
-        seconds = result.cpu[name]
-        print(
-            f"  {name:<28} {seconds:7.2f} s  {seconds / max(result.accepted, 1) * 1000:7.3f} ms"
-            f"  ({seconds / wall:4.0%} of a core)"
-        )
-    print(f"  {'redis (shared server)':<28} {result.cpu['redis']:7.2f} s")
-    machine_busy = sum(v for k, v in result.machine.items() if k not in ("idle", "iowait"))
-    capacity = sum(result.machine.values())
-    measured = sum(result.cpu[n] for n in ("worker", "web", "sandbox", "this script", "redis"))
-    measured += result.cpu["postgres, whole server"]
-    others = sum(cpu for _, cpu in result.foreign)
-    top = ", ".join(f"{name} {cpu:.1f} s" for name, cpu in result.foreign[:4])
-    kinds = ", ".join(
-        f"{k} {result.machine[k]:.1f}" for k in ("user", "system", "softirq", "steal")
-    )
-    print(
-        f"machine: busy {machine_busy:.1f} of {capacity:.1f} CPU-s ({kinds}); the processes "
-        f"above {measured:.1f} s; other processes alive at the end {others:.1f} s ({top}); "
-        f"the rest (processes that came and went, interrupts) "
-        f"{machine_busy - measured - others:.1f} s"
-    )
+    cpu_report(result.cpu, result.machine, result.foreign, result.accepted, result.settled_s)
     answered = ", ".join(f"{code}: {n:,}" for code, n in sorted(result.callbacks_answered.items()))
     print(
         f"callbacks: gunicorn answered {answered or 'none'}; {result.callback_events:,} "
@@ -750,7 +437,7 @@ def main() -> None:
             threads=options.threads,
             commit=git_commit(),
             run_seconds=round(result.settled_s, 1),
-            other_load_cpu_seconds=round(others_cpu(result), 1),
+            other_load_cpu_seconds=round(others_cpu(result.machine, result.cpu), 1),
         )
     finally:
         stop(children)
@@ -758,23 +445,6 @@ def main() -> None:
         wait_for_sessions_to_end()
         teardown_databases(databases, verbosity=0)
         redis.Redis.from_url(REDIS).flushdb()
-
-
-def wait_for_sessions_to_end(seconds: float = 10) -> None:
-    """The children's sessions close as they exit; the scratch database is dropped after."""
-    name = str(connection.settings_dict["NAME"])
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                "pg_backend_pid()",
-                [name],
-            )
-            if not cursor.fetchone()[0]:
-                break
-        time.sleep(0.2)
-    connection.close()
 
 
 if __name__ == "__main__":

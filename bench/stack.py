@@ -1,5 +1,7 @@
-"""What the benchmarks that start real processes share: free ports, waiting for a port, the
-scratch database's URL for a child process, and the web app as it runs behind its proxy.
+"""What the benchmarks that start real processes share: free ports, waiting for a port, child
+processes with their logs (started, stopped, their problems), the scratch database (its URL for
+a child process, its main database created, its sessions waited for), a Twilio connection row,
+and the web app as it runs behind its proxy.
 
 Nothing here sets Django up: a benchmark imports this before or after ``django.setup()``, and
 gunicorn imports ``behind_proxy`` in its workers.
@@ -7,12 +9,24 @@ gunicorn imports ``behind_proxy`` in its workers.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from connections.models import Connection
+    from tenants.models import Organization
+
+ROOT = Path(__file__).resolve().parent.parent
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -55,6 +69,120 @@ def database_url() -> str:
     db = connection.settings_dict
     credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start(name: str, command: list[str], logs: Path) -> Child:
+    log = logs / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C reaches this script, which stops them in order
+        )
+    return Child(name, process, log)
+
+
+def stop(children: list[Child]) -> None:
+    """SIGTERM to each (the worker first: a warm shutdown finishes its tasks), then SIGKILL
+    to any still running after 15 s. Only these processes, by their pid."""
+    for child in reversed(children):
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
+        try:
+            child.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            print(f"{child.name} did not stop after SIGTERM: killing it")
+            child.process.kill()
+            child.process.wait(timeout=10)
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our sandbox
+        return json.loads(response.read())
+
+
+def log_problems(child: Child) -> list[str]:
+    words = ("ERROR", "CRITICAL", "Traceback", "WARNING")
+    return [
+        line
+        for line in child.log.read_text(errors="replace").splitlines()
+        if any(word in line for word in words)
+    ]
+
+
+def ensure_main_database() -> None:
+    """Creates DATABASE_URL's database when missing (the scratch one is made beside it)."""
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
+            return
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+
+
+def wait_for_sessions_to_end(seconds: float = 10) -> None:
+    """The children's sessions close as they exit; the scratch database is dropped after."""
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                "pg_backend_pid()",
+                [name],
+            )
+            if not cursor.fetchone()[0]:
+                break
+        time.sleep(0.2)
+    connection.close()
+
+
+def twilio_row(
+    organization: Organization,
+    *,
+    account_sid: str,
+    auth_token: str,
+    phone_number: str,
+    send_rate: int,
+) -> Connection:
+    """A Twilio connection with a local number, written straight to the database (no connect
+    flow: nothing is asked of Twilio)."""
+    from connections.crypto import encrypt
+    from connections.models import Connection, ConnectionKind, SenderType, TwilioCredentials
+
+    row = Connection.objects.create(organization=organization, kind=ConnectionKind.TWILIO)
+    TwilioCredentials.objects.create(
+        connection=row,
+        account_sid=account_sid,
+        auth_token_encrypted=encrypt(auth_token),
+        auth_token_last4=auth_token[-4:],
+        phone_number=phone_number,
+        sender_type=SenderType.LOCAL,
+        send_rate=send_rate,
+    )
+    return row
 
 
 def behind_proxy() -> WSGIApp:

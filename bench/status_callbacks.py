@@ -37,9 +37,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bench.stack import database_url, free_port, wait_for_port  # noqa: E402
-from connections.crypto import encrypt  # noqa: E402
-from connections.models import Connection, ConnectionKind, SenderType, TwilioCredentials  # noqa: E402
+from bench.stack import database_url, free_port, twilio_row, wait_for_port  # noqa: E402
 from messaging.models import Message, Status  # noqa: E402
 from tenants.models import User  # noqa: E402
 from tenants.services.organizations import organization_create  # noqa: E402
@@ -52,14 +50,11 @@ ACCOUNT = "AC" + "b" * 32
 def prepare(count: int) -> list[Message]:
     owner = User.objects.create_user("bench@example.com", "bench-password-123")
     organization = organization_create(name="Bench", owner=owner)
-    conn = Connection.objects.create(organization=organization, kind=ConnectionKind.TWILIO)
-    TwilioCredentials.objects.create(
-        connection=conn,
+    conn = twilio_row(
+        organization,
         account_sid=ACCOUNT,
-        auth_token_encrypted=encrypt(TOKEN),
-        auth_token_last4=TOKEN[-4:],
+        auth_token=TOKEN,
         phone_number="+14155550100",
-        sender_type=SenderType.LOCAL,
         send_rate=1,
     )
     return Message.objects.bulk_create(
