@@ -33,12 +33,11 @@ from bench.contacts_list import fill
 # bench.pages sets Django up: import it before any model.
 from bench.pages import machine, require_postgresql
 from bench.results import Figure, write
-from connections.crypto import encrypt
-from connections.models import Connection, ConnectionKind, SenderType, TwilioCredentials
+from bench.stack import twilio_row
 from contacts.models import Contact
 from messaging.models import Message, MessageEvent
 from messaging.services import sending
-from messaging.services.submit import batches
+from messaging.services.dispatch import batches
 from tenants.models import Organization, User
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -53,14 +52,11 @@ PEAK_MB = 150
 
 
 def connect(organization: Organization) -> None:
-    row = Connection.objects.create(organization=organization, kind=ConnectionKind.TWILIO)
-    TwilioCredentials.objects.create(
-        connection=row,
+    twilio_row(
+        organization,
         account_sid=ACCOUNT_SID,
-        auth_token_encrypted=encrypt("0" * 32),
-        auth_token_last4="0000",  # noqa: S106 - a stand-in; nothing calls Twilio
+        auth_token="0" * 32,  # a stand-in; nothing calls Twilio
         phone_number="+14155550100",
-        sender_type=SenderType.LOCAL,
         send_rate=100,
     )
 

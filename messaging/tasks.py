@@ -2,9 +2,10 @@ from collections import Counter
 
 from celery import shared_task
 
+from messaging.services.dispatch import messages_enqueue_due
 from messaging.services.idempotency import idempotency_keys_purge
 from messaging.services.retention import messages_delete_expired
-from messaging.services.submit import message_submit, messages_enqueue_due, messages_submit
+from messaging.services.submit import message_submit, messages_submit
 from messaging.services.sweeper import messages_sweep
 
 

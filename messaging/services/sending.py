@@ -9,18 +9,16 @@ for fan-outs. Nothing here talks to Twilio: the send task does (``services.submi
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.db import connection as db
 from django.db import transaction
-from django.db.models import Field, Model, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from connections.selectors import sending_connection
@@ -28,7 +26,8 @@ from contacts.models import Contact
 from contacts.services.phones import phone_normalize
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import rules
-from messaging.services.submit import send_batches
+from messaging.services.bulk_insert import events_insert, messages_insert
+from messaging.services.dispatch import send_batches
 from templates_sms.media import media_url_check
 from templates_sms.models import SmsTemplate
 from templates_sms.preview import contact_values, message_text
@@ -362,102 +361,6 @@ class _Texts:
             self._memo.clear()
 
 
-def _insert(
-    model: type[Model],
-    prototype: Model,
-    varying: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    returning: Sequence[str] = (),
-) -> list[tuple[Any, ...]]:
-    """Inserts ``rows`` of ``model``: the fields ``varying`` (attribute names) from each row,
-    every other field as on ``prototype`` (its defaults; ``auto_now`` stamps taken now), given
-    once. Returns the ``returning`` columns of each row inserted, in no particular order.
-
-    No model instance and no signal: for a fan-out's chunk, ``bulk_create``'s work per object
-    and per value costs more than the statement. On PostgreSQL one statement whatever the
-    number of rows: ``INSERT … SELECT`` from the rows passed as one JSON array, each value cast
-    to its column's type (a ``VALUES`` list of thousands of parameters is slow to pass and to
-    plan, and arrays for ``unnest`` are slow to build); elsewhere a multi-row ``VALUES``, in
-    as many statements as the database's limit on parameters needs (SQLite).
-    """
-    if not rows:
-        return []
-    every = {f.attname: f for f in model._meta.concrete_fields}
-    fields = {name: f for name, f in every.items() if not f.primary_key}
-    constant = [f for name, f in fields.items() if name not in varying]
-    values = [f.get_db_prep_save(f.pre_save(prototype, True), db) for f in constant]
-    quote = db.ops.quote_name
-    columns = [f.column for f in constant] + [fields[name].column for name in varying]
-    # Names from the model, quoted; every value is a parameter.
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))})"
-    back = ", ".join(quote(every[name].column) for name in returning)
-    tail = f" RETURNING {back}" if back else ""
-    statements: list[tuple[str, list[Any]]] = []
-    if db.vendor == "postgresql":
-
-        def kind(f: Field[Any, Any]) -> str:
-            return str(f.db_type(db)).split("(")[0]  # varchar, not varchar(20): no truncation
-
-        def taken(i: int, f: Field[Any, Any]) -> str:
-            if f.get_internal_type() == "JSONField":
-                return f"NULLIF((r->{i})::jsonb, 'null')"  # None is SQL's NULL, as Django saves it
-            return f"(r->>{i})::{kind(f)}"
-
-        given = [f"(%s)::{kind(f)}" for f in constant]
-        given += [taken(i, fields[name]) for i, name in enumerate(varying)]
-        sql = f"{head} SELECT {', '.join(given)} FROM json_array_elements(%s) AS r{tail}"  # noqa: S608
-        statements.append((sql, [*values, json.dumps(rows, default=_json_value)]))
-    else:
-        prepare = [fields[name].get_db_prep_save for name in varying]
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        per = max(1, (db.features.max_query_params or 65_535) // len(columns))
-        for start in range(0, len(rows), per):
-            part = rows[start : start + per]
-            params: list[Any] = []
-            for row in part:
-                params += values
-                params += [p(value, db) for p, value in zip(prepare, row, strict=True)]
-            statements.append((f"{head} VALUES {', '.join([one] * len(part))}{tail}", params))
-    found: list[tuple[Any, ...]] = []
-    with db.cursor() as cursor:
-        for sql, params in statements:
-            cursor.execute(sql, params)
-            if back:
-                found += cursor.fetchall()
-    return found
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()  # with its offset: read back as the same instant
-    raise TypeError(f"{type(value).__name__} is not written by _insert")
-
-
-def _messages_insert(
-    prototype: Message, varying: Sequence[str], rows: list[list[Any]]
-) -> list[int]:
-    """Inserts the messages (``varying`` starts with ``public_id``); their ids, in order."""
-    public_ids = [row[0] for row in rows]
-    if db.features.can_return_rows_from_bulk_insert:
-        returned = _insert(Message, prototype, varying, rows, returning=("public_id", "id"))
-    else:
-        _insert(Message, prototype, varying, rows)
-        returned = list(
-            Message.objects.filter(public_id__in=public_ids).values_list("public_id", "pk")
-        )
-    to_uuid = Message._meta.get_field("public_id").to_python  # the hex, without a UUID type
-    ids = {to_uuid(public_id): pk for public_id, pk in returned}
-    return [ids[public_id] for public_id in public_ids]
-
-
-def _events_insert(rows: list[tuple[int, str, dict[str, str]]]) -> None:
-    """Each message's first event: ``(message id, status, params)``."""
-    _insert(MessageEvent, MessageEvent(), ("message_id", "status", "params"), rows)
-
-
 def message_send_many(
     *,
     organization: Organization,
@@ -577,8 +480,8 @@ def message_send_many(
             events.append((status, first_event(reason, due)))
             go.append(now_due)
         texts.forget()
-        ids = _messages_insert(prototype, varying, rows)
-        _events_insert([(pk, *event) for pk, event in zip(ids, events, strict=True)])
+        ids = messages_insert(prototype, varying, rows)
+        events_insert([(pk, *event) for pk, event in zip(ids, events, strict=True)])
         due_now = [pk for pk, now_due in zip(ids, go, strict=True) if now_due]
         if due_now:
             send_on_commit(due_now, total=total)

@@ -8,7 +8,7 @@ import pytest
 
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import rules
-from messaging.services.submit import messages_enqueue_due
+from messaging.services.dispatch import messages_enqueue_due
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     Clock,

@@ -15,7 +15,7 @@ import pytest
 
 from messaging import ratelimit
 from messaging.models import Message, Status
-from messaging.services.submit import messages_enqueue_due
+from messaging.services.dispatch import messages_enqueue_due
 from messaging.tasks import send_messages
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (

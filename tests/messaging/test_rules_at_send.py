@@ -15,8 +15,9 @@ from contacts.models import ConsentSource
 from contacts.services.consent import consent_opt_out
 from messaging.models import DedupeKey, Message, Status, SuppressedReason
 from messaging.services import rules
+from messaging.services.dispatch import messages_enqueue_due
 from messaging.services.sending import message_send, message_send_many
-from messaging.services.submit import message_submit, messages_enqueue_due
+from messaging.services.submit import message_submit
 from tenants.actor import Actor
 from tests.concurrency import run_together
 from tests.connections.helpers import connect

@@ -11,8 +11,8 @@ from contacts.models import Contact
 from messaging import tasks
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import sending
+from messaging.services.dispatch import batches
 from messaging.services.sending import message_send_many
-from messaging.services.submit import batches
 
 pytestmark = pytest.mark.usefixtures("unlimited_slots", "connection")
 

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from contacts.models import Contact
 from messaging.models import Message, MessageEvent, Status
-from messaging.services import sending
+from messaging.services import bulk_insert, sending
 from messaging.services.sending import message_send_many
 from tenants.errors import ApplicationError
 from tests.messaging.helpers import forms, make_contact, messages_create
@@ -59,7 +59,7 @@ def test_each_chunk_commits_and_is_sent_on_its_own_and_a_refused_chunk_keeps_the
 def test_a_chunk_that_fails_to_write_leaves_the_chunks_before_it(personas, rsps, monkeypatch):
     messages_create(rsps)
     ours = [make_contact(personas, phone) for phone in numbers(6)]
-    real = sending._events_insert
+    real = bulk_insert.events_insert
     calls = []
 
     def second_fails(rows):
@@ -69,7 +69,7 @@ def test_a_chunk_that_fails_to_write_leaves_the_chunks_before_it(personas, rsps,
             raise RuntimeError("the database went away")
         return real(rows)
 
-    monkeypatch.setattr(sending, "_events_insert", second_fails)
+    monkeypatch.setattr(sending, "events_insert", second_fails)
 
     with pytest.raises(RuntimeError, match="the database went away"):
         message_send_many(

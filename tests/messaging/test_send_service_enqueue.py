@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging.models import MessageEvent, Status
+from messaging.services.dispatch import messages_enqueue_due
 from messaging.services.sending import message_send
-from messaging.services.submit import messages_enqueue_due
 from templates_sms.services import template_create
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (

@@ -11,10 +11,13 @@ import json
 import pytest
 import requests
 import responses
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 
 from messaging.models import Message, Status
+from messaging.services.dispatch import MAX_BATCH, batches
 from messaging.services.sending import message_send
-from messaging.services.submit import MAX_BATCH, batches, messages_submit
+from messaging.services.submit import messages_submit
 from messaging.tasks import send_messages
 from tests import twilio_mocks as tw
 from tests.concurrency import run_together
@@ -48,6 +51,24 @@ def waiting(personas, organization=None, n: int = 1, to: str = ALICE) -> list[Me
 
 def due(clock) -> None:
     clock.now = T0 + datetime.timedelta(minutes=1)
+
+
+def capped(personas, rsps, cap: int) -> None:
+    """Connected, with a frequency cap of ``cap`` messages, and Twilio accepting every create."""
+    connect(personas)
+    personas.org.frequency_cap = cap
+    personas.org.save(update_fields=["frequency_cap"])
+    messages_create(rsps)
+
+
+def statements_to_submit(clock, ids: list[int]) -> list[str]:
+    """Submits these waiting messages as one batch once due (every one is submitted), then
+    puts the clock back at T0; the SQL of the statements the batch ran."""
+    due(clock)
+    with CaptureQueriesContext(db) as queries:
+        assert set(messages_submit(ids).values()) == {"submitted"}
+    clock.now = T0
+    return [q["sql"] for q in queries.captured_queries]
 
 
 def test_a_fan_out_is_cut_into_batches_that_keep_every_send_thread_busy():
@@ -174,7 +195,7 @@ class WorkerKilled(BaseException):
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     personas, rsps, clock, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from messaging.services import submit
+    from messaging.services import dispatch, submit
     from messaging.services.sweeper import messages_sweep
     from tests.messaging.sweeper.helpers import twilio_lists
 
@@ -184,7 +205,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     enqueued: list[list[int]] = []
     delay = send_messages.delay
     monkeypatch.setattr(send_messages, "delay", enqueued.append)  # the broker took the batches
-    assert submit.messages_enqueue_due() == 3
+    assert dispatch.messages_enqueue_due() == 3
     assert sorted(itertools.chain(*enqueued)) == [first.pk, second.pk, third.pk]
     monkeypatch.setattr(send_messages, "delay", delay)
     sids = messages_create(rsps)
@@ -222,41 +243,27 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
 @pytest.mark.django_db
 @pytest.mark.usefixtures("unlimited_slots")
 def test_a_batch_costs_the_same_statements_whatever_its_size(personas, rsps, clock):
-    from django.db import connection as db
-    from django.test.utils import CaptureQueriesContext
-
     from connections.models import Connection, TwilioCredentials
 
     connect(personas)
     messages_create(rsps)
     counted = {}
     for n in (2, 20):
-        ids = [m.pk for m in waiting(personas, n=n)]
-        due(clock)
-        with CaptureQueriesContext(db) as queries:
-            assert set(messages_submit(ids).values()) == {"submitted"}
-        sql = [q["sql"] for q in queries.captured_queries]
+        sql = statements_to_submit(clock, [m.pk for m in waiting(personas, n=n)])
         tables = (Connection._meta.db_table, TwilioCredentials._meta.db_table)
         reads = [q for q in sql if q.startswith("SELECT") and any(t in q for t in tables)]
         assert len(reads) == 1, reads  # connection and credentials: one query per batch
         counted[n] = len(sql)
-        clock.now = T0
     # The load, the connection with its credentials, the claim (lock, update), the rules
     # (opt-outs, invalid numbers) and the answers (lock, update, events): the same nine
     # statements (and the test's savepoints) for 2 messages as for 20.
-    assert counted[2] == counted[20] == 13, queries.captured_queries
+    assert counted[2] == counted[20] == 13, sql
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("unlimited_slots")
 def test_with_a_frequency_cap_and_dedupe_keys_a_batch_still_costs_the_same(personas, rsps, clock):
-    from django.db import connection as db
-    from django.test.utils import CaptureQueriesContext
-
-    connect(personas)
-    personas.org.frequency_cap = 100
-    personas.org.save(update_fields=["frequency_cap"])
-    messages_create(rsps)
+    capped(personas, rsps, 100)
     counted = {}
     for n in (2, 20):
         ids = [
@@ -270,22 +277,16 @@ def test_with_a_frequency_cap_and_dedupe_keys_a_batch_still_costs_the_same(perso
             ).pk
             for i in range(n)
         ]
-        due(clock)
-        with CaptureQueriesContext(db) as queries:
-            assert set(messages_submit(ids).values()) == {"submitted"}
-        counted[n] = len(queries.captured_queries)
-        clock.now = T0
+        sql = statements_to_submit(clock, ids)
+        counted[n] = len(sql)
     # Plus the number locks, the keys used and held, the counts, and the keys' insert.
-    assert counted[2] == counted[20], queries.captured_queries
+    assert counted[2] == counted[20], sql
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("unlimited_slots")
 def test_messages_of_one_window_take_the_frequency_cap_slots_in_order(personas, rsps, clock):
-    connect(personas)
-    personas.org.frequency_cap = 2
-    personas.org.save(update_fields=["frequency_cap"])
-    messages_create(rsps)
+    capped(personas, rsps, 2)
     messages = waiting(personas, n=4)
     other = waiting(personas, n=1, to=BOB)
     due(clock)

@@ -9,8 +9,9 @@ import pytest
 import requests
 
 from messaging.models import DedupeKey, Status
+from messaging.services.dispatch import messages_enqueue_due
 from messaging.services.sending import message_send
-from messaging.services.submit import message_submit, messages_enqueue_due
+from messaging.services.submit import message_submit
 from messaging.tasks import send_message
 from tests.concurrency import run_together
 from tests.connections.helpers import connect

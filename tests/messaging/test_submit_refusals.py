@@ -7,7 +7,7 @@ import pytest
 from connections.models import ConnectionState
 from contacts.models import OPT_OUT_TAG, ConsentEvent, ConsentSource, ConsentState
 from messaging.models import MessageEvent, Status, SuppressedReason
-from messaging.services.submit import messages_enqueue_due
+from messaging.services.dispatch import messages_enqueue_due
 from tests import twilio_mocks as tw
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (

@@ -9,7 +9,7 @@ import pytest
 
 from messaging.models import MessageEvent, Status
 from messaging.services import submit
-from messaging.services.submit import messages_enqueue_due
+from messaging.services.dispatch import messages_enqueue_due
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     expected_form,

@@ -8,7 +8,7 @@ import pytest
 
 from config.celery import app as celery_app
 from messaging.models import Message, Status
-from messaging.services.submit import messages_enqueue_due
+from messaging.services.dispatch import messages_enqueue_due
 from messaging.tasks import sweep_messages
 from tests import twilio_mocks as tw
 from tests.connections.helpers import connect
