@@ -12,7 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
 from automations.models import RunStep
-from automations.services.automations import automation_pause, automation_update
+from automations.services.automations import (
+    automation_create,
+    automation_pause,
+    automation_update,
+)
 from contacts.services.tags import contact_tags_add
 from messaging.models import Status
 from tests.automations.helpers import active, contact, send, template
@@ -235,8 +239,6 @@ def test_the_page_costs_the_same_queries_for_1_or_30_enrolments(personas):
 
 
 def test_a_draft_without_a_version_has_no_funnel_yet(personas):
-    from automations.services.automations import automation_create
-
     automation = automation_create(organization=personas.org, name="Later")
 
     page = text(personas.client("viewer").get(detail_url(automation)))
