@@ -66,6 +66,12 @@ def fresh(automation: Automation) -> Automation:
     return Automation.objects.get(pk=automation.pk)
 
 
+def live_version(automation: Automation) -> AutomationVersion:
+    version = fresh(automation).live_version
+    assert version is not None, "the automation has no live version"
+    return version
+
+
 def snapshot() -> list[tuple[Any, ...]]:
     """Every automation and version of every organization, as stored."""
     automations = list(
