@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 
 from automations.models import AutomationRun, RunState
 from automations.services.automations import automation_archive, automation_pause
@@ -152,6 +154,32 @@ def test_the_contact_page_loads_the_fragment_by_url(personas):
     ada = contact(personas)
     response = personas.client("viewer").get(f"/contacts/{ada.public_id}/")
     assert f'data-fragment="/automations/contact/{ada.public_id}/"' in page_text(response)
+
+
+def _fragment_queries(personas, ada, automations: int) -> int:
+    for n in range(automations):
+        automation = active(
+            personas,
+            trigger=TAG,
+            name=f"Flow {ada.phone} {n}",
+            steps=[
+                send(template(personas, f"T {ada.phone} {n}"), respect_quiet_hours=False),
+                {"id": "s2", "type": "wait", "duration": {"days": 2}},
+            ],
+        )
+        enrol(automation, [ada])
+    client = personas.client("viewer")
+    client.get(contact_runs_url(ada))
+    with CaptureQueriesContext(db) as captured:
+        response = client.get(contact_runs_url(ada))
+    assert text(response).count("Waiting at step s2") == automations
+    return len(captured.captured_queries)
+
+
+def test_the_fragment_costs_the_same_queries_for_1_or_8_enrolments(personas):
+    one = _fragment_queries(personas, contact(personas, phone="+14155550101"), 1)
+    eight = _fragment_queries(personas, contact(personas, phone="+14155550102"), 8)
+    assert one == eight
 
 
 # --- Enrol now --------------------------------------------------------------------------------

@@ -61,6 +61,9 @@ def test_it_says_the_flow_in_words(personas):
     assert "Active" in page
     assert "Live version: v1" in page
     assert "unpublished changes" not in page
+    body = personas.client("viewer").get(detail_url(automation)).content.decode()
+    assert f'href="/messages/?automation={automation.public_id}"' in body
+    assert f'href="/automations/{automation.public_id}/dry-run/"' in body
 
 
 def test_it_shows_the_state_and_unpublished_draft(personas):
