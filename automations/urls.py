@@ -2,48 +2,50 @@
 
 from django.urls import path
 
-from automations import views
+from automations import views, views_builder
 
 urlpatterns = [
     path("", views.AutomationListView.as_view(), name="automation_list"),
     path("new/", views.AutomationCreateView.as_view(), name="automation_create"),
-    path("<str:automation_id>/edit/", views.EditorView.as_view(), name="automation_edit"),
+    path("<str:automation_id>/edit/", views_builder.EditorView.as_view(), name="automation_edit"),
     path(
-        "<str:automation_id>/edit/name/", views.NameSaveView.as_view(), name="automation_edit_name"
+        "<str:automation_id>/edit/name/",
+        views_builder.NameSaveView.as_view(),
+        name="automation_edit_name",
     ),
     path(
         "<str:automation_id>/edit/trigger/",
-        views.TriggerSaveView.as_view(),
+        views_builder.TriggerSaveView.as_view(),
         name="automation_edit_trigger",
     ),
     path(
         "<str:automation_id>/edit/entry-rules/",
-        views.EntryRulesSaveView.as_view(),
+        views_builder.EntryRulesSaveView.as_view(),
         name="automation_edit_entry_rules",
     ),
     path(
         "<str:automation_id>/edit/exit-rules/",
-        views.ExitRulesSaveView.as_view(),
+        views_builder.ExitRulesSaveView.as_view(),
         name="automation_edit_exit_rules",
     ),
     path(
         "<str:automation_id>/edit/reentry/",
-        views.ReentrySaveView.as_view(),
+        views_builder.ReentrySaveView.as_view(),
         name="automation_edit_reentry",
     ),
     path(
         "<str:automation_id>/edit/steps/add/",
-        views.StepAddView.as_view(),
+        views_builder.StepAddView.as_view(),
         name="automation_step_add",
     ),
     path(
         "<str:automation_id>/edit/steps/<str:step_id>/",
-        views.StepSaveView.as_view(),
+        views_builder.StepSaveView.as_view(),
         name="automation_step_save",
     ),
     path(
         "<str:automation_id>/edit/steps/<str:step_id>/remove/",
-        views.StepRemoveView.as_view(),
+        views_builder.StepRemoveView.as_view(),
         name="automation_step_remove",
     ),
     path("<str:automation_id>/publish/", views.PublishView.as_view(), name="automation_publish"),
