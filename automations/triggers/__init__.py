@@ -81,9 +81,11 @@ def register(trigger: Trigger) -> Trigger:
 
 
 def _load() -> None:
-    if not _REGISTRY:
+    # Every module, whichever was imported first (importing one registers only that one).
+    if len(_REGISTRY) < len(MODULES):
         for name in MODULES:
-            importlib.import_module(f"{__name__}.{name}")
+            trigger = importlib.import_module(f"{__name__}.{name}").TRIGGER
+            _REGISTRY.setdefault(trigger.type, trigger)
 
 
 def all_triggers() -> list[Trigger]:

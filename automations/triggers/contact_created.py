@@ -36,7 +36,7 @@ def matches(settings: Settings, event: Event) -> bool:
     return not sources or event.source in sources
 
 
-register(
+TRIGGER = register(
     Trigger(
         type="contact_created",
         event="contact_created",

@@ -78,7 +78,7 @@ def matches(settings: Settings, event: Event) -> bool:
     return False
 
 
-register(
+TRIGGER = register(
     Trigger(
         type="inbound_keyword",
         event="inbound_received",

@@ -18,7 +18,7 @@ def matches(settings: Settings, event: Event) -> bool:
     return str(event.data.get("tag_name", "")).lower() == str(settings["tag"]).lower()
 
 
-register(
+TRIGGER = register(
     Trigger(
         type="tag_added",
         event="tag_added",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from automations.triggers import Trigger, register
 from automations.triggers.tag_added import clean, matches
 
-register(
+TRIGGER = register(
     Trigger(
         type="tag_removed",
         event="tag_removed",
