@@ -46,6 +46,7 @@ from automations.services.facts import (
 )
 from automations.services.waits import wait_until
 from messaging.models import Message, Status
+from messaging.services.bulk_insert import insert
 from messaging.services.sending import message_send_many
 from templates_sms.models import SmsTemplate
 from tenants.errors import ApplicationError
@@ -55,6 +56,7 @@ from tenants.sources import Source
 logger = logging.getLogger(__name__)
 
 BATCH = 500
+LEDGER = ("run_id", "step_id", "outcome", "detail", "message_id", "variant")
 MAX_ROUNDS = 21  # steps are forward only and at most 20: each round moves every walker on
 
 
@@ -98,7 +100,8 @@ class _Batch:
     facts: ContactFacts
     templates: dict[str, SmsTemplate]
     now: datetime.datetime
-    ledger: list[RunStep] = field(default_factory=list)
+    # The step ledger's new rows: run, step, outcome, detail, message, variant.
+    ledger: list[tuple[int, str, str, str, int | None, int | None]] = field(default_factory=list)
 
     def record(
         self,
@@ -110,16 +113,7 @@ class _Batch:
         message_id: int | None = None,
         variant: int | None = None,
     ) -> None:
-        self.ledger.append(
-            RunStep(
-                run=walker.run,
-                step_id=step_id,
-                outcome=outcome,
-                detail=detail[:200],
-                message_id=message_id,
-                variant=variant,
-            )
-        )
+        self.ledger.append((walker.run.pk, step_id, outcome, detail[:200], message_id, variant))
         walker.done.add(step_id)
         walker.changed = True
 
@@ -182,23 +176,19 @@ def _walk(batch: _Batch, walker: _Walker) -> _Send | None:
 def _groups(sends: list[_Send]) -> Iterator[list[_Send]]:
     """Sends that can go in one ``message_send_many``: the same automation, step, template,
     and each contact once (two enrolments of one contact under ``every_time`` go apart)."""
-    by_key: dict[tuple[int, str, str], list[list[_Send]]] = defaultdict(list)
+    by_key: dict[tuple[int, str, str], list[tuple[list[_Send], set[int]]]] = defaultdict(list)
     for send in sends:
+        contact_id = send.walker.run.contact_id
         lanes = by_key[send.walker.run.automation_id, send.step["id"], send.template_id]
-        lane = next(
-            (
-                ln
-                for ln in lanes
-                if all(s.walker.run.contact_id != send.walker.run.contact_id for s in ln)
-            ),
-            None,
-        )
+        lane = next((ln for ln in lanes if contact_id not in ln[1]), None)
         if lane is None:
-            lane = []
+            lane = ([], set())
             lanes.append(lane)
-        lane.append(send)
+        lane[0].append(send)
+        lane[1].add(contact_id)
     for lanes in by_key.values():
-        yield from lanes
+        for lane, _ in lanes:
+            yield lane
 
 
 def _send(batch: _Batch, group: list[_Send]) -> None:
@@ -223,23 +213,16 @@ def _send(batch: _Batch, group: list[_Send]) -> None:
             batch.record(send.walker, send.step["id"], Outcome.EXITED, detail=error.summary())
             batch.finish(send.walker, RunState.EXITED, Reason.SEND_FAILED, error.summary())
         return
-    statuses = dict(Message.objects.filter(pk__in=result.message_ids).values_list("pk", "status"))
-    reasons = dict(
-        Message.objects.filter(pk__in=result.message_ids, status=Status.SUPPRESSED).values_list(
-            "pk", "suppressed_reason"
-        )
-    )
-    for send, message_id in zip(group, result.message_ids, strict=True):
-        suppressed = message_id in reasons
+    for send, message_id, reason in zip(group, result.message_ids, result.reasons, strict=True):
         batch.record(
             send.walker,
             send.step["id"],
-            Outcome.SUPPRESSED if suppressed else Outcome.SENT,
-            detail=reasons.get(message_id, ""),
+            Outcome.SUPPRESSED if reason else Outcome.SENT,
+            detail=reason,
             message_id=message_id,
             variant=send.variant,
         )
-        send.walker.last_status = statuses[message_id]
+        send.walker.last_status = Status.SUPPRESSED if reason else Status.PENDING
         send.walker.pos += 1
 
 
@@ -287,7 +270,8 @@ def _advance(organization: Organization, runs: list[AutomationRun], now: datetim
         for group in _groups(sends):
             _send(batch, group)
         walkers = [send.walker for send in sends]
-    RunStep.objects.bulk_create(batch.ledger)
+    # A row the ledger already holds (run, step) fails the whole batch: nothing happens twice.
+    insert(RunStep, RunStep(), LEDGER, batch.ledger)
     # One UPDATE per distinct outcome (most of a batch ends alike: waiting until the same
     # instant, or completed): Django's bulk_update writes a CASE per row and field, which
     # cost 2 s a batch of 500 in bench.automations.

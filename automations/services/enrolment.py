@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import uuid
 from collections.abc import Collection
 from typing import Any
 
@@ -24,6 +25,21 @@ from automations.services.engine import runs_advance_ids
 from automations.services.exits import exits_for_event
 from automations.services.facts import contact_facts, entry_refusal
 from automations.triggers import Event, triggers_for_event
+from messaging.services.bulk_insert import insert
+
+# The columns each enrolment (or skip) row gives; the rest are the automation's, on the prototype.
+ENROLMENT = (
+    "public_id",
+    "contact_id",
+    "occurrence_key",
+    "state",
+    "step_id",
+    "due_at",
+    "reason",
+    "detail",
+    "variant_seed",
+    "ended_at",
+)
 
 
 def _reentry_refused(
@@ -77,7 +93,14 @@ def runs_enrol(
         refused = _reentry_refused(locked, definition["reentry"], ids, now)
         once = definition["reentry"]["policy"] == "once"
         first_step = definition["steps"][0]["id"]
-        rows, enrolled = [], []
+        prototype = AutomationRun(
+            organization_id=locked.organization_id,
+            automation=locked,
+            version=version,
+            source=source,
+            event_key=key,
+        )
+        rows: list[list[Any]] = []
         for contact_id in ids:
             reason, detail = "", ""
             if contact_id in facts.opted_out:
@@ -86,43 +109,23 @@ def runs_enrol(
                 reason, detail = Reason.ENTRY_RULES, refusal
             elif contact_id in refused:
                 reason = Reason.REENTRY
-            common = {
-                "organization_id": locked.organization_id,
-                "automation": locked,
-                "version": version,
-                "contact_id": contact_id,
-                "source": source,
-                "event_key": key,
-            }
             if reason:
-                rows.append(
-                    AutomationRun(
-                        **common,
-                        occurrence_key=f"skip:{key}",
-                        state=RunState.SKIPPED,
-                        reason=reason,
-                        detail=detail,
-                        ended_at=now,
-                    )
-                )
-                continue
-            enrolled.append(contact_id)
-            rows.append(
-                AutomationRun(
-                    **common,
-                    occurrence_key="once" if once else key,
-                    state=RunState.RUNNING,
-                    step_id=first_step,
-                    due_at=now,
-                    variant_seed=random.getrandbits(31),
-                )
-            )
-        AutomationRun.objects.bulk_create(rows, ignore_conflicts=True)
-        created = list(
-            AutomationRun.objects.filter(
-                automation=locked, contact_id__in=enrolled, event_key=key, state=RunState.RUNNING
-            ).values_list("pk", flat=True)
+                row = [f"skip:{key}", RunState.SKIPPED, "", None, reason, detail, 0, now]
+            else:
+                occurrence = "once" if once else key
+                seed = random.getrandbits(31)
+                row = [occurrence, RunState.RUNNING, first_step, now, "", "", seed, None]
+            rows.append([uuid.uuid4(), contact_id, *row])
+        # One statement; a row the unique occurrence refuses (enrolled already) is left out.
+        inserted = insert(
+            AutomationRun,
+            prototype,
+            ENROLMENT,
+            rows,
+            returning=("id", "state"),
+            ignore_conflicts=True,
         )
+        created = sorted(pk for pk, state in inserted if state == RunState.RUNNING)
     if advance and created:
         runs_advance_ids(created)
     return created

@@ -1,6 +1,7 @@
 """Set-wise inserts for a fan-out: one statement for a chunk's messages, one for their first
 events, without model instances or signals (``bulk_create``'s work per object and per value
-costs more than the statement). Used by ``services.sending.message_send_many``.
+costs more than the statement). Used by ``services.sending.message_send_many``, and by the
+automations engine for its enrolments and step ledger.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ def insert(
     rows: Sequence[Sequence[Any]],
     *,
     returning: Sequence[str] = (),
+    ignore_conflicts: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Inserts ``rows`` of ``model``: the fields ``varying`` (attribute names) from each row,
     every other field as on ``prototype`` (its defaults; ``auto_now`` stamps taken now), given
-    once. Returns the ``returning`` columns of each row inserted, in no particular order.
+    once. Returns the ``returning`` columns of each row inserted, in no particular order;
+    with ``ignore_conflicts`` a row a unique constraint refuses is left out, silently.
 
     No model instance and no signal: for a fan-out's chunk, ``bulk_create``'s work per object
     and per value costs more than the statement. On PostgreSQL one statement whatever the
@@ -47,7 +50,8 @@ def insert(
     # Names from the model, quoted; every value is a parameter.
     head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))})"
     back = ", ".join(quote(every[name].column) for name in returning)
-    tail = f" RETURNING {back}" if back else ""
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    tail += f" RETURNING {back}" if back else ""
     statements: list[tuple[str, list[Any]]] = []
     if db.vendor == "postgresql":
 

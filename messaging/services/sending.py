@@ -275,23 +275,18 @@ def message_send_preview(
 
 @dataclass
 class SendManyResult:
-    """What a fan-out created: every message's id, in the order of the contacts given, and
-    how many ended in each status (and, for suppressed ones, for each reason)."""
+    """What a fan-out created: every message's id and its suppression reason ("" for a
+    pending one), in the order of the contacts given, and how many ended in each status (and,
+    for suppressed ones, for each reason)."""
 
     message_ids: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     suppressed: Counter[str] = field(default_factory=Counter)
 
     @property
     def created(self) -> int:
         return len(self.message_ids)
-
-    def add(self, messages: Iterable[Message]) -> None:
-        for message in messages:
-            self.message_ids.append(message.pk)
-            self.statuses[str(message.status)] += 1
-            if message.suppressed_reason:
-                self.suppressed[str(message.suppressed_reason)] += 1
 
 
 class _Recipient(NamedTuple):
@@ -486,6 +481,7 @@ def message_send_many(
         if due_now:
             send_on_commit(due_now, total=total)
         result.message_ids += ids
+        result.reasons += [row[4] for row in rows]
         result.statuses.update(status for status, _ in events)
         result.suppressed.update(row[4] for row in rows if row[4])
 

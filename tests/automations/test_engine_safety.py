@@ -9,6 +9,7 @@ import datetime
 import pytest
 
 from automations.models import Reason, RunState, RunStep
+from automations.services import engine
 from automations.services.automations import (
     automation_activate,
     automation_archive,
@@ -80,18 +81,19 @@ def test_a_crash_before_the_commit_sends_nothing_and_the_step_is_retried(persona
     automation = two_sends(personas)
     enrol(personas, contact(personas))
     clock.advance(days=1, minutes=1)
-    real = RunStep.objects.bulk_create
+    real = engine.insert
 
-    def crash(rows, *args, **kwargs):
-        real(rows, *args, **kwargs)  # the ledger row is written …
+    def crash(model, *args, **kwargs):
+        real(model, *args, **kwargs)  # the ledger row is written …
+        assert model is RunStep
         raise ConnectionError("worker killed")  # … and the process dies before the commit
 
-    monkeypatch.setattr(RunStep.objects, "bulk_create", crash)
+    monkeypatch.setattr(engine, "insert", crash)
     with pytest.raises(ConnectionError):
         runs_advance()
     assert Message.objects.count() == 1
     assert ledger(automation.runs.get()) == [("s1", "sent"), ("s2", "waited")]
-    monkeypatch.setattr(RunStep.objects, "bulk_create", real)
+    monkeypatch.setattr(engine, "insert", real)
     assert runs_advance() == 1
     assert Message.objects.count() == 2
     assert automation.runs.get().state == RunState.COMPLETED
