@@ -66,6 +66,45 @@ def fresh(automation: Automation) -> Automation:
     return Automation.objects.get(pk=automation.pk)
 
 
+def steps_of(automation: Automation) -> list[dict[str, Any]]:
+    """The draft's steps as stored now."""
+    steps: list[dict[str, Any]] = fresh(automation).draft["steps"]
+    return steps
+
+
+def branching(organization: Any) -> Automation:
+    """A draft with a branch (s2: replied → end) and two steps after it to go to."""
+    steps = [
+        send_step(None),
+        {"id": "s2", "type": "branch", "if": {"replied": True}, "then": "end", "else": "continue"},
+        {"id": "s3", "type": "wait", "duration": {"days": 2}},
+        send_step(None, "s4"),
+    ]
+    return draft_automation(organization, steps=steps)
+
+
+def _step_form(step_id: str, defaults: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    return {f"{step_id}-{key}": value for key, value in {**defaults, **fields}.items()}
+
+
+def send_data(step_id: str = "s1", **fields: Any) -> dict[str, Any]:
+    """A send step's form as posted: one template, quiet hours on, unless ``fields`` say."""
+    defaults = {"mode": "single", "template": "", "respect_quiet_hours": "on"}
+    return _step_form(step_id, defaults, fields)
+
+
+def wait_data(step_id: str = "s2", **fields: Any) -> dict[str, Any]:
+    """A wait step's form as posted: 1 day, unless ``fields`` say."""
+    defaults = {"mode": "duration", "amount": "1", "unit": "days", "time": "", "weekdays": []}
+    return _step_form(step_id, defaults, fields)
+
+
+def branch_data(step_id: str = "s2", **fields: Any) -> dict[str, Any]:
+    """A branch step's form as posted: if replied, go on either way, unless ``fields`` say."""
+    defaults = {"condition": "replied", "then": "continue", "otherwise": "continue"}
+    return _step_form(step_id, defaults, fields)
+
+
 def live_version(automation: Automation) -> AutomationVersion:
     version = fresh(automation).live_version
     assert version is not None, "the automation has no live version"

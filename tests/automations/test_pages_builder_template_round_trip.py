@@ -16,6 +16,7 @@ from tests.automations.page_helpers import (
     fresh,
     section,
     selected,
+    send_data,
     send_step,
     snapshot,
     step_path,
@@ -26,12 +27,6 @@ from tests.factories import page_text
 pytestmark = pytest.mark.django_db
 
 WAIT = {"id": "s2", "type": "wait", "duration": {"days": 2}}
-
-
-def send_data(step_id, **fields):
-    data = {"mode": "single", "template": "", "respect_quiet_hours": "on"}
-    data.update(fields)
-    return {f"{step_id}-{key}": value for key, value in data.items()}
 
 
 def create_template(client, editor_link, name="Spring promo"):
