@@ -87,25 +87,75 @@ def test_it_refuses_a_name_in_use_and_keeps_the_typed_name(personas):
     assert snapshot() == before
 
 
-def test_it_changes_the_trigger(personas):
+@pytest.mark.parametrize(
+    ("part", "data", "stored"),
+    [
+        pytest.param(
+            "trigger",
+            {
+                "trigger_type": "inbound_keyword",
+                "inbound_keyword_keywords": "join",
+                "inbound_keyword_match": "exact",
+                "tag_added_tag": "ignored",
+            },
+            {"type": "inbound_keyword", "keywords": ["JOIN"], "match": "exact"},
+            id="trigger",
+        ),
+        pytest.param(
+            "entry-rules",
+            {
+                "has_all_tags": "lead, Lead, newsletter",
+                "has_any_tags": "",
+                "lacks_tags": "customer",
+                "custom_fields": "plan = pro\n\n country=US ",
+            },
+            {
+                "has_all_tags": ["lead", "newsletter"],
+                "has_any_tags": [],
+                "lacks_tags": ["customer"],
+                "custom_fields": {"plan": "pro", "country": "US"},
+            },
+            id="entry-rules",
+        ),
+        pytest.param(
+            "exit-rules",
+            {
+                "on_reply": "on",
+                "on_tag_added": "customer, unsubscribed",
+                "on_trigger_tag_removed": "on",
+            },
+            {
+                "on_reply": True,
+                "on_tag_added": ["customer", "unsubscribed"],
+                "on_trigger_tag_removed": True,
+            },
+            id="exit-rules",
+        ),
+        pytest.param(
+            "reentry", {"policy": "every_time"}, {"policy": "every_time"}, id="reentry-every-time"
+        ),
+        pytest.param(
+            "reentry",
+            {"policy": "after_days", "days": "14"},
+            {"policy": "after_days", "days": 14},
+            id="reentry-after-days",
+        ),
+        pytest.param(
+            "reentry",
+            {"policy": "once", "days": "14"},
+            {"policy": "once"},
+            id="reentry-once-drops-days",
+        ),
+    ],
+)
+def test_it_saves_each_part_of_the_draft(personas, part, data, stored):
     automation = draft_automation(personas.org)
 
-    response = personas.client("marketer").post(
-        edit_path(automation, "trigger/"),
-        {
-            "trigger_type": "inbound_keyword",
-            "inbound_keyword_keywords": "join",
-            "inbound_keyword_match": "exact",
-            "tag_added_tag": "ignored",
-        },
-    )
+    response = personas.client("marketer").post(edit_path(automation, f"{part}/"), data)
 
     assert response.status_code == 302
-    assert fresh(automation).draft["trigger"] == {
-        "type": "inbound_keyword",
-        "keywords": ["JOIN"],
-        "match": "exact",
-    }
+    assert response["Location"] == edit_path(automation) + f"#{part}"
+    assert fresh(automation).draft[part.replace("-", "_")] == stored
 
 
 def test_it_refuses_a_consent_keyword_as_trigger_and_changes_nothing(personas):
@@ -138,29 +188,6 @@ def test_it_says_why_a_trigger_change_clashes_with_an_exit_rule(personas):
     assert snapshot() == before
 
 
-def test_it_saves_the_entry_rules(personas):
-    automation = draft_automation(personas.org)
-
-    response = personas.client("marketer").post(
-        edit_path(automation, "entry-rules/"),
-        {
-            "has_all_tags": "lead, Lead, newsletter",
-            "has_any_tags": "",
-            "lacks_tags": "customer",
-            "custom_fields": "plan = pro\n\n country=US ",
-        },
-    )
-
-    assert response.status_code == 302
-    assert response["Location"].endswith("#entry-rules")
-    assert fresh(automation).draft["entry_rules"] == {
-        "has_all_tags": ["lead", "newsletter"],
-        "has_any_tags": [],
-        "lacks_tags": ["customer"],
-        "custom_fields": {"plan": "pro", "country": "US"},
-    }
-
-
 @pytest.mark.parametrize(
     ("data", "field", "error"),
     [
@@ -182,26 +209,6 @@ def test_it_refuses_bad_entry_rules_next_to_their_field(personas, data, field, e
     assert re.search(rf'id="id_{field}_error">[^<]*{re.escape(error)}', entry), entry
     assert 'value="changed"' in entry
     assert snapshot() == before
-
-
-def test_it_saves_the_exit_rules(personas):
-    automation = draft_automation(personas.org)
-
-    response = personas.client("marketer").post(
-        edit_path(automation, "exit-rules/"),
-        {
-            "on_reply": "on",
-            "on_tag_added": "customer, unsubscribed",
-            "on_trigger_tag_removed": "on",
-        },
-    )
-
-    assert response.status_code == 302
-    assert fresh(automation).draft["exit_rules"] == {
-        "on_reply": True,
-        "on_tag_added": ["customer", "unsubscribed"],
-        "on_trigger_tag_removed": True,
-    }
 
 
 def test_it_turns_exit_rules_off_when_their_boxes_are_cleared(personas):
@@ -229,23 +236,6 @@ def test_it_offers_losing_the_trigger_tag_only_for_a_tag_added_trigger(personas)
     assert refused.status_code == 400
     assert "Only a tag_added trigger has a tag to lose." in visible(refused)
     assert fresh(keyword).draft["exit_rules"]["on_trigger_tag_removed"] is False
-
-
-@pytest.mark.parametrize(
-    ("data", "stored"),
-    [
-        ({"policy": "every_time"}, {"policy": "every_time"}),
-        ({"policy": "after_days", "days": "14"}, {"policy": "after_days", "days": 14}),
-        ({"policy": "once", "days": "14"}, {"policy": "once"}),
-    ],
-)
-def test_it_saves_the_reentry_policy(personas, data, stored):
-    automation = draft_automation(personas.org)
-
-    response = personas.client("marketer").post(edit_path(automation, "reentry/"), data)
-
-    assert response.status_code == 302
-    assert fresh(automation).draft["reentry"] == stored
 
 
 @pytest.mark.parametrize(
