@@ -32,6 +32,14 @@ def send(template: SmsTemplate, step_id: str = "s1", **extra: Any) -> dict[str, 
     return {"id": step_id, "type": "send_sms", "template": str(template.public_id), **extra}
 
 
+def ab_split(
+    *weighted: tuple[SmsTemplate, int], step_id: str = "s1", **extra: Any
+) -> dict[str, Any]:
+    """An A/B send step: a variant for each (template, weight)."""
+    variants = [{"template": str(t.public_id), "weight": weight} for t, weight in weighted]
+    return {"id": step_id, "type": "send_sms", "variants": variants, **extra}
+
+
 def active(
     personas: Any,
     *,

@@ -10,7 +10,7 @@ from contacts.models import ConsentSource
 from contacts.services.consent import consent_opt_out
 from messaging.models import Message
 from tests.automations.api_helpers import TAG, error, send_step, snapshot, url
-from tests.automations.helpers import active, contact, template
+from tests.automations.helpers import ab_split, active, contact, template
 from tests.messaging.api_helpers import add_contact
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
@@ -31,15 +31,7 @@ def test_it_says_what_each_step_would_do_and_writes_nothing(personas):
             send_step(welcome, respect_quiet_hours=False),
             {"id": "s2", "type": "wait", "duration": {"days": 2}},
             {"id": "s3", "type": "branch", "if": {"replied": True}, "then": "end"},
-            {
-                "id": "s4",
-                "type": "send_sms",
-                "variants": [
-                    {"template": str(nudge.public_id), "weight": 70},
-                    {"template": str(other.public_id), "weight": 30},
-                ],
-                "respect_quiet_hours": False,
-            },
+            ab_split((nudge, 70), (other, 30), step_id="s4", respect_quiet_hours=False),
         ],
     )
     ada = contact(personas)

@@ -17,7 +17,7 @@ from automations.services.waits import wait_until
 from automations.triggers import Event
 from contacts.services.tags import contact_tags_add
 from messaging.models import Direction, Message, Status
-from tests.automations.helpers import active, contact, ledger, send, template
+from tests.automations.helpers import ab_split, active, contact, ledger, send, template
 from tests.messaging.helpers import Clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
@@ -197,17 +197,7 @@ def test_ab_split_draws_by_weight_and_records_the_variant(personas, monkeypatch)
     active(
         personas,
         trigger=TAG,
-        steps=[
-            {
-                "id": "s1",
-                "type": "send_sms",
-                "variants": [
-                    {"template": str(a.public_id), "weight": 70},
-                    {"template": str(b.public_id), "weight": 30},
-                ],
-                "respect_quiet_hours": False,
-            }
-        ],
+        steps=[ab_split((a, 70), (b, 30), respect_quiet_hours=False)],
     )
     ids = [contact(personas, f"+1415555{n:04d}").pk for n in range(1000)]
     event_handle(

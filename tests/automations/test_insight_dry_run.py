@@ -14,7 +14,7 @@ from contacts.models import ConsentSource
 from contacts.services.consent import consent_opt_out
 from contacts.services.tags import contact_tags_add
 from messaging.models import Message
-from tests.automations.helpers import active, contact, send, template
+from tests.automations.helpers import ab_split, active, contact, send, template
 from tests.automations.insight_helpers import (
     ROLES,
     TAG,
@@ -136,16 +136,9 @@ def test_waits_and_branches_say_what_they_would_do(personas, monkeypatch):
 def test_an_a_b_step_shows_every_variant(personas):
     first = template(personas, "Offer A", "Offer A")
     second = template(personas, "Offer B", "Offer B")
-    split = {
-        "id": "s1",
-        "type": "send_sms",
-        "respect_quiet_hours": False,
-        "variants": [
-            {"template": str(first.public_id), "weight": 1},
-            {"template": str(second.public_id), "weight": 2},
-        ],
-    }
-    automation = _automation(personas, steps=[split])
+    automation = _automation(
+        personas, steps=[ab_split((first, 1), (second, 2), respect_quiet_hours=False)]
+    )
     ada = contact(personas)
 
     page = text(personas.client("viewer").get(dry_run_url(automation), {"contact": ada.public_id}))

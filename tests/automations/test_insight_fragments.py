@@ -11,7 +11,7 @@ import pytest
 from messaging.models import Message
 from templates_sms.models import SmsTemplate
 from templates_sms.services import template_create
-from tests.automations.helpers import active, contact, send, template
+from tests.automations.helpers import ab_split, active, contact, send, template
 from tests.automations.insight_helpers import (
     ROLES,
     TAG,
@@ -134,16 +134,9 @@ def test_an_automations_message_page_links_to_its_automation_version_and_step(pe
 def test_an_a_b_message_names_its_variant(personas):
     first = template(personas, "Offer A", "Offer A")
     second = template(personas, "Offer B", "Offer B")
-    split = {
-        "id": "s1",
-        "type": "send_sms",
-        "respect_quiet_hours": False,
-        "variants": [
-            {"template": str(first.public_id), "weight": 1},
-            {"template": str(second.public_id), "weight": 1},
-        ],
-    }
-    automation = active(personas, trigger=TAG, steps=[split])
+    automation = active(
+        personas, trigger=TAG, steps=[ab_split((first, 1), (second, 1), respect_quiet_hours=False)]
+    )
     ada = contact(personas)
     enrol(automation, [ada])
     message = message_of(automation, ada)

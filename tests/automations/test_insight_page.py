@@ -19,7 +19,7 @@ from automations.services.automations import (
 )
 from contacts.services.tags import contact_tags_add
 from messaging.models import Status
-from tests.automations.helpers import active, contact, send, template
+from tests.automations.helpers import ab_split, active, contact, send, template
 from tests.automations.insight_helpers import (
     ROLES,
     TAG,
@@ -135,16 +135,9 @@ def test_the_funnel_counts_each_steps_messages_from_real_rows(personas, connecti
 def test_a_b_results_are_counted_per_variant(personas):
     first = template(personas, "Offer A", "Offer A for {{ first_name }}")
     second = template(personas, "Offer B", "Offer B for {{ first_name }}")
-    split = {
-        "id": "s1",
-        "type": "send_sms",
-        "respect_quiet_hours": False,
-        "variants": [
-            {"template": str(first.public_id), "weight": 2},
-            {"template": str(second.public_id), "weight": 3},
-        ],
-    }
-    automation = active(personas, trigger=TAG, steps=[split])
+    automation = active(
+        personas, trigger=TAG, steps=[ab_split((first, 2), (second, 3), respect_quiet_hours=False)]
+    )
     people = contacts(personas, 30)
     enrol(automation, people)
     variant = dict(
