@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from automations.models import Automation, AutomationRun, RunStep
@@ -14,7 +15,6 @@ from connections.models import Connection
 from connections.services.connections import connection_disconnect
 from contacts.models import ConsentEvent, ConsentKind, ConsentSource, Contact
 from messaging.models import Direction, Message, Status
-from templates_sms.models import SmsTemplate
 from tenants.actor import Actor
 from tests.automations.helpers import contact
 
@@ -23,32 +23,19 @@ WRITERS = ["owner", "admin", "marketer"]
 TAG = {"type": "tag_added", "tag": "new-lead"}
 
 
-def detail_url(automation: Automation) -> str:
-    return f"/automations/{automation.public_id}/"
+def _page(prefix: str, tail: str = "") -> Callable[[Any], str]:
+    """The address of an insight page or fragment about one object, from its public id."""
+    return lambda obj: f"/automations/{prefix}{obj.public_id}/{tail}"
 
 
-def dry_run_url(automation: Automation) -> str:
-    return f"/automations/{automation.public_id}/dry-run/"
-
-
-def enrol_url(automation: Automation) -> str:
-    return f"/automations/{automation.public_id}/enrol/"
-
-
-def chip_url(automation: Automation) -> str:
-    return f"/automations/{automation.public_id}/chip/"
-
-
-def contact_runs_url(person: Contact) -> str:
-    return f"/automations/contact/{person.public_id}/"
-
-
-def message_step_url(message: Message) -> str:
-    return f"/automations/message/{message.public_id}/"
-
-
-def template_usage_url(template: SmsTemplate) -> str:
-    return f"/automations/template/{template.public_id}/"
+# Each takes the object the page is about: an automation, a contact, a message, a template.
+detail_url = _page("")
+dry_run_url = _page("", "dry-run/")
+enrol_url = _page("", "enrol/")
+chip_url = _page("", "chip/")
+contact_runs_url = _page("contact/")
+message_step_url = _page("message/")
+template_usage_url = _page("template/")
 
 
 def contacts(personas: Any, count: int, **data: Any) -> list[Contact]:
