@@ -3,19 +3,12 @@ import pytest
 from contacts.services.contacts import contact_create
 from messaging.services.sending import message_send
 from tenants.models import Membership, Organization, Role
+from tests.e2e.helpers import log_in, unlabelled_fields
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE, DESKTOP = 390, 1280
-
-
-def log_in(page, email: str, organization: str = "Acme A") -> None:
-    page.goto("/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_selector(f"h1:text-is('{organization}')")
 
 
 def test_a_newcomer_signs_up_with_the_keyboard_alone(open_page):
@@ -50,11 +43,7 @@ def test_every_field_has_a_label(open_page, personas):
         "/messages/",
     ]:
         assert page.goto(path).url.endswith(path)
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-                 .map(el => el.name || el.id)"""
-        )
+        unlabelled = unlabelled_fields(page)
         assert unlabelled == [], f"{path}: {unlabelled}"
 
 
