@@ -151,7 +151,9 @@ def template_duplicate(*, template: SmsTemplate, by: User | None = None) -> SmsT
 
 
 def template_delete(*, template: SmsTemplate) -> None:
-    """Deletes the template, unless something (an automation) still uses it."""
+    """Deletes the template, unless a published automation version sends it. Versions never
+    change and are never deleted (nor are automations: they are archived), so such a template
+    is kept for good; a draft that chooses it does not hold it."""
     try:
         with transaction.atomic():
             template.delete()
@@ -159,5 +161,8 @@ def template_delete(*, template: SmsTemplate) -> None:
         users = sorted({str(obj) for obj in exc.protected_objects})
         listed = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
         raise ConflictError(
-            f"“{template.name}” is used by {listed}. Change those first.", code="template_in_use"
+            f"“{template.name}” is used by {listed}. A published automation version never "
+            "changes, so a template it sends cannot be deleted, even once the automation is "
+            "archived.",
+            code="template_in_use",
         ) from exc

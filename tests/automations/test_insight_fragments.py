@@ -8,6 +8,12 @@ from typing import Any
 
 import pytest
 
+from automations.services.automations import (
+    automation_archive,
+    automation_create,
+    automation_publish,
+    automation_update,
+)
 from messaging.models import Message
 from templates_sms.models import SmsTemplate
 from templates_sms.services import template_create
@@ -29,6 +35,11 @@ from tests.messaging.log.helpers import add, bodies, counts
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
 
 LOG = "/messages/"
+# Why a deletion is refused, after the automations that hold the template are named.
+KEPT = (
+    "A published automation version never changes, so a template it sends cannot be deleted, "
+    "even once the automation is archived."
+)
 
 
 def _plain(personas: Any, name: str, body: str) -> SmsTemplate:
@@ -194,10 +205,40 @@ def test_deleting_a_template_an_automation_uses_is_refused_naming_it(personas):
 
     response = client.post(f"/templates/{used.public_id}/delete/", follow=True)
 
-    assert (
-        "“Welcome” is used by the automation “Welcome new leads”. Change those first."
-    ) in page_text(response)
+    assert f"“Welcome” is used by the automation “Welcome new leads”. {KEPT}" in page_text(response)
     assert SmsTemplate.objects.filter(pk=used.pk).exists()
+
+
+def test_an_old_version_keeps_its_template_once_the_automation_moved_on_and_was_archived(
+    personas,
+):
+    welcome, _ = _two_automations(personas)
+    used = SmsTemplate.objects.get(name="Welcome")
+    steps = [send(_plain(personas, "Hello", "Hello!"), respect_quiet_hours=False)]
+    automation_update(automation=welcome, definition={**welcome.draft, "steps": steps})
+    automation_publish(automation=welcome)  # v2 sends Hello, not Welcome
+    automation_archive(automation=welcome)
+
+    response = personas.client("marketer").post(f"/templates/{used.public_id}/delete/", follow=True)
+
+    assert f"“Welcome” is used by the automation “Welcome new leads”. {KEPT}" in page_text(response)
+    assert SmsTemplate.objects.filter(pk=used.pk).exists()
+
+
+def test_a_template_only_a_draft_chooses_can_be_deleted(personas):
+    chosen = _plain(personas, "Chosen", "Hi!")
+    automation_create(
+        organization=personas.org,
+        name="Unpublished",
+        definition={"trigger": TAG, "steps": [send(chosen)]},
+    )
+
+    response = personas.client("marketer").post(
+        f"/templates/{chosen.public_id}/delete/", follow=True
+    )
+
+    assert "“Chosen” was deleted." in page_text(response)
+    assert not SmsTemplate.objects.filter(pk=chosen.pk).exists()
 
 
 def test_another_organizations_template_is_not_found(personas):

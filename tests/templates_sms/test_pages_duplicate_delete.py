@@ -114,5 +114,8 @@ def test_it_keeps_a_template_that_something_uses(personas, monkeypatch):
     assert response["Location"] == LIST
     assert snapshot() == before
     text = follow(client, response)
-    assert "“Welcome” is used by Automation Spring drip. Change those first." in text
+    assert (
+        "“Welcome” is used by Automation Spring drip. A published automation version never "
+        "changes, so a template it sends cannot be deleted, even once the automation is archived."
+    ) in text
     assert "was deleted" not in text
