@@ -10,6 +10,8 @@ from templates_sms.models import SmsTemplate
 AUTOMATIONS = "/api/v1/automations/"
 WRITERS = ["owner", "admin", "marketer"]
 TAG = {"type": "tag_added", "tag": "new-lead"}
+# The answers' fields as the API promises them, written out here rather than read from the
+# serializers: a field renamed or dropped there must fail these tests.
 FIELDS = {
     "id",
     "name",
