@@ -31,7 +31,9 @@ from django.utils import timezone
 
 from automations.models import (
     ACTIVE_RUN_STATES,
+    Automation,
     AutomationRun,
+    AutomationVersion,
     Outcome,
     Reason,
     RunState,
@@ -187,8 +189,8 @@ def _groups(sends: list[_Send]) -> Iterator[list[_Send]]:
         lane[0].append(send)
         lane[1].add(contact_id)
     for lanes in by_key.values():
-        for lane, _ in lanes:
-            yield lane
+        for group, _ in lanes:
+            yield group
 
 
 def _send(batch: _Batch, group: list[_Send]) -> None:
@@ -234,14 +236,14 @@ def _advance(organization: Organization, runs: list[AutomationRun], now: datetim
     )
     done: dict[int, set[str]] = defaultdict(set)
     last: dict[int, tuple[datetime.datetime, int]] = {}
-    for run_id, step_id, message_id, at in RunStep.objects.filter(run__in=runs).values_list(
-        "run_id", "step_id", "message_id", "at"
-    ):
+    for run_id, step_id, message_id, at in RunStep.objects.filter(
+        run_id__any=[r.pk for r in runs]
+    ).values_list("run_id", "step_id", "message_id", "at"):
         done[run_id].add(step_id)
         if message_id and (run_id not in last or at >= last[run_id][0]):
             last[run_id] = (at, message_id)
     statuses = dict(
-        Message.objects.filter(pk__in=[m for _, m in last.values()]).values_list("pk", "status")
+        Message.objects.filter(pk__any=[m for _, m in last.values()]).values_list("pk", "status")
     )
     wanted = {
         template
@@ -281,7 +283,7 @@ def _advance(organization: Organization, runs: list[AutomationRun], now: datetim
             r = walker.run
             outcomes[r.state, r.step_id, r.due_at, r.reason, r.detail, r.ended_at].append(r.pk)
     for (state, step_id, due_at, reason, detail, ended_at), ids in outcomes.items():
-        AutomationRun.objects.filter(pk__in=ids).update(
+        AutomationRun.objects.filter(pk__any=ids).update(
             state=state,
             step_id=step_id,
             due_at=due_at,
@@ -306,8 +308,14 @@ def runs_advance(
             state__in=ACTIVE_RUN_STATES, due_at__lte=now, automation__state=State.ACTIVE
         )
         if run_ids is not None:
-            claim = claim.filter(pk__in=list(run_ids))
-        runs = list(claim.select_related("version", "automation").order_by("due_at")[:limit])
+            claim = claim.filter(pk__any=list(run_ids))
+        runs = list(claim.order_by("due_at")[:limit])
+        # Each version and automation read once for the batch, not once per enrolment (a
+        # version's definition decoded 500 times cost a fifth of a batch).
+        versions = AutomationVersion.objects.in_bulk({run.version_id for run in runs})
+        automations = Automation.objects.in_bulk({run.automation_id for run in runs})
+        for run in runs:
+            run.version, run.automation = versions[run.version_id], automations[run.automation_id]
         by_organization: dict[int, list[AutomationRun]] = defaultdict(list)
         for run in runs:
             by_organization[run.organization_id].append(run)

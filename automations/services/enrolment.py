@@ -51,7 +51,7 @@ def _reentry_refused(
     if policy["policy"] == "every_time":
         return set()
     earlier = AutomationRun.objects.filter(
-        automation=automation, contact_id__in=list(contact_ids)
+        automation=automation, contact_id__any=list(contact_ids)
     ).exclude(state=RunState.SKIPPED)
     if policy["policy"] == "after_days":
         earlier = earlier.filter(created_at__gt=now - datetime.timedelta(days=policy["days"]))
@@ -86,7 +86,7 @@ def runs_enrol(
         # A contact this very event already enrolled or skipped (the task ran before).
         seen = set(
             AutomationRun.objects.filter(
-                automation=locked, contact_id__in=list(facts.contacts), event_key=key
+                automation=locked, contact_id__any=list(facts.contacts), event_key=key
             ).values_list("contact_id", flat=True)
         )
         ids = [pk for pk in dict.fromkeys(contact_ids) if pk in facts.contacts and pk not in seen]

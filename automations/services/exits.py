@@ -44,7 +44,7 @@ def exits_for_event(event: Event) -> int:
     active = list(
         AutomationRun.objects.filter(
             organization_id=event.organization_id,
-            contact_id__in=list(event.contact_ids),
+            contact_id__any=list(event.contact_ids),
             state__in=ACTIVE_RUN_STATES,
         ).values_list("pk", "version_id")
     )
@@ -63,7 +63,7 @@ def exits_for_event(event: Event) -> int:
     now = timezone.now()
     ended = 0
     for reason, ids in by_reason.items():
-        ended += AutomationRun.objects.filter(pk__in=ids, state__in=ACTIVE_RUN_STATES).update(
+        ended += AutomationRun.objects.filter(pk__any=ids, state__in=ACTIVE_RUN_STATES).update(
             state=RunState.EXITED, reason=reason, due_at=None, ended_at=now, updated_at=now
         )
     return ended

@@ -44,10 +44,11 @@ def contact_facts(
     """The contacts (rows for the renderer), their tags, who is opted out and, when asked,
     their replies since a time: 3 queries, 4 with replies."""
     contacts = {
-        c.pk: c for c in Contact.objects.filter(organization=organization, pk__in=list(contact_ids))
+        c.pk: c
+        for c in Contact.objects.filter(organization=organization, pk__any=list(contact_ids))
     }
     tags: dict[int, set[str]] = defaultdict(set)
-    for contact_id, name in ContactTag.objects.filter(contact_id__in=list(contacts)).values_list(
+    for contact_id, name in ContactTag.objects.filter(contact_id__any=list(contacts)).values_list(
         "contact_id", "tag__name"
     ):
         tags[contact_id].add(name.lower())
@@ -61,7 +62,7 @@ def contact_facts(
         replies: dict[int, list[datetime.datetime]] = defaultdict(list)
         for contact_id, at in Message.objects.filter(
             organization=organization,
-            contact_id__in=list(contacts),
+            contact_id__any=list(contacts),
             direction=Direction.INBOUND,
             created_at__gte=replies_since,
         ).values_list("contact_id", "created_at"):

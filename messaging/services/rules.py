@@ -130,7 +130,7 @@ def facts_gather(
 def opted_out_numbers(organization: Organization, phones: Iterable[str]) -> set[str]:
     return set(
         ConsentState.objects.filter(
-            organization=organization, phone__in=list(phones), opted_out=True
+            organization=organization, phone__any=list(phones), opted_out=True
         ).values_list("phone", flat=True)
     )
 
@@ -140,7 +140,7 @@ def invalid_numbers(organization: Organization, phones: Iterable[str]) -> set[st
     return set(
         Message.objects.filter(
             organization=organization,
-            to__in=list(phones),
+            to__any=list(phones),
             status=Status.FAILED,
             error_code__in=INVALID_NUMBER_CODES,
         ).values_list("to", flat=True)
@@ -156,7 +156,7 @@ def used_dedupe_keys(
     if not wanted:
         return set()
     used = set(
-        DedupeKey.objects.filter(organization=organization, key__in=wanted).values_list(
+        DedupeKey.objects.filter(organization=organization, key__any=wanted).values_list(
             "key", flat=True
         )
     )
@@ -164,7 +164,7 @@ def used_dedupe_keys(
         return used
     held = Message.objects.filter(
         organization=organization,
-        dedupe_key__in=wanted,
+        dedupe_key__any=wanted,
         status__in=(Status.PENDING, Status.SUBMITTING),
     ).values_list("dedupe_key", flat=True)
     return used | set(held)
@@ -185,7 +185,7 @@ def dedupe_keys_use(messages: list[Message]) -> set[int]:
         ignore_conflicts=True,
     )
     rows = DedupeKey.objects.filter(
-        organization_id__in={o for o, _ in first}, key__in={k for _, k in first}
+        organization_id__in={o for o, _ in first}, key__any={k for _, k in first}
     ).values_list("organization_id", "key", "message_id")
     holders = {(o, k): m for o, k, m in rows}
     return {
@@ -206,10 +206,10 @@ def recent_counts(
     since = timezone.now() - FREQUENCY_WINDOW
     # Handed to Twilio: it took the message (a SID), or the call is in flight.
     handed = Message.objects.filter(
-        organization=organization, to__in=list(phones), submitted_at__gte=since
+        organization=organization, to__any=list(phones), submitted_at__gte=since
     ).filter(Q(sid__isnull=False) | Q(status=Status.SUBMITTING))
     if excluding is not None:
-        handed = handed.exclude(pk__in=list(excluding))
+        handed = handed.exclude(pk__any=list(excluding))
     rows = handed.values("to").annotate(n=Count("pk"))
     return {row["to"]: row["n"] for row in rows}
 
