@@ -10,9 +10,11 @@ to ``message_send_many`` together, grouped by template, each with its own dedupe
 new positions are written in the same transaction, so a step happens once or not at all: a
 crash before the commit leaves the enrolment due, to be retried, and nothing sent.
 
-Queries per batch do not grow with its size: the lock, the contacts' facts (3 or 4 queries), the
-ledger so far, the last messages' statuses, the templates, then a fixed few per distinct send
-(automation, step, template) and the writes.
+Queries per batch do not grow with its size: the lock, the versions and automations, the
+contacts' facts (3 or 4 queries), the ledger so far, the last messages' statuses, the
+templates, then a fixed few per distinct send (automation, step, template) and the writes (one
+INSERT for the ledger, one UPDATE per distinct outcome). Long lists of ids go as one array
+parameter (``__any``).
 """
 
 from __future__ import annotations
