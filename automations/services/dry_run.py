@@ -20,7 +20,7 @@ from automations.services.enrolment import _reentry_refused
 from automations.services.facts import condition_holds, contact_facts, entry_refusal
 from automations.services.waits import wait_until
 from contacts.models import Contact
-from messaging.services.sending import message_send_preview
+from messaging.services.content import message_send_preview
 from templates_sms.models import SmsTemplate
 
 

@@ -27,11 +27,9 @@ from contacts.services.phones import phone_normalize
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import rules
 from messaging.services.bulk_insert import events_insert, messages_insert
+from messaging.services.content import Content, Texts, Timing, content_of, content_text, due_time
 from messaging.services.dispatch import send_batches
-from templates_sms.media import media_url_check
 from templates_sms.models import SmsTemplate
-from templates_sms.preview import contact_values, message_text
-from templates_sms.renderer import FIELD, TAG
 from templates_sms.segments import count_segments
 from tenants.errors import ApplicationError
 from tenants.models import Organization
@@ -40,62 +38,6 @@ from tenants.sources import Source
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Content:
-    template: SmsTemplate | None
-    body: str
-    media_url: str
-
-
-def _content(
-    *, organization: Organization, template: SmsTemplate | None, body: str | None, media_url: str
-) -> Content:
-    if template is not None and template.organization_id != organization.pk:
-        raise ApplicationError.for_field("template", "No such template.")
-    if template is None and not (body or "").strip():
-        raise ApplicationError.for_field("body", "Write a message or choose a template.")
-    media = (media_url or (template.media_url if template else "")).strip()
-    if media:
-        # Twilio fetches the media: never from inside a network (checked again here, on every
-        # path, because a host's address can change after a template was saved).
-        media_url_check(media)
-    return Content(template, (body or "").strip(), media)
-
-
-def _text(content: Content, organization: Organization, contact: Contact | None) -> str:
-    if content.template is None:
-        return content.body
-    return message_text(
-        body=content.template.body,
-        append_footer=content.template.append_opt_out_footer,
-        organization=organization,
-        values=contact_values(contact, organization),
-    )
-
-
-def _due(
-    *,
-    organization: Organization,
-    time_zone: str,
-    send_after: datetime.datetime | None,
-    respect_quiet_hours: bool,
-    now: datetime.datetime,
-) -> datetime.datetime | None:
-    """When the message may go: ``None`` for now, else ``send_after`` (never in the past) or
-    the next opening of the sending window in ``time_zone``, whichever is later."""
-    due = max(send_after, now) if send_after else None
-    if respect_quiet_hours:
-        allowed = rules.next_allowed_instant(
-            due or now,
-            time_zone=time_zone,
-            start=organization.send_window_start,
-            end=organization.send_window_end,
-        )
-        if allowed > (due or now):
-            due = allowed
-    return due
 
 
 def _enqueue_on_commit(message_ids: list[int]) -> None:
@@ -115,13 +57,6 @@ def send_on_commit(message_ids: list[int], *, total: int | None = None) -> None:
     transaction.on_commit(lambda: send_batches(message_ids, total=total))
 
 
-@dataclass(frozen=True)
-class Timing:
-    send_after: datetime.datetime | None
-    respect_quiet_hours: bool
-    now: datetime.datetime
-
-
 def _row(
     *,
     organization: Organization,
@@ -135,11 +70,11 @@ def _row(
     source_ref: str,
 ) -> Message:
     """One message, suppressed with the first rule that stops it or pending with a due time."""
-    text = _text(content, organization, contact)
+    text = content_text(content, organization, contact)
     reason = rules.suppression(rules.Moment.CREATE, rules.Candidate(text, phone, dedupe_key), facts)
     due = None
     if not reason:
-        due = _due(
+        due = due_time(
             organization=organization,
             time_zone=contact.time_zone if contact else organization.time_zone,
             send_after=timing.send_after,
@@ -210,7 +145,9 @@ def message_send(
         if contact
         else phone_normalize(to or "", organization.default_country, field="to")
     )
-    content = _content(organization=organization, template=template, body=body, media_url=media_url)
+    content = content_of(
+        organization=organization, template=template, body=body, media_url=media_url
+    )
     connection = sending_connection(organization)
     timing = Timing(send_after, respect_quiet_hours, timezone.now())
     message = _row(
@@ -229,48 +166,6 @@ def message_send(
     _enqueue_on_commit(_due_now([message], timing.now))
     logger.info("message %s: %s %s", message.public_id, message.status, message.suppressed_reason)
     return message
-
-
-@dataclass(frozen=True)
-class SendPreview:
-    """What ``message_send`` would do now, without writing anything: the text and its
-    segments, the rule that would suppress it (or ""), and when it would go (None: now)."""
-
-    text: str
-    segments: int
-    encoding: str
-    suppressed_reason: str
-    send_after: datetime.datetime | None
-
-
-def message_send_preview(
-    *,
-    organization: Organization,
-    contact: Contact,
-    template: SmsTemplate,
-    dedupe_key: str = "",
-    respect_quiet_hours: bool = False,
-) -> SendPreview:
-    """The verdicts of ``message_send`` for this contact and template, computed the same way
-    (for an automation's dry run)."""
-    content = _content(organization=organization, template=template, body=None, media_url="")
-    connection = sending_connection(organization)
-    facts = rules.facts_gather(organization, connection, phones=[contact.phone], keys=[dedupe_key])
-    text = _text(content, organization, contact)
-    info = count_segments(text)
-    reason = rules.suppression(
-        rules.Moment.CREATE, rules.Candidate(text, contact.phone, dedupe_key), facts
-    )
-    due = None
-    if not reason:
-        due = _due(
-            organization=organization,
-            time_zone=contact.time_zone,
-            send_after=None,
-            respect_quiet_hours=respect_quiet_hours,
-            now=timezone.now(),
-        )
-    return SendPreview(text, info.segments, info.encoding, reason, due)
 
 
 @dataclass
@@ -321,41 +216,6 @@ def _recipients(
         yield _Recipient(c.pk, c.organization_id, c.phone, c.time_zone, c.public_id, c)
 
 
-class _Texts:
-    """Each contact's text with its segments, rendered once per distinct values of the merge
-    fields the template uses: once in all for a text without any. ``forget`` between chunks
-    keeps the memory flat."""
-
-    def __init__(self, content: Content, organization: Organization) -> None:
-        self._content = content
-        self._organization = organization
-        body = content.template.body if content.template else ""
-        # The names the renderer would look up (a tag it cannot parse renders as nothing).
-        self._names = tuple(
-            parsed.group("name")
-            for match in TAG.finditer(body)
-            if (parsed := FIELD.match(match.group(1)))
-        )
-        self.personal = any(name != "organization.name" for name in self._names)
-        self._memo: dict[tuple[str, ...], tuple[str, int, str]] = {}
-
-    def of(self, contact: Contact | None) -> tuple[str, int, str]:
-        key: tuple[str, ...] = ()
-        if self.personal:
-            values = contact_values(contact, self._organization)
-            key = tuple(values.get(name, "") for name in self._names)
-        found = self._memo.get(key)
-        if found is None:
-            text = _text(self._content, self._organization, contact)
-            info = count_segments(text)
-            found = self._memo[key] = (text, info.segments, info.encoding)
-        return found
-
-    def forget(self) -> None:
-        if self.personal:
-            self._memo.clear()
-
-
 def message_send_many(
     *,
     organization: Organization,
@@ -388,12 +248,14 @@ def message_send_many(
     if commit_each_chunk and transaction.get_connection().in_atomic_block:
         raise RuntimeError("commit_each_chunk needs to run outside a transaction.")
     source = Source(source)  # one vocabulary: an unknown word is a bug
-    content = _content(organization=organization, template=template, body=body, media_url=media_url)
+    content = content_of(
+        organization=organization, template=template, body=body, media_url=media_url
+    )
     connection = sending_connection(organization)
     timing = Timing(send_after, respect_quiet_hours, timezone.now())
     size = BATCH
     result = SendManyResult()
-    texts = _Texts(content, organization)
+    texts = Texts(content, organization)
     total = (
         contacts.count()
         if isinstance(contacts, QuerySet)
@@ -424,7 +286,7 @@ def message_send_many(
 
     def due_in(zone: str) -> datetime.datetime | None:
         if zone not in dues:
-            dues[zone] = _due(
+            dues[zone] = due_time(
                 organization=organization,
                 time_zone=zone,
                 send_after=timing.send_after,

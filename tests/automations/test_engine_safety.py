@@ -9,7 +9,6 @@ import datetime
 import pytest
 
 from automations.models import Reason, RunState, RunStep
-from automations.services import engine
 from automations.services.automations import (
     automation_activate,
     automation_archive,
@@ -25,6 +24,7 @@ from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
 from contacts.services.tags import contact_tags_add, contact_tags_remove
 from messaging.models import Message
+from messaging.services import bulk_insert
 from tenants.errors import ApplicationError
 from tests.automations.helpers import active, contact, ledger, send, template
 from tests.concurrency import run_together
@@ -81,19 +81,19 @@ def test_a_crash_before_the_commit_sends_nothing_and_the_step_is_retried(persona
     automation = two_sends(personas)
     enrol(personas, contact(personas))
     clock.advance(days=1, minutes=1)
-    real = engine.insert
+    real = bulk_insert.insert
 
     def crash(model, *args, **kwargs):
         real(model, *args, **kwargs)  # the ledger row is written …
         assert model is RunStep
         raise ConnectionError("worker killed")  # … and the process dies before the commit
 
-    monkeypatch.setattr(engine, "insert", crash)
+    monkeypatch.setattr("automations.services.engine.insert", crash)
     with pytest.raises(ConnectionError):
         runs_advance()
     assert Message.objects.count() == 1
     assert ledger(automation.runs.get()) == [("s1", "sent"), ("s2", "waited")]
-    monkeypatch.setattr(engine, "insert", real)
+    monkeypatch.setattr("automations.services.engine.insert", real)
     assert runs_advance() == 1
     assert Message.objects.count() == 2
     assert automation.runs.get().state == RunState.COMPLETED

@@ -8,7 +8,8 @@ import pytest
 from contacts.models import ConsentSource
 from contacts.services.consent import consent_opt_out
 from messaging.models import Message, Status, SuppressedReason
-from messaging.services.sending import message_send_many, message_send_preview
+from messaging.services.content import message_send_preview
+from messaging.services.sending import message_send_many
 from templates_sms.services import template_create
 from tests.messaging.helpers import make_contact
 
