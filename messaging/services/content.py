@@ -1,7 +1,7 @@
 """What a message says and when it may go: the content checked once per send, each contact's
 text rendered (once per distinct merge values for a fan-out), and the due time under the
-send window; and ``message_send_preview``, what ``message_send`` would do now. Used by
-``services.sending``; nothing here writes.
+send window; each message's row, not saved; and ``message_send_preview``, what
+``message_send`` would do now. Used by ``services.sending``; nothing here writes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from connections.selectors import sending_connection
 from contacts.models import Contact
+from messaging.models import Message, Status
 from messaging.services import rules
 from templates_sms.media import media_url_check
 from templates_sms.models import SmsTemplate
@@ -21,6 +22,7 @@ from templates_sms.renderer import FIELD, TAG
 from templates_sms.segments import count_segments
 from tenants.errors import ApplicationError
 from tenants.models import Organization
+from tenants.sources import Source
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,51 @@ class Texts:
             self._memo.clear()
 
 
+def message_row(
+    *,
+    organization: Organization,
+    contact: Contact | None,
+    phone: str,
+    content: Content,
+    facts: rules.Facts,
+    timing: Timing,
+    dedupe_key: str,
+    source: Source,
+    source_ref: str,
+) -> Message:
+    """One message, not saved: suppressed with the first rule that stops it, or pending with
+    its due time."""
+    text = content_text(content, organization, contact)
+    reason = rules.suppression(rules.Moment.CREATE, rules.Candidate(text, phone, dedupe_key), facts)
+    due = None
+    if not reason:
+        due = due_time(
+            organization=organization,
+            time_zone=contact.time_zone if contact else organization.time_zone,
+            send_after=timing.send_after,
+            respect_quiet_hours=timing.respect_quiet_hours,
+            now=timing.now,
+        )
+    info = count_segments(text)
+    return Message(
+        organization=organization,
+        contact=contact,
+        connection=facts.connection,
+        template=content.template,
+        to=phone,
+        body=text,
+        media_url=content.media_url,
+        segments=info.segments,
+        encoding=info.encoding,
+        status=Status.SUPPRESSED if reason else Status.PENDING,
+        suppressed_reason=reason,
+        source=source,
+        source_ref=source_ref,
+        dedupe_key=dedupe_key,
+        send_after=due,
+    )
+
+
 @dataclass(frozen=True)
 class SendPreview:
     """What ``message_send`` would do now, without writing anything: the text and its
@@ -145,19 +192,23 @@ def message_send_preview(
     computed the same way (for an automation's dry run)."""
     content = content_of(organization=organization, template=template, body=None, media_url="")
     connection = sending_connection(organization)
-    facts = rules.facts_gather(organization, connection, phones=[contact.phone], keys=[dedupe_key])
-    text = content_text(content, organization, contact)
-    info = count_segments(text)
-    reason = rules.suppression(
-        rules.Moment.CREATE, rules.Candidate(text, contact.phone, dedupe_key), facts
+    message = message_row(
+        organization=organization,
+        contact=contact,
+        phone=contact.phone,
+        content=content,
+        facts=rules.facts_gather(
+            organization, connection, phones=[contact.phone], keys=[dedupe_key]
+        ),
+        timing=Timing(None, respect_quiet_hours, timezone.now()),
+        dedupe_key=dedupe_key,
+        source=Source.AUTOMATION,
+        source_ref="",
     )
-    due = None
-    if not reason:
-        due = due_time(
-            organization=organization,
-            time_zone=contact.time_zone,
-            send_after=None,
-            respect_quiet_hours=respect_quiet_hours,
-            now=timezone.now(),
-        )
-    return SendPreview(text, info.segments, info.encoding, reason, due)
+    return SendPreview(
+        message.body,
+        message.segments,
+        message.encoding,
+        message.suppressed_reason,
+        message.send_after,
+    )

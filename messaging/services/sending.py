@@ -27,10 +27,9 @@ from contacts.services.phones import phone_normalize
 from messaging.models import Message, MessageEvent, Status
 from messaging.services import rules
 from messaging.services.bulk_insert import events_insert, messages_insert
-from messaging.services.content import Content, Texts, Timing, content_of, content_text, due_time
+from messaging.services.content import Texts, Timing, content_of, due_time, message_row
 from messaging.services.dispatch import send_batches
 from templates_sms.models import SmsTemplate
-from templates_sms.segments import count_segments
 from tenants.errors import ApplicationError
 from tenants.models import Organization
 from tenants.sources import Source
@@ -55,50 +54,6 @@ def send_on_commit(message_ids: list[int], *, total: int | None = None) -> None:
     """Enqueues the messages' send batches once the transaction commits (the caller has
     stamped ``enqueued_at``); ``total``: see ``send_batches``."""
     transaction.on_commit(lambda: send_batches(message_ids, total=total))
-
-
-def _row(
-    *,
-    organization: Organization,
-    contact: Contact | None,
-    phone: str,
-    content: Content,
-    facts: rules.Facts,
-    timing: Timing,
-    dedupe_key: str,
-    source: Source,
-    source_ref: str,
-) -> Message:
-    """One message, suppressed with the first rule that stops it or pending with a due time."""
-    text = content_text(content, organization, contact)
-    reason = rules.suppression(rules.Moment.CREATE, rules.Candidate(text, phone, dedupe_key), facts)
-    due = None
-    if not reason:
-        due = due_time(
-            organization=organization,
-            time_zone=contact.time_zone if contact else organization.time_zone,
-            send_after=timing.send_after,
-            respect_quiet_hours=timing.respect_quiet_hours,
-            now=timing.now,
-        )
-    info = count_segments(text)
-    return Message(
-        organization=organization,
-        contact=contact,
-        connection=facts.connection,
-        template=content.template,
-        to=phone,
-        body=text,
-        media_url=content.media_url,
-        segments=info.segments,
-        encoding=info.encoding,
-        status=Status.SUPPRESSED if reason else Status.PENDING,
-        suppressed_reason=reason,
-        source=source,
-        source_ref=source_ref,
-        dedupe_key=dedupe_key,
-        send_after=due,
-    )
 
 
 def _event_for(message: Message) -> MessageEvent:
@@ -150,7 +105,7 @@ def message_send(
     )
     connection = sending_connection(organization)
     timing = Timing(send_after, respect_quiet_hours, timezone.now())
-    message = _row(
+    message = message_row(
         organization=organization,
         contact=contact,
         phone=phone,
