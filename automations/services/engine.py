@@ -31,6 +31,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from automations.definition import template_ids
 from automations.models import (
     ACTIVE_RUN_STATES,
     Automation,
@@ -247,13 +248,8 @@ def _advance(organization: Organization, runs: list[AutomationRun], now: datetim
     statuses = dict(
         Message.objects.filter(pk__any=[m for _, m in last.values()]).values_list("pk", "status")
     )
-    wanted = {
-        template
-        for run in runs
-        for step in run.version.definition["steps"]
-        for template in [step.get("template")] + [v["template"] for v in step.get("variants", [])]
-        if template
-    }
+    versions = {run.version_id: run.version for run in runs}.values()
+    wanted = {template for version in versions for template in template_ids(version.definition)}
     templates = {
         str(t.public_id): t
         for t in SmsTemplate.objects.filter(organization=organization, public_id__in=wanted)
