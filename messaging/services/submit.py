@@ -13,19 +13,19 @@ the same few statements whatever its size:
    ``Moment.SEND``: an opt-out that just arrived, a disconnected account, a dedupe key or the
    frequency cap's last slot used meanwhile);
 4. one call per message through the seam, in order (a worker's threads run batches side by
-   side); a failed call is recorded at once;
-5. one transaction records the window's accepted messages (SIDs, statuses, events).
+   side); a failed call is recorded at once (``services.failed_calls``: retry, unknown outcome
+   or failure);
+5. one transaction records the window's accepted messages (SIDs, statuses, events:
+   ``services.recording``).
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import random
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection as db
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -33,24 +33,35 @@ from django.utils import timezone
 
 from connections.models import Connection
 from connections.selectors import sending_connection
-from connections.services.connections import connection_note_twilio_error
 from connections.twilio_api import CreatedMessage, TwilioGateway
-from connections.twilio_errors import ErrorKind, TwilioError
-from contacts.models import ConsentSource
-from contacts.services.consent import consent_opt_out
+from connections.twilio_errors import TwilioError
 from messaging import ratelimit
-from messaging.models import RANK, DedupeKey, Message, MessageEvent, Status, SuppressedReason
+from messaging.models import DedupeKey, Message, MessageEvent, Status, SuppressedReason
 from messaging.services import rules
-from messaging.signals import status_changed_after_commit
+from messaging.services.failed_calls import MAX_ATTEMPTS, failed_call_record
+from messaging.services.recording import (
+    answers_record,
+    event_record,
+    messages_announce,
+    release_dedupe_key,
+    status_announce,
+)
 from tenants.models import Organization
-from tenants.sources import Source
+
+# The send task's two entry points, and names that moved to ``failed_calls`` and ``recording``
+# but are still imported from here (by the sweeper and tests).
+__all__ = [
+    "MAX_ATTEMPTS",
+    "event_record",
+    "message_submit",
+    "messages_submit",
+    "release_dedupe_key",
+    "status_announce",
+    "status_callback_url",
+]
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BACKOFF_BASE = datetime.timedelta(seconds=30)
-LONG_BACKOFF_BASE = datetime.timedelta(minutes=5)
-BACKOFF_CAP = datetime.timedelta(hours=1)
 SHORT_WAIT = 60  # seconds: shorter waits re-enqueue with a countdown, longer ones go to beat
 TAKEN = "taken"  # the claim found the row no longer pending: another worker has it
 # A claimed message whose call has not started this long after the claim (Twilio answering
@@ -65,42 +76,6 @@ WINDOW = 50
 def status_callback_url(message: Message) -> str:
     path = reverse("twilio_status_callback", args=[str(message.public_id)])
     return f"{settings.PUBLIC_BASE_URL}{path}"
-
-
-def backoff(attempt: int, *, long: bool) -> datetime.timedelta:
-    """Exponential, capped, with ±20% jitter so retries of a burst do not arrive together."""
-    base = LONG_BACKOFF_BASE if long else BACKOFF_BASE
-    delay: datetime.timedelta = min(base * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
-    jitter = random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
-    return delay * jitter
-
-
-def event_record(
-    message: Message, status: str, *, error_code: int | None = None, **params: object
-) -> None:
-    """One of our own events on the message (Twilio's callbacks are recorded apart)."""
-    MessageEvent.objects.create(
-        message=message, status=status, error_code=error_code, params=params
-    )
-
-
-def _finish(message: Message, **fields: object) -> int:
-    """Updates the row only while it is still ours (``submitting``)."""
-    fields["updated_at"] = timezone.now()
-    return Message.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(**fields)
-
-
-def status_announce(
-    message: Message, status: str, *, error_code: int | None = None, source: Source = Source.SYSTEM
-) -> None:
-    """``message_status_changed`` for one message, once its transaction commits."""
-    status_changed_after_commit(
-        organization_id=message.organization_id,
-        messages=[(message.pk, message.contact_id)],
-        status=status,
-        error_code=error_code,
-        source=source,
-    )
 
 
 def _defer(messages: list[Message], wait: float) -> None:
@@ -235,7 +210,7 @@ def _window(message_ids: list[int], senders: dict[int, Sender]) -> Window:
     finally:
         # A worker that dies here (kill -9) records nothing: the sweeper finds the rows
         # ``submitting`` and looks them up on Twilio before anything is sent again.
-        _record_accepted(window.accepted)
+        answers_record(window.accepted)
         _release(window)
     return window
 
@@ -346,24 +321,7 @@ def _suppress(suppressed: list[tuple[Message, str]]) -> None:
             for m, reason in suppressed
         ]
     )
-    _announce([m for m, _ in suppressed], Status.SUPPRESSED)
-
-
-def _announce(messages: list[Message], status: str) -> None:
-    """``message_status_changed`` for these messages, one event per organization."""
-    by_organization: dict[int, list[tuple[int, int | None]]] = {}
-    for message in messages:
-        by_organization.setdefault(message.organization_id, []).append(
-            (message.pk, message.contact_id)
-        )
-    for organization_id, moved in by_organization.items():
-        status_changed_after_commit(
-            organization_id=organization_id,
-            messages=moved,
-            status=status,
-            error_code=None,
-            source=Source.SYSTEM,
-        )
+    messages_announce([m for m, _ in suppressed], Status.SUPPRESSED)
 
 
 def _call_twilio(
@@ -381,61 +339,7 @@ def _call_twilio(
             messaging_service_sid=credentials.messaging_service_sid,
         )
     except TwilioError as error:
-        return _failed_call(message, connection, error)
-
-
-@transaction.atomic
-def _record_accepted(accepted: list[tuple[Message, CreatedMessage]]) -> None:
-    """Writes the SIDs Twilio gave and moves each message on from ``submitting``: a status
-    callback may have arrived first (it finds the row by its public id), so a status only
-    moves forward from ``submitting``, under the rows' locks."""
-    if not accepted:
-        return
-    ids = [m.pk for m, _ in accepted]
-    movable = set(
-        Message.objects.select_for_update()
-        .filter(pk__in=ids, status=Status.SUBMITTING)
-        .values_list("pk", flat=True)
-    )
-    statuses = {
-        m.pk: created.status if created.status in RANK else Status.QUEUED for m, created in accepted
-    }
-    _write_answers(
-        {m.pk: created.sid for m, created in accepted}, {pk: statuses[pk] for pk in movable}
-    )
-    MessageEvent.objects.bulk_create(
-        [
-            MessageEvent(message=m, status=statuses[m.pk], params={"sid": created.sid})
-            for m, created in accepted
-        ]
-    )
-    by_status: dict[str, list[Message]] = {}
-    for message, _ in accepted:
-        if message.pk in movable:
-            by_status.setdefault(statuses[message.pk], []).append(message)
-    for status, messages in by_status.items():
-        _announce(messages, status)
-
-
-def _write_answers(sids: dict[int, str], statuses: dict[int, str]) -> None:
-    """One UPDATE for the window: each row's SID, and its status where it may move. Written
-    as SQL because the ORM's ``Case(When(...))`` for 50 rows took 12 ms to compile, more
-    than a millisecond per message (bench.send_cpu's profile); the statement is plain
-    SQL that PostgreSQL and SQLite both run."""
-    # Only placeholders and the table's quoted name are formatted in; values go as parameters.
-    table = db.ops.quote_name(Message._meta.db_table)
-    whens = " ".join(["WHEN %s THEN %s"] * len(sids))
-    sql = [f"UPDATE {table} SET sid = CASE id {whens} END"]  # noqa: S608
-    params: list[int | str | datetime.datetime] = [v for pair in sids.items() for v in pair]
-    if statuses:
-        cases = " ".join(["WHEN %s THEN %s"] * len(statuses))
-        sql.append(f"status = CASE id {cases} ELSE status END")
-        params += [v for pair in statuses.items() for v in pair]
-    sql.append("error_code = NULL, error_message = '', updated_at = %s")
-    params.append(timezone.now())
-    where = f" WHERE id IN ({', '.join(['%s'] * len(sids))})"
-    with db.cursor() as cursor:
-        cursor.execute(", ".join(sql) + where, [*params, *sids])
+        return failed_call_record(message, connection, error)
 
 
 def _release(window: Window) -> None:
@@ -451,44 +355,3 @@ def _release(window: Window) -> None:
     )
     DedupeKey.objects.filter(message_id__in=ids).delete()
     window.outcomes.update((pk, "released") for pk in ids)
-
-
-def release_dedupe_key(message: Message) -> None:
-    if message.dedupe_key:
-        DedupeKey.objects.filter(organization=message.organization, message=message).delete()
-
-
-def _failed_call(message: Message, connection: Connection, error: TwilioError) -> str:
-    code = error.code
-    if error.kind is ErrorKind.UNKNOWN:
-        # Twilio may have created it: the sweeper looks before anything is sent again.
-        _finish(message, error_code=code, error_message=error.message)
-        event_record(message, "unknown_outcome", error_code=code, detail=error.message)
-        return "unknown"
-    release_dedupe_key(message)
-    if error.kind is ErrorKind.RETRY and message.attempts < MAX_ATTEMPTS:
-        due = timezone.now() + backoff(message.attempts, long=error.long_backoff)
-        _finish(
-            message,
-            status=Status.PENDING,
-            send_after=due,
-            enqueued_at=None,
-            error_code=code,
-            error_message=error.message,
-        )
-        event_record(
-            message, "retry", error_code=code, detail=error.message, send_after=due.isoformat()
-        )
-        return "retry"
-    if _finish(message, status=Status.FAILED, error_code=code, error_message=error.message):
-        status_announce(message, Status.FAILED, error_code=code)
-    event_record(message, Status.FAILED, error_code=code, detail=error.message)
-    if code == 21610:
-        consent_opt_out(
-            organization=message.organization,
-            phone=message.to,
-            source=ConsentSource.TWILIO_ERROR_21610,
-            actor="Twilio (error 21610)",
-        )
-    connection_note_twilio_error(connection=connection, error=error)
-    return "failed"
