@@ -185,7 +185,8 @@ def main() -> int:
     env["PYTHONUNBUFFERED"] = "1"
     use_sandbox = "TWILIO_API_BASE_URL" not in env
     if use_sandbox:
-        env["TWILIO_API_BASE_URL"] = env["TWILIO_MESSAGING_BASE_URL"] = SANDBOX_URL
+        for name in ("TWILIO_API_BASE_URL", "TWILIO_MESSAGING_BASE_URL", "TWILIO_PRICING_BASE_URL"):
+            env[name] = SANDBOX_URL
     (BASE_DIR / "var").mkdir(exist_ok=True)
     manage(env, "migrate", "--noinput", "-v", "0")
     slug = manage(env, "setup_demo", "--email", DEMO_EMAIL, "--password", env["DEMO_PASSWORD"])

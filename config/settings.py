@@ -47,6 +47,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_MESSAGING_BASE_URL = env_url("TWILIO_MESSAGING_BASE_URL", "https://messaging.twilio.com")
+TWILIO_PRICING_BASE_URL = env_url("TWILIO_PRICING_BASE_URL", "https://pricing.twilio.com")
 # Proxies in front of the app that append the client's address to X-Forwarded-For
 # (tenants/client_address.py); 0 means clients connect directly and REMOTE_ADDR is theirs.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -37,6 +37,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         "EMAIL_USE_TLS",
         "DEFAULT_FROM_EMAIL",
         "TRUSTED_PROXY_COUNT",
+        "TWILIO_PRICING_BASE_URL",
     )
     base = {k: v for k, v in os.environ.items() if k not in names}
     return subprocess.run(
@@ -178,3 +179,24 @@ def test_it_sends_email_through_the_smtp_server_of_email_url():
     assert "From: Acme SMS <sms@acme.example>" in str(message["data"])
     # Nothing of the e-mail goes to the process's output, which is the log.
     assert "ops@acme.example" not in result.stdout + result.stderr
+
+
+def test_it_reads_the_pricing_base_url_strictly_like_the_other_twilio_urls():
+    show = "from django.conf import settings; print(settings.TWILIO_PRICING_BASE_URL)"
+    default = manage("shell", "--no-imports", "-c", show, **PRODUCTION)
+    pointed = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        **{**PRODUCTION, "TWILIO_PRICING_BASE_URL": "http://127.0.0.1:8010/"},
+    )
+    malformed = manage("check", **{**PRODUCTION, "TWILIO_PRICING_BASE_URL": "pricing.twilio.com"})
+
+    assert default.stdout.strip() == "https://pricing.twilio.com", default.stderr
+    assert pointed.stdout.strip() == "http://127.0.0.1:8010", pointed.stderr
+    assert malformed.returncode != 0
+    assert (
+        "TWILIO_PRICING_BASE_URL must be an absolute URL starting with http:// or https://"
+        in malformed.stderr
+    )
