@@ -25,6 +25,9 @@ status from the callbacks (or a timeout). Figures:
   answered 2xx, or never posted), messages left without a final status;
 - the time in ``message_send_many`` itself.
 
+The processes start through ``bench.stack``; what a run measured, its figures and its report
+are in ``bench.send_pipeline_figures``.
+
     .venv/bin/python -m bench.send_pipeline [--messages 5000] [--latency-ms 100] [--threads 16]
     .venv/bin/python -m bench.send_pipeline --smoke   # 500 messages, for CI
 """
@@ -35,28 +38,27 @@ import argparse
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from bench.cpu import PostgresCPU, RunCPU, cpu_report, others_cpu, postmaster_pid
+from bench.cpu import PostgresCPU, RunCPU, others_cpu, postmaster_pid
 from bench.stack import (
     Child,
+    answered_callbacks,
     database_url,
     ensure_main_database,
     free_port,
     get_json,
     log_problems,
-    start,
+    start_sandbox,
+    start_send_worker,
+    start_web,
     stop,
-    wait_for_port,
     wait_for_sessions_to_end,
 )
 
@@ -84,11 +86,11 @@ from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 # bench.pages sets Django up: it comes before any model.
 from bench.pages import machine, require_postgresql  # noqa: E402
-from bench.results import Figure, write  # noqa: E402
-from config.celery import app as celery_app  # noqa: E402
+from bench.results import write  # noqa: E402
+from bench.send_pipeline_figures import FINAL_STATUSES, Run, figures, report  # noqa: E402
 from connections.services.connections import twilio_connect, twilio_set_send_rate  # noqa: E402
 from contacts.models import Contact  # noqa: E402
-from messaging.models import FINAL, Message, MessageEvent, Status  # noqa: E402
+from messaging.models import Message, MessageEvent, Status  # noqa: E402
 from messaging.services.sending import message_send_many  # noqa: E402
 from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS  # noqa: E402
 from tenants.actor import Actor  # noqa: E402
@@ -98,55 +100,9 @@ from tenants.services.organizations import organization_create  # noqa: E402
 SEND_RATE = Decimal(1000)  # segments per second: far above what one worker can send
 WEB_WORKERS = 3  # docker-compose's web
 CALLBACK_DELAY_MS = 200  # the sandbox's default wait before each status callback
-CALLBACKS_PER_MESSAGE = 3  # queued, sent, delivered (a From number, no Messaging Service)
 BODY = "Our spring sale starts today. Reply STOP to opt out."
 POLL_S = 0.5
 GRACE_S = 30.0  # after the last message left submitting, for the callbacks to arrive
-FINAL_STATUSES = [str(status) for status in FINAL]
-
-
-# --- The processes ---------------------------------------------------------------------------
-
-
-def start_sandbox(logs: Path, latency_ms: int) -> Child:
-    command = [sys.executable, "manage.py", "run_twilio_sandbox", "--port", str(SANDBOX_PORT)]
-    command += ["--latency-ms", str(latency_ms), "--callback-delay-ms", str(CALLBACK_DELAY_MS)]
-    sandbox = start("sandbox", command, logs)
-    wait_for_port(SANDBOX_PORT, "the sandbox did not start", process=sandbox.process)
-    return sandbox
-
-
-def start_web(logs: Path) -> Child:
-    # docker-compose's web: gunicorn config.wsgi --workers 3 --access-logfile -
-    command = [sys.executable, "-m", "gunicorn", "bench.stack:behind_proxy()"]
-    command += ["--bind", f"127.0.0.1:{WEB_PORT}", "--workers", str(WEB_WORKERS)]
-    command += ["--access-logfile", "-"]
-    web = start("web", command, logs)
-    wait_for_port(WEB_PORT, "gunicorn did not start", process=web.process)
-    return web
-
-
-def start_worker(logs: Path, threads: int) -> Child:
-    # docker-compose's worker-send: celery -A config worker -Q send -P threads -c 16 -n send@%h
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "send"]
-    command += ["-P", "threads", "-c", str(threads), "-n", "send@%h"]
-    worker = start("worker", command, logs)
-    name = f"send@{socket.gethostname()}"
-    deadline = time.monotonic() + 60
-    while not celery_app.control.ping(destination=[name], timeout=1.0):
-        if worker.process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the send worker did not start; see {worker.log}")
-    return worker
-
-
-def answered_callbacks(web: Child) -> Counter[str]:
-    """Status callbacks gunicorn answered, by status code (its access log: ``"POST
-    /webhooks/twilio/status/<id> HTTP/1.1" 204 …``), whether or not the caller still waited."""
-    answered: Counter[str] = Counter()
-    for line in web.log.read_text(errors="replace").splitlines():
-        if '"POST /webhooks/twilio/status/' in line:
-            answered[line.split('" ', 1)[1].split()[0]] += 1
-    return answered
 
 
 # --- The data --------------------------------------------------------------------------------
@@ -193,34 +149,6 @@ def sessions_opened() -> int:
 
 
 # --- The run ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    messages: int
-    send_many_s: float = 0.0
-    send_many_cpu_s: float = 0.0
-    first_claim_s: float = 0.0  # after the call began
-    last_accept_s: float = 0.0
-    drained_s: float | None = None  # every message out of pending/submitting
-    settled_s: float = 0.0  # every sent message final, or the grace period over
-    accepted: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    cpu: dict[str, float] = field(default_factory=dict)
-    sessions: int = 0
-    sandbox: dict[str, Any] = field(default_factory=dict)
-    machine: dict[str, float] = field(default_factory=dict)
-    foreign: list[tuple[str, float]] = field(default_factory=list)  # other processes, by name
-    callback_events: int = 0  # Twilio's callbacks recorded in the database
-    callbacks_answered: Counter[str] = field(default_factory=Counter)  # gunicorn's access log
-
-    @property
-    def throughput(self) -> float:
-        span = self.last_accept_s - self.first_claim_s
-        return self.accepted / span if span > 0 else 0.0
-
-    def per_send_ms(self, name: str) -> float:
-        return self.cpu[name] / max(self.accepted, 1) * 1000
 
 
 def left(organization: Organization, statuses: list[str]) -> int:
@@ -293,89 +221,6 @@ def run(organization: Organization, procs: dict[str, Child], count: int, limit: 
     return result
 
 
-# --- The figures -----------------------------------------------------------------------------
-
-
-def lost_callbacks(stats: dict[str, Any]) -> int:
-    """Callbacks the sandbox owed (three per message it created) minus those answered 2xx:
-    failed to deliver, refused, timed out, or never posted."""
-    owed = CALLBACKS_PER_MESSAGE * int(stats["messages"])
-    answered = sum(n for code, n in stats["callbacks"]["answers"].items() if code.startswith("2"))
-    return owed - answered
-
-
-def cpu_per_send(result: Run, figure: str, process: str, target: float) -> Figure:
-    """The figure of a process's CPU per accepted message, in ms: the lower the better."""
-    return Figure(
-        figure, round(result.per_send_ms(process), 3), "ms", target, higher_is_better=False
-    )
-
-
-def figures(result: Run, limit: float) -> list[Figure]:
-    creates = [int(n) for n in result.sandbox["creates"].values()]
-    not_final = result.messages - sum(result.statuses.get(s, 0) for s in FINAL_STATUSES)
-    return [
-        Figure(
-            "send throughput",
-            round(result.throughput, 1),
-            "messages/s",
-            target=round(150 * limit / 160, 1),
-            limit=limit,
-        ),
-        Figure("send throughput ratio", round(result.throughput / limit, 3), "ratio", 0.7),
-        cpu_per_send(result, "worker CPU per send", "worker", 5),
-        cpu_per_send(result, "PostgreSQL CPU per send", "postgres", 4),
-        # No worse than before the send pipeline was batched (2026-12-01, this machine kind):
-        # the web about 15 ms for a send's three callbacks, the sandbox about 9 ms a send.
-        cpu_per_send(result, "web CPU per send (callbacks)", "web", 15),
-        cpu_per_send(result, "sandbox CPU per send", "sandbox", 9),
-        Figure("database sessions opened", result.sessions, "sessions", 40, higher_is_better=False),
-        Figure(
-            "duplicates",
-            sum(n - 1 for n in creates if n > 1),
-            "messages",
-            0,
-            higher_is_better=False,
-        ),
-        Figure(
-            "lost callbacks", lost_callbacks(result.sandbox), "callbacks", 0, higher_is_better=False
-        ),
-        Figure("messages without a final status", not_final, "messages", 0, higher_is_better=False),
-    ]
-
-
-def report(result: Run, limit: float, options: argparse.Namespace) -> None:
-    print(machine())
-    print(
-        f"{result.messages:,} messages, sandbox latency {options.latency_ms} ms, "
-        f"{options.threads} send threads (limit {limit:g}/s), gunicorn {WEB_WORKERS} workers, "
-        f"callbacks every {CALLBACK_DELAY_MS} ms"
-    )
-    print(
-        f"message_send_many: {result.send_many_s:.2f} s in the call "
-        f"({result.send_many_cpu_s:.2f} s CPU in this process)"
-    )
-    drained = "not within the timeout" if result.drained_s is None else f"{result.drained_s:.1f} s"
-    print(
-        f"first claim at {result.first_claim_s:.2f} s, last acceptance at "
-        f"{result.last_accept_s:.2f} s, all out of pending/submitting at {drained}, settled at "
-        f"{result.settled_s:.1f} s (after the call began)"
-    )
-    print(f"statuses: {dict(sorted(result.statuses.items()))}; accepted {result.accepted:,}")
-    callbacks = result.sandbox["callbacks"]
-    print(
-        f"sandbox: {result.sandbox['messages']:,} messages created, callbacks posted "
-        f"{callbacks['posted']:,}, answers {callbacks['answers']}"
-    )
-    cpu_report(result.cpu, result.machine, result.foreign, result.accepted, result.settled_s)
-    answered = ", ".join(f"{code}: {n:,}" for code, n in sorted(result.callbacks_answered.items()))
-    print(
-        f"callbacks: gunicorn answered {answered or 'none'}; {result.callback_events:,} "
-        f"recorded in the database; the sandbox got {result.sandbox['callbacks']['answers']}"
-    )
-    print(f"database sessions opened during the run: {result.sessions}")
-
-
 def git_commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
@@ -413,15 +258,22 @@ def main() -> None:
     databases = setup_databases(verbosity=0, interactive=False)
     try:
         os.environ["DATABASE_URL"] = database_url()  # the children's: the scratch database
-        children.append(start_sandbox(logs, options.latency_ms))
+        children.append(
+            start_sandbox(
+                logs,
+                port=SANDBOX_PORT,
+                latency_ms=options.latency_ms,
+                callback_delay_ms=CALLBACK_DELAY_MS,
+            )
+        )
         organization = prepare(options.messages)
-        children.append(start_web(logs))
-        children.append(start_worker(logs, options.threads))
+        children.append(start_web(logs, port=WEB_PORT, workers=WEB_WORKERS))
+        children.append(start_send_worker(logs, threads=options.threads))
         procs = {child.name: child for child in children}
         result = run(organization, procs, options.messages, limit)
         stop(children)
         result.callbacks_answered = answered_callbacks(procs["web"])
-        report(result, limit, options)
+        report(result, limit, options, web_workers=WEB_WORKERS, callback_delay_ms=CALLBACK_DELAY_MS)
         for child in children:
             problems = log_problems(child)
             if problems:

@@ -1,7 +1,8 @@
 """What the benchmarks that start real processes share: free ports, waiting for a port, child
-processes with their logs (started, stopped, their problems), the scratch database (its URL for
-a child process, its main database created, its sessions waited for), a Twilio connection row,
-and the web app as it runs behind its proxy.
+processes with their logs (started, stopped, their problems), the Twilio sandbox, gunicorn and a
+Celery send worker started as docker-compose runs them (and the status callbacks gunicorn
+answered), the scratch database (its URL for a child process, its main database created, its
+sessions waited for), a Twilio connection row, and the web app as it runs behind its proxy.
 
 Nothing here sets Django up: a benchmark imports this before or after ``django.setup()``, and
 gunicorn imports ``behind_proxy`` in its workers.
@@ -14,8 +15,10 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +107,49 @@ def stop(children: list[Child]) -> None:
             print(f"{child.name} did not stop after SIGTERM: killing it")
             child.process.kill()
             child.process.wait(timeout=10)
+
+
+def start_sandbox(logs: Path, *, port: int, latency_ms: int, callback_delay_ms: int) -> Child:
+    command = [sys.executable, "manage.py", "run_twilio_sandbox", "--port", str(port)]
+    command += ["--latency-ms", str(latency_ms), "--callback-delay-ms", str(callback_delay_ms)]
+    sandbox = start("sandbox", command, logs)
+    wait_for_port(port, "the sandbox did not start", process=sandbox.process)
+    return sandbox
+
+
+def start_web(logs: Path, *, port: int, workers: int) -> Child:
+    # docker-compose's web: gunicorn config.wsgi --workers 3 --access-logfile -
+    command = [sys.executable, "-m", "gunicorn", "bench.stack:behind_proxy()"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--access-logfile", "-"]
+    web = start("web", command, logs)
+    wait_for_port(port, "gunicorn did not start", process=web.process)
+    return web
+
+
+def start_send_worker(logs: Path, *, threads: int) -> Child:
+    # docker-compose's worker-send: celery -A config worker -Q send -P threads -c 16 -n send@%h
+    from config.celery import app as celery_app
+
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "send"]
+    command += ["-P", "threads", "-c", str(threads), "-n", "send@%h"]
+    worker = start("worker", command, logs)
+    name = f"send@{socket.gethostname()}"
+    deadline = time.monotonic() + 60
+    while not celery_app.control.ping(destination=[name], timeout=1.0):
+        if worker.process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the send worker did not start; see {worker.log}")
+    return worker
+
+
+def answered_callbacks(web: Child) -> Counter[str]:
+    """Status callbacks gunicorn answered, by status code (its access log: ``"POST
+    /webhooks/twilio/status/<id> HTTP/1.1" 204 …``), whether or not the caller still waited."""
+    answered: Counter[str] = Counter()
+    for line in web.log.read_text(errors="replace").splitlines():
+        if '"POST /webhooks/twilio/status/' in line:
+            answered[line.split('" ', 1)[1].split()[0]] += 1
+    return answered
 
 
 def get_json(url: str) -> Any:
