@@ -1,7 +1,8 @@
 """The Twilio seam: the only module that calls Twilio's REST API.
 
-It builds ``twilio.rest.Client`` pointed at ``TWILIO_API_BASE_URL`` and
-``TWILIO_MESSAGING_BASE_URL`` (never at Twilio's edge or region options), with explicit
+It builds ``twilio.rest.Client`` pointed at ``TWILIO_API_BASE_URL``,
+``TWILIO_MESSAGING_BASE_URL`` and ``TWILIO_PRICING_BASE_URL`` (never at Twilio's edge or
+region options), with explicit
 timeouts and no hidden retries, and turns every failure into one exception, ``TwilioError``
 (``connections.twilio_errors``), whose ``kind`` says what a caller may do next.
 
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import requests
@@ -137,6 +139,58 @@ class MessageRecord:
     date_created: datetime | None
 
 
+@dataclass(frozen=True)
+class OutboundSmsPrice:
+    """What Twilio charges for one outbound segment to one carrier, sent from one type of
+    number."""
+
+    carrier: str
+    mcc: str
+    mnc: str
+    number_type: str  # Twilio's words: local, mobile, toll free, shortcode
+    base_price: Decimal | None  # the list price
+    current_price: Decimal  # what this account pays: the list price less its discounts
+
+
+@dataclass(frozen=True)
+class MessagingPrices:
+    """Twilio's SMS prices for this account to one country (``/v1/Messaging/Countries/XX``)."""
+
+    iso_country: str
+    country: str
+    price_unit: str  # the currency, ISO 4217: USD
+    outbound_sms: tuple[OutboundSmsPrice, ...]
+
+
+def _price(value: Any) -> Decimal | None:
+    # Twilio's spec says number and its answers carry strings ("0.0079"); either way through
+    # str, so a float never lends the Decimal its binary digits.
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _outbound_sms_prices(entries: Any) -> tuple[OutboundSmsPrice, ...]:
+    found: list[OutboundSmsPrice] = []
+    for entry in entries or ():
+        for price in entry.get("prices") or ():
+            current = _price(price.get("current_price"))
+            if current is None or not price.get("number_type"):
+                continue
+            found.append(
+                OutboundSmsPrice(
+                    carrier=entry.get("carrier") or "",
+                    mcc=entry.get("mcc") or "",
+                    mnc=entry.get("mnc") or "",
+                    number_type=price["number_type"],
+                    base_price=_price(price.get("base_price")),
+                    current_price=current,
+                )
+            )
+    return tuple(found)
+
+
 def _record(message: Any) -> MessageRecord:
     code = message.error_code
     return MessageRecord(
@@ -166,6 +220,7 @@ class TwilioGateway:
         )
         self._client.api.base_url = settings.TWILIO_API_BASE_URL
         self._client.messaging.base_url = settings.TWILIO_MESSAGING_BASE_URL
+        self._client.pricing.base_url = settings.TWILIO_PRICING_BASE_URL
 
     def __repr__(self) -> str:
         return f"<TwilioGateway {self.account_sid}>"
@@ -343,3 +398,22 @@ class TwilioGateway:
                 return None
             raise
         return _record(message)
+
+    def fetch_messaging_prices(self, iso_country: str) -> MessagingPrices | None:
+        """What this account pays to text ``iso_country`` (two capital letters), or None when
+        Twilio has no prices for it (a 404: not a country it messages)."""
+        try:
+            country = self._call(
+                f"messaging prices fetch {iso_country}",
+                lambda: self._client.pricing.v1.messaging.countries(iso_country).fetch(),
+            )
+        except TwilioError as error:
+            if error.status == 404:
+                return None
+            raise
+        return MessagingPrices(
+            iso_country=country.iso_country or iso_country,
+            country=country.country or "",
+            price_unit=(country.price_unit or "").upper(),
+            outbound_sms=_outbound_sms_prices(country.outbound_sms_prices),
+        )
