@@ -48,6 +48,9 @@ class Automation(models.Model):
         "AutomationVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     trigger_type = models.CharField(max_length=32, blank=True)
+    # The incoming_webhook trigger's secret, the last part of its URL (rotated by a marketer);
+    # kept here, not in the versions, so that rotating it needs no publish.
+    webhook_secret = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -211,3 +214,112 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} step {self.step_id}: {self.outcome}"
+
+
+class LaunchKind(models.TextChoices):
+    MANUAL = "manual", "Run now"
+    BACKFILL = "backfill", "Backfill"
+    BULK_EVENT = "bulk_event", "Bulk change"
+
+
+class LaunchState(models.TextChoices):
+    PREPARING = "preparing", "Preparing"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+OPEN_LAUNCH_STATES = (LaunchState.PREPARING, LaunchState.RUNNING)
+
+
+class Launch(models.Model):
+    """An automation fired for many contacts at once: a manual run to an audience, a backfill
+    on activation, or a bulk change (a bulk tag, an import) whose events fire a trigger.
+
+    Worked in chunks of 1,000 contacts, each chunk its own transaction, which enrols its
+    contacts and moves ``cursor`` and the counts on together: a worker killed mid-launch
+    resumes at the chunk it was doing, and a chunk done twice enrols nobody twice (its
+    enrolments carry ``event_key``).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    automation = models.ForeignKey(Automation, on_delete=models.CASCADE, related_name="launches")
+    kind = models.CharField(max_length=16, choices=LaunchKind.choices)
+    state = models.CharField(
+        max_length=16, choices=LaunchState.choices, default=LaunchState.PREPARING
+    )
+    # Who: {"all": true} or rules as the entry rules' ({"has_all_tags": [...], ...}); for a bulk
+    # change, the event that fired it ({"event": "tag_added", "tag": "vip"}).
+    audience = models.JSONField(default=dict)
+    # The key the launch's enrolments carry (``AutomationRun.event_key``).
+    event_key = models.CharField(max_length=80)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    enrolled = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    # The last contact id a manual launch or backfill has done (the audience is worked in id
+    # order).
+    cursor = models.BigIntegerField(default=0)
+    # The preflight's figures, as the confirmation showed them.
+    preflight = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(fields=("automation", "event_key"), name="launch_event_once")
+        ]
+        indexes = [
+            models.Index(fields=("automation", "-created_at"), name="launch_automation_created"),
+            models.Index(
+                fields=("updated_at",),
+                condition=models.Q(state__in=("preparing", "running")),
+                name="launch_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.automation} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_LAUNCH_STATES
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class DateSchedule(models.Model):
+    """When a ``date_field`` automation next fires for a contact: one row per (automation,
+    contact) whose date gives an occurrence to come, so the beat's pass reads the rows due
+    (an index range) instead of every contact's date every minute. Rebuilt for an automation
+    when it is activated or published, and for a contact when its date or time zone changes.
+    """
+
+    automation = models.ForeignKey(Automation, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    # The occurrence's local date (YYYY-MM-DD): the enrolment's occurrence key.
+    occurrence = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("automation", "contact"), name="date_schedule_once")
+        ]
+        indexes = [models.Index(fields=("due_at",), name="date_schedule_due")]
+
+    def __str__(self) -> str:
+        return f"{self.automation} for contact {self.contact_id} at {self.due_at}"

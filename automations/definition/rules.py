@@ -11,15 +11,17 @@ from automations.definition._checks import Errors, custom_fields_at, tag_list_cl
 REENTRY = ("once", "every_time", "after_days")
 
 
-def entry_rules_clean(data: object, errors: Errors) -> dict[str, Any]:
+def entry_rules_clean(data: object, errors: Errors, at: str = "entry_rules") -> dict[str, Any]:
+    """Tags (all of, any of, none of) and custom fields that must equal; also a launch's
+    audience, whose errors are named under ``at``."""
     given: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
     rules: dict[str, Any] = {}
     for key in ("has_all_tags", "has_any_tags", "lacks_tags"):
-        path = f"entry_rules.{key}"
+        path = f"{at}.{key}"
         rules[key] = errors.check(partial(tag_list_clean, given.get(key), path), [])
     custom = given.get("custom_fields")
     rules["custom_fields"] = errors.check(
-        partial(custom_fields_at, custom, "entry_rules.custom_fields"), {}
+        partial(custom_fields_at, custom, f"{at}.custom_fields"), {}
     )
     return rules
 

@@ -5,12 +5,15 @@ builder (``label``, ``description``), and three functions: ``clean`` (the trigge
 as sent by a page or the API → the stored form, or an ``ApplicationError`` naming the field),
 ``describe`` (the settings in words: "When the tag new-lead is added") and ``matches`` (whether
 an event fires an automation with these settings). A module registers itself with
-``register``; ``automations.triggers.all_triggers`` lists them for the builder.
+``register``; ``automations.triggers.all_triggers`` lists them for the builder, in the order of
+their ``position``. Adding a trigger is adding a module: every module of the package whose
+name does not start with ``_`` is one.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,10 +72,13 @@ class Trigger:
     matches: Callable[[Settings, Event], bool]
     # The tag whose removal ends an enrolment under the exit rule ``on_trigger_tag_removed``.
     tag: Callable[[Settings], str | None] = lambda settings: None
+    position: int = 100  # where its card stands in the builder
 
 
 _REGISTRY: dict[str, Trigger] = {}
-MODULES = ("contact_created", "tag_added", "tag_removed", "inbound_keyword")
+MODULES = tuple(
+    sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+)
 
 
 def register(trigger: Trigger) -> Trigger:
@@ -90,7 +96,7 @@ def _load() -> None:
 
 def all_triggers() -> list[Trigger]:
     _load()
-    return [_REGISTRY[name] for name in MODULES if name in _REGISTRY]
+    return sorted(_REGISTRY.values(), key=lambda t: (t.position, t.type))
 
 
 def trigger_of(type_: object) -> Trigger:

@@ -45,5 +45,6 @@ TRIGGER = register(
         clean=clean,
         describe=describe,
         matches=matches,
+        position=10,
     )
 )

@@ -87,5 +87,6 @@ TRIGGER = register(
         clean=clean,
         describe=describe,
         matches=matches,
+        position=40,
     )
 )

@@ -28,5 +28,6 @@ TRIGGER = register(
         describe=lambda settings: f"When the tag {settings['tag']} is added",
         matches=matches,
         tag=lambda settings: settings["tag"],
+        position=20,
     )
 )

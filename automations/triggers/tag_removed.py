@@ -14,5 +14,6 @@ TRIGGER = register(
         clean=clean,
         describe=lambda settings: f"When the tag {settings['tag']} is removed",
         matches=matches,
+        position=30,
     )
 )

@@ -9,6 +9,7 @@ import pytest
 
 from automations.definition import empty_definition
 from automations.models import Automation, State
+from automations.triggers import all_triggers
 from contacts.models import Tag
 from tests.automations.page_helpers import (
     NEW,
@@ -60,10 +61,14 @@ def test_it_shows_a_card_for_every_trigger(personas):
 
     assert response.status_code == 200
     text = visible(response)
-    for label in ("Contact created", "Tag added", "Tag removed", "Inbound keyword"):
+    labels = [t.label for t in all_triggers()]
+    assert {"Contact created", "Tag added", "Tag removed", "Inbound keyword", "Run now"} <= set(
+        labels
+    )
+    for label in labels:
         assert label in text
     html = page_text(response)
-    assert len(re.findall(r'<input type="radio" name="trigger_type"', html)) == 4
+    assert len(re.findall(r'<input type="radio" name="trigger_type"', html)) == len(labels)
     assert "Create draft" in text
 
 
