@@ -1,7 +1,8 @@
 """The sandbox's HTTP server: Twilio's REST paths, signed callbacks, and the phones page.
 
-One asyncio process (aiohttp) serves both of Twilio's hosts (``/2010-04-01/…`` and ``/v1/…``)
-and the sandbox's own pages under ``/sandbox/``.
+One asyncio process (aiohttp) serves Twilio's three hosts the app calls (the API's
+``/2010-04-01/…``, Messaging's ``/v1/Services…`` and ``/v1/Tollfree…``, Pricing's
+``/v1/Messaging/Countries/…``) and the sandbox's own pages under ``/sandbox/``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from sandbox import callbacks, rest
+from sandbox import callbacks, pricing, rest
 from sandbox.state import Account, Options
 from sandbox.web import ACCOUNT, RUNTIME, Runtime, twilio_errors
 
@@ -47,6 +48,7 @@ def build_app(options: Options) -> web.Application:
             web.get("/v1/Services/{service_sid}", rest.service_fetch),
             web.get("/v1/Services/{service_sid}/PhoneNumbers", rest.service_numbers),
             web.get("/v1/Tollfree/Verifications", rest.toll_free_verifications),
+            web.get("/v1/Messaging/Countries/{iso_country}", pricing.messaging_country),
             web.get("/sandbox/", callbacks.phones),
             web.post("/sandbox/inbound", callbacks.inbound),
             web.get("/sandbox/stats", callbacks.stats),
@@ -63,6 +65,7 @@ def describe(options: Options, url: str) -> str:
         f"  Auth Token:   {options.auth_token}",
         f"  Numbers:      {', '.join(options.numbers)}",
         f"  Phones page:  {url}/sandbox/",
-        f"  Use it with:  TWILIO_API_BASE_URL={url} TWILIO_MESSAGING_BASE_URL={url}",
+        f"  Use it with:  TWILIO_API_BASE_URL={url} TWILIO_MESSAGING_BASE_URL={url} "
+        f"TWILIO_PRICING_BASE_URL={url}",
     ]
     return "\n".join(lines)
