@@ -22,8 +22,8 @@ def _tag_ids(organization: Organization, names: list[str]) -> dict[str, int]:
     return dict(found.filter(lower__in=wanted).values_list("lower", "pk"))
 
 
-def _tagged(tag_ids: list[int]) -> Exists:
-    return Exists(ContactTag.objects.filter(contact=OuterRef("pk"), tag_id__in=tag_ids))
+def _tagged(tag_ids: list[int]) -> Q:
+    return Q(Exists(ContactTag.objects.filter(contact=OuterRef("pk"), tag_id__in=tag_ids)))
 
 
 def rules_filter(organization: Organization, rules: Mapping[str, Any]) -> Q:
@@ -40,7 +40,13 @@ def rules_filter(organization: Organization, rules: Mapping[str, Any]) -> Q:
     if found := [ids[n.lower()] for n in rules.get("lacks_tags", []) if n.lower() in ids]:
         q &= ~_tagged(found)
     for key, expected in (rules.get("custom_fields") or {}).items():
-        value = Lower(Trim(Coalesce(KeyTextTransform(key, "custom_fields"), Value(""), output_field=TextField())))
+        value = Lower(
+            Trim(
+                Coalesce(
+                    KeyTextTransform(key, "custom_fields"), Value(""), output_field=TextField()
+                )
+            )
+        )
         q &= Q(Exact(value, str(expected).strip().lower()))
     return q
 

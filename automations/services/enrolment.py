@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -58,6 +59,16 @@ def _reentry_refused(
     return set(earlier.values_list("contact_id", flat=True))
 
 
+@dataclass
+class Enrolled:
+    """What ``runs_enrol`` did: the new enrolments' ids, how many it skipped (rules, re-entry,
+    opt-out) and how many contacts it handled (those this event had not handled before)."""
+
+    created: list[int] = field(default_factory=list)
+    skipped: int = 0
+    handled: int = 0
+
+
 def runs_enrol(
     *,
     automation: Automation,
@@ -65,9 +76,12 @@ def runs_enrol(
     key: str,
     source: str,
     advance: bool = True,
-) -> list[int]:
-    """Enrols these contacts (or records why not); returns the new enrolments' ids, whose
-    first step has run when ``advance``."""
+    occurrences: Mapping[int, str] | None = None,
+) -> Enrolled:
+    """Enrols these contacts (or records why not); the first step has run when ``advance``.
+
+    ``occurrences`` (a ``date_field`` trigger's dates, by contact) gives each enrolment its own
+    occurrence key instead of the re-entry policy's: once per date, whatever the policy."""
     now = timezone.now()
     with transaction.atomic():
         locked = (
@@ -77,10 +91,10 @@ def runs_enrol(
             .first()
         )
         if locked is None:  # paused or archived meanwhile
-            return []
+            return Enrolled()
         version = locked.live_version
         if version is None:  # pragma: no cover - filtered above
-            return []
+            return Enrolled()
         definition = version.definition
         facts = contact_facts(locked.organization, contact_ids)
         # A contact this very event already enrolled or skipped (the task ran before).
@@ -89,8 +103,13 @@ def runs_enrol(
                 automation=locked, contact_id__any=list(facts.contacts), event_key=key
             ).values_list("contact_id", flat=True)
         )
-        ids = [pk for pk in dict.fromkeys(contact_ids) if pk in facts.contacts and pk not in seen]
-        refused = _reentry_refused(locked, definition["reentry"], ids, now)
+        fresh = [pk for pk in dict.fromkeys(contact_ids) if pk not in seen]
+        ids = [pk for pk in fresh if pk in facts.contacts]
+        refused = (
+            set()
+            if occurrences is not None
+            else _reentry_refused(locked, definition["reentry"], ids, now)
+        )
         once = definition["reentry"]["policy"] == "once"
         first_step = definition["steps"][0]["id"]
         prototype = AutomationRun(
@@ -112,7 +131,9 @@ def runs_enrol(
             if reason:
                 row = [f"skip:{key}", RunState.SKIPPED, "", None, reason, detail, 0, now]
             else:
-                occurrence = "once" if once else key
+                occurrence = (
+                    occurrences[contact_id] if occurrences is not None else "once" if once else key
+                )
                 seed = random.getrandbits(31)
                 row = [occurrence, RunState.RUNNING, first_step, now, "", "", seed, None]
             rows.append([uuid.uuid4(), contact_id, *row])
@@ -125,10 +146,14 @@ def runs_enrol(
             returning=("id", "state"),
             ignore_conflicts=True,
         )
-        created = sorted(pk for pk, state in inserted if state == RunState.RUNNING)
-    if advance and created:
-        runs_advance_ids(created)
-    return created
+        result = Enrolled(
+            created=sorted(pk for pk, state in inserted if state == RunState.RUNNING),
+            skipped=sum(1 for _, state in inserted if state == RunState.SKIPPED),
+            handled=len(fresh),
+        )
+    if advance and result.created:
+        runs_advance_ids(result.created)
+    return result
 
 
 def event_handle(event: Event) -> dict[str, int]:
@@ -147,13 +172,13 @@ def event_handle(event: Event) -> dict[str, int]:
             live = automation.live_version
             if live is None or not trigger.matches(live.definition["trigger"], event):
                 continue
-            created = runs_enrol(
+            result = runs_enrol(
                 automation=automation,
                 contact_ids=event.contact_ids,
                 key=event.key,
                 source=event.source,
             )
-            enrolled[str(automation.public_id)] = len(created)
+            enrolled[str(automation.public_id)] = len(result.created)
     return enrolled
 
 

@@ -46,7 +46,7 @@ def enrol(automation: Automation, people: list[Contact], key: str = "event-1") -
     """Enrols the contacts as an event would (their first step runs at once)."""
     return runs_enrol(
         automation=automation, contact_ids=[c.pk for c in people], key=key, source="ui"
-    )
+    ).created
 
 
 def run_of(automation: Automation, person: Contact) -> AutomationRun:

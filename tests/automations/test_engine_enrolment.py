@@ -140,9 +140,11 @@ def test_an_opted_out_contact_is_skipped_and_never_texted(personas):
 def test_enrolment_without_advance_leaves_the_first_step_due_for_the_beat(personas):
     automation = active(personas, trigger=TAG, steps=[send(template(personas))])
     ada = contact(personas)
-    [run_id] = runs_enrol(
+    result = runs_enrol(
         automation=automation, contact_ids=[ada.pk], key="k1", source="ui", advance=False
     )
+    [run_id] = result.created
+    assert (result.skipped, result.handled) == (0, 1)
     assert AutomationRun.objects.get(pk=run_id).state == RunState.RUNNING
     assert not Message.objects.exists()
     assert runs_advance() == 1
