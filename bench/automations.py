@@ -35,9 +35,9 @@ from automations.services.automations import automation_activate, automation_cre
 from bench.contacts_list import fill
 
 # bench.pages sets Django up: import it before any model.
-from bench.fan_out import connect, git_commit
+from bench.fan_out import connect
 from bench.pages import machine, require_postgresql
-from bench.results import Figure, write
+from bench.results import Figure, git_commit, write
 from config.celery import app
 from contacts.models import Contact
 from contacts.services.tags import contacts_tag_bulk_add

@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import time
 import tracemalloc
-from pathlib import Path
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
@@ -32,7 +30,7 @@ from bench.contacts_list import fill
 
 # bench.pages sets Django up: import it before any model.
 from bench.pages import machine, require_postgresql
-from bench.results import Figure, write
+from bench.results import Figure, git_commit, write
 from bench.stack import twilio_row
 from contacts.models import Contact
 from messaging.models import Message, MessageEvent
@@ -141,16 +139,6 @@ def figures(count: int, measured: dict[str, float]) -> list[Figure]:
             higher_is_better=False,
         ),
     ]
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    changed = git("status", "--porcelain", "--untracked-files=no")
-    return git("rev-parse", "--short", "HEAD") + ("+changes" if changed else "")
 
 
 def main() -> None:

@@ -38,7 +38,6 @@ import argparse
 import logging
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -86,7 +85,7 @@ from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 # bench.pages sets Django up: it comes before any model.
 from bench.pages import machine, require_postgresql  # noqa: E402
-from bench.results import write  # noqa: E402
+from bench.results import git_commit, write  # noqa: E402
 from bench.send_pipeline_figures import FINAL_STATUSES, Run, figures, report  # noqa: E402
 from connections.services.connections import twilio_connect, twilio_set_send_rate  # noqa: E402
 from contacts.models import Contact  # noqa: E402
@@ -219,19 +218,6 @@ def run(organization: Organization, procs: dict[str, Child], count: int, limit: 
         result.first_claim_s = claims["first"].timestamp() - began_at
         result.last_accept_s = accepts["last"].timestamp() - began_at
     return result
-
-
-def git_commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
-    )
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ the same few statements whatever its size:
 from __future__ import annotations
 
 import datetime
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -60,7 +59,6 @@ __all__ = [
     "status_callback_url",
 ]
 
-logger = logging.getLogger(__name__)
 
 SHORT_WAIT = 60  # seconds: shorter waits re-enqueue with a countdown, longer ones go to beat
 TAKEN = "taken"  # the claim found the row no longer pending: another worker has it
