@@ -72,7 +72,8 @@ SANDBOX_URL, WEB_URL = f"http://127.0.0.1:{SANDBOX_PORT}", f"http://127.0.0.1:{W
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smshub")
 os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"] = REDIS
 os.environ["DEBUG"] = "false"
-os.environ["TWILIO_API_BASE_URL"] = os.environ["TWILIO_MESSAGING_BASE_URL"] = SANDBOX_URL
+for name in ("TWILIO_API_BASE_URL", "TWILIO_MESSAGING_BASE_URL", "TWILIO_PRICING_BASE_URL"):
+    os.environ[name] = SANDBOX_URL
 os.environ["PUBLIC_BASE_URL"] = WEB_URL
 os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
 os.environ["TRUSTED_PROXY_COUNT"] = "1"
