@@ -17,7 +17,7 @@ from automations.triggers import Event
 from contacts import signals as contact_signals
 from messaging import signals as message_signals
 
-PAYLOAD = ("tag_name", "body", "is_keyword", "message_id")
+PAYLOAD = ("tag_name", "body", "is_keyword", "message_id", "batch")
 
 
 def _enqueue(event_type: str, kwargs: dict[str, Any]) -> None:

@@ -4,10 +4,15 @@ from celery import shared_task
 
 from automations.services.engine import runs_advance_due
 from automations.services.enrolment import event_handle
+from automations.services.launches import launch_work, launches_resume
 from automations.triggers import Event
 
+# handle_event and work_launch are acknowledged once done, and delivered again if the worker
+# dies: an event or a launch's work is idempotent (enrolments carry the event's key), so doing
+# it twice is safe; losing it is not.
 
-@shared_task(name="automations.tasks.handle_event")
+
+@shared_task(name="automations.tasks.handle_event", acks_late=True, reject_on_worker_lost=True)
 def handle_event(event: dict[str, Any]) -> dict[str, int]:
     """An event a receiver enqueued: exits, then enrolments and their first steps."""
     return event_handle(Event.from_task_args(event))
@@ -16,3 +21,15 @@ def handle_event(event: dict[str, Any]) -> dict[str, int]:
 @shared_task(name="automations.tasks.advance_due_runs")
 def advance_due_runs() -> int:
     return runs_advance_due()
+
+
+@shared_task(name="automations.tasks.work_launch", acks_late=True, reject_on_worker_lost=True)
+def work_launch(launch_id: int) -> None:
+    """A launch's chunks for a while; then the rest in a fresh task."""
+    if launch_work(launch_id):
+        work_launch.delay(launch_id)
+
+
+@shared_task(name="automations.tasks.resume_launches")
+def resume_launches() -> int:
+    return launches_resume()

@@ -75,6 +75,10 @@ app.conf.update(
             "task": "automations.tasks.advance_due_runs",
             "schedule": 10.0,
         },
+        "resume-launches": {
+            "task": "automations.tasks.resume_launches",
+            "schedule": 60.0,
+        },
         "sweep-messages": {
             "task": "messaging.tasks.sweep_messages",
             "schedule": 60.0,

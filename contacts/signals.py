@@ -2,8 +2,9 @@
 
 Each is sent after the transaction that caused it commits, once per change actually made,
 with ``organization_id``, ``contact_ids`` (at most 1,000 per send: bigger changes are sent in
-chunks) and ``source`` (one of ``tenants.sources.Source``: ``ui``, ``api``, ``import``,
-``inbound``, ``webhook``, ``automation``…).
+chunks, each with ``batch``: ``{"key", "total"}``, the same for every chunk of the change, so
+a listener can follow the whole change) and ``source`` (one of ``tenants.sources.Source``:
+``ui``, ``api``, ``import``, ``inbound``, ``webhook``, ``automation``…).
 
 - ``contact_created``;
 - ``contact_updated``: adds ``fields``, the names of the fields whose value changed (custom
@@ -19,6 +20,7 @@ The reserved opt-out tag never fires ``tag_added`` or ``tag_removed``: consent h
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,6 +54,8 @@ def emit_after_commit(
     if not ids and not allow_empty:
         return
     chunks = [ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)] or [[]]
+    if len(chunks) > 1:
+        extra["batch"] = {"key": uuid.uuid4().hex, "total": len(ids)}
     for chunk in chunks:
         transaction.on_commit(
             lambda chunk=chunk: signal.send(  # type: ignore[misc]

@@ -172,12 +172,24 @@ def event_handle(event: Event) -> dict[str, int]:
             live = automation.live_version
             if live is None or not trigger.matches(live.definition["trigger"], event):
                 continue
-            result = runs_enrol(
-                automation=automation,
-                contact_ids=event.contact_ids,
-                key=event.key,
-                source=event.source,
-            )
+            if batch := event.data.get("batch"):  # a bulk change: followed by a launch
+                from automations.services.launches import batch_enrol
+
+                result = batch_enrol(
+                    automation=automation,
+                    batch=batch,
+                    audience={"event": event.type, "tag": event.data.get("tag_name", "")},
+                    contact_ids=event.contact_ids,
+                    key=event.key,
+                    source=event.source,
+                )
+            else:
+                result = runs_enrol(
+                    automation=automation,
+                    contact_ids=event.contact_ids,
+                    key=event.key,
+                    source=event.source,
+                )
             enrolled[str(automation.public_id)] = len(result.created)
     return enrolled
 

@@ -1,0 +1,276 @@
+"""Launches: an automation fired for many contacts at once, worked a chunk at a time.
+
+A manual run (**Run now**) or a backfill goes to an audience, read in contact id order: each
+chunk is the next ``CHUNK`` contacts after the launch's ``cursor``, enrolled by ``runs_enrol``
+in the same transaction that moves the cursor and the counts on, under a lock on the launch
+row. So a chunk happens once or not at all: a worker killed mid-launch leaves the launch at
+the chunk it was doing (the sweeper, ``launches_resume``, starts it again), two workers never
+do the same chunk, and the enrolments' ``event_key`` makes even a repeated chunk enrol
+nobody twice. The first steps of a chunk's enrolments run after its commit; should the worker
+die in between, they are due, and the beat's pass runs them.
+
+A bulk change (a bulk tag, an import) already arrives in chunks: its events carry the change's
+``batch`` (key and total), and each chunk's event counts itself into one launch per automation
+(``launch_for_batch``), so its progress shows the same way.
+
+No request and no transaction ever holds a whole audience: creating a launch counts the
+audience and enqueues the work; each chunk is its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from automations.definition.audience import audience_clean
+from automations.models import (
+    OPEN_LAUNCH_STATES,
+    Automation,
+    Launch,
+    LaunchKind,
+    LaunchState,
+    State,
+)
+from automations.services.audience import audience_contacts
+from automations.services.engine import runs_advance_ids
+from automations.services.enrolment import Enrolled, runs_enrol
+from tenants.errors import ConflictError
+from tenants.models import User
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+# A launch's task works for this long, then hands over to a fresh task (a task never runs into
+# Celery's time limits, and other work gets a turn).
+BUDGET_SECONDS = 60.0
+# An open launch untouched for this long has lost its worker: the sweeper starts it again.
+STALE_AFTER = datetime.timedelta(minutes=2)
+
+
+def _enqueue(launch: Launch) -> None:
+    from automations.tasks import work_launch  # the tasks import this module
+
+    launch_id = launch.pk
+    transaction.on_commit(lambda: work_launch.delay(launch_id))
+
+
+def launch_create(
+    *,
+    automation: Automation,
+    audience: Mapping[str, Any],
+    kind: str = LaunchKind.MANUAL,
+    by: User | None = None,
+    preflight: Mapping[str, Any] | None = None,
+) -> Launch:
+    """A manual run or a backfill of this audience: counted now, worked by a task."""
+    if kind not in (LaunchKind.MANUAL, LaunchKind.BACKFILL):
+        raise ValueError(f"launch_create makes manual runs and backfills, not {kind}")
+    cleaned = audience_clean(audience)
+    if refusal := launch_refusal(automation):
+        raise ConflictError(refusal, code="automation_not_active")
+    with transaction.atomic():
+        launch = Launch(
+            organization_id=automation.organization_id,
+            automation=automation,
+            kind=kind,
+            audience=cleaned,
+            total=audience_contacts(automation.organization, cleaned).count(),
+            preflight=dict(preflight or {}),
+            created_by=by,
+        )
+        launch.event_key = f"launch:{launch.public_id}"
+        launch.save()
+        _enqueue(launch)
+    logger.info(
+        "launch %s of automation %s: %s to %s contacts",
+        launch.public_id,
+        automation.public_id,
+        kind,
+        launch.total,
+    )
+    return launch
+
+
+def _finish(launch: Launch, state: str, error: str = "") -> None:
+    launch.state, launch.error, launch.finished_at = state, error[:200], timezone.now()
+    launch.save(update_fields=["state", "error", "finished_at", "updated_at"])
+    logger.info("launch %s %s: %s of %s done", launch.public_id, state, launch.done, launch.total)
+
+
+def _count(launch: Launch, result: Enrolled, *, cursor: int | None = None) -> None:
+    """Adds a chunk's result to the launch (in the chunk's transaction)."""
+    launch.done += result.handled
+    launch.enrolled += len(result.created)
+    launch.skipped += result.skipped
+    # Contacts the audience gained since it was counted are worked too: the total follows.
+    launch.total = max(launch.total, launch.done)
+    fields = ["done", "enrolled", "skipped", "total", "updated_at"]
+    if cursor is not None:
+        launch.cursor = cursor
+        fields.append("cursor")
+    if launch.state == LaunchState.PREPARING:
+        launch.state, launch.started_at = LaunchState.RUNNING, timezone.now()
+        fields += ["state", "started_at"]
+    launch.save(update_fields=fields)
+
+
+def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
+    """Works the launch's next chunk in one transaction; returns whether more are left and
+    the new enrolments (whose first steps the caller runs once this has committed)."""
+    with transaction.atomic():
+        launch = (
+            Launch.objects.select_for_update(of=("self",))
+            .select_related("automation__organization")
+            .get(pk=launch_id)
+        )
+        automation = launch.automation
+        if launch.state not in OPEN_LAUNCH_STATES or launch.kind == LaunchKind.BULK_EVENT:
+            return False, []
+        if automation.state == State.ARCHIVED:
+            _finish(launch, LaunchState.CANCELLED, "The automation was archived.")
+            return False, []
+        if automation.state != State.ACTIVE:  # paused: held, resumed with the automation
+            return False, []
+        ids = list(
+            audience_contacts(automation.organization, launch.audience)
+            .filter(pk__gt=launch.cursor)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:CHUNK]
+        )
+        if not ids:
+            _finish(launch, LaunchState.COMPLETED)
+            return False, []
+        result = runs_enrol(
+            automation=automation,
+            contact_ids=ids,
+            key=launch.event_key,
+            source="ui" if launch.created_by_id else "system",
+            advance=False,
+        )
+        # Every contact of the chunk is done, even one deleted since it was read.
+        _count(launch, Enrolled(result.created, result.skipped, len(ids)), cursor=ids[-1])
+    return True, result.created
+
+
+def launch_work(launch_id: int, *, budget_seconds: float = BUDGET_SECONDS) -> bool:
+    """Works chunks (each then its first steps) until the launch ends or the time is up;
+    returns whether more are left (the task then enqueues itself again)."""
+    began = time.monotonic()
+    while True:
+        more, created = launch_chunk(launch_id)
+        if created:
+            runs_advance_ids(created)
+        if not more:
+            return False
+        if time.monotonic() - began >= budget_seconds:
+            return True
+
+
+def launch_cancel(*, launch: Launch, by: User | None = None) -> Launch:
+    """Stops the launch before its next chunk (enrolments made so far go on)."""
+    with transaction.atomic():
+        locked = Launch.objects.select_for_update().get(pk=launch.pk)
+        if locked.state not in OPEN_LAUNCH_STATES:
+            raise ConflictError(
+                f"This launch is {locked.get_state_display().lower()}: there is nothing to cancel.",
+                code="launch_not_open",
+            )
+        locked.cancelled_by = by
+        locked.save(update_fields=["cancelled_by"])
+        _finish(locked, LaunchState.CANCELLED)
+    return locked
+
+
+def launch_for_batch(
+    *, automation: Automation, batch: Mapping[str, Any], audience: Mapping[str, Any]
+) -> Launch:
+    """The launch that follows a bulk change's events for this automation (made by the
+    first of its chunks to arrive)."""
+    key = f"batch:{batch['key']}"
+    try:
+        with transaction.atomic():
+            launch, _ = Launch.objects.get_or_create(
+                automation=automation,
+                event_key=key,
+                defaults={
+                    "organization_id": automation.organization_id,
+                    "kind": LaunchKind.BULK_EVENT,
+                    "audience": dict(audience),
+                    "total": int(batch["total"]),
+                },
+            )
+    except IntegrityError:  # another chunk made it at the same moment
+        launch = Launch.objects.get(automation=automation, event_key=key)
+    return launch
+
+
+def batch_enrol(
+    *,
+    automation: Automation,
+    batch: Mapping[str, Any],
+    audience: Mapping[str, Any],
+    contact_ids: tuple[int, ...],
+    key: str,
+    source: str,
+) -> Enrolled:
+    """One chunk of a bulk change: enrolled and counted into its launch together (nothing
+    once the launch is cancelled); the first steps run after the commit."""
+    launch = launch_for_batch(automation=automation, batch=batch, audience=audience)
+    with transaction.atomic():
+        launch = Launch.objects.select_for_update().get(pk=launch.pk)
+        if launch.state not in OPEN_LAUNCH_STATES:
+            return Enrolled()
+        result = runs_enrol(
+            automation=automation, contact_ids=contact_ids, key=key, source=source, advance=False
+        )
+        _count(launch, result)
+        if launch.done >= launch.total:
+            _finish(launch, LaunchState.COMPLETED)
+    if result.created:
+        runs_advance_ids(result.created)
+    return result
+
+
+def launches_resume(*, now: datetime.datetime | None = None) -> int:
+    """The sweeper: open launches of active automations that no worker has touched lately
+    are enqueued again (a killed worker's launch carries on where it stopped)."""
+    now = now or timezone.now()
+    stale = Launch.objects.filter(
+        state__in=OPEN_LAUNCH_STATES,
+        updated_at__lt=now - STALE_AFTER,
+        automation__state=State.ACTIVE,
+    ).exclude(kind=LaunchKind.BULK_EVENT)
+    from automations.tasks import work_launch
+
+    ids = list(stale.values_list("pk", flat=True)[:100])
+    for launch_id in ids:
+        # Touched now, so that the next pass does not enqueue it again while it waits.
+        Launch.objects.filter(pk=launch_id).update(updated_at=now)
+        work_launch.delay(launch_id)
+    if ids:
+        logger.warning("launches: %s resumed after their worker stopped", len(ids))
+    # A bulk change's launch waits for its events; one untouched this long will get no more.
+    for launch in Launch.objects.filter(
+        kind=LaunchKind.BULK_EVENT, state__in=OPEN_LAUNCH_STATES, updated_at__lt=now - STALE_AFTER
+    ):
+        missing = launch.total - launch.done
+        _finish(
+            launch,
+            LaunchState.FAILED,
+            f"{missing} contacts of the change were not handled: the automation was paused, "
+            "or their events were lost.",
+        )
+    return len(ids)
+
+
+def launch_refusal(automation: Automation) -> str:
+    """Why the automation cannot be launched now ("" when it can)."""
+    if automation.state != State.ACTIVE or automation.live_version_id is None:
+        return "Activate the automation first: only an active automation can be run."
+    return ""
