@@ -212,11 +212,14 @@ def test_it_announces_a_bulk_tag_in_chunks_of_a_thousand(
     assert [len(payload["contact_ids"]) for _name, payload in events] == [1000, 1000, 500]
     sent = [pk for _name, payload in events for pk in payload["contact_ids"]]
     assert sent == ids[1:]
+    # Every chunk names the whole change: one key, its total.
+    [batch] = {payload["batch"]["key"] for _name, payload in events}
     for _name, payload in events:
         assert {k: v for k, v in payload.items() if k != "contact_ids"} == {
             "organization_id": personas.org.pk,
             "source": "ui",
             "tag_id": promo,
             "tag_name": "promo",
+            "batch": {"key": batch, "total": 2500},
         }
     assert ContactTag.objects.filter(tag_id=promo).count() == 2501
