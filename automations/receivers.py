@@ -12,7 +12,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from automations.tasks import handle_event
+from automations.tasks import handle_event, schedule_contact_dates
 from automations.triggers import Event
 from contacts import signals as contact_signals
 from messaging import signals as message_signals
@@ -58,3 +58,23 @@ def on_opted_out(sender: object, **kwargs: Any) -> None:
 @receiver(message_signals.inbound_received, dispatch_uid="automations.inbound_received")
 def on_inbound_received(sender: object, **kwargs: Any) -> None:
     _enqueue("inbound_received", kwargs)
+
+
+def _enqueue_dates(kwargs: dict[str, Any]) -> None:
+    contact_ids = list(kwargs.get("contact_ids") or ())
+    if contact_ids:
+        schedule_contact_dates.delay(kwargs["organization_id"], contact_ids)
+
+
+@receiver(contact_signals.contact_created, dispatch_uid="automations.dates.contact_created")
+def on_contact_created_dates(sender: object, **kwargs: Any) -> None:
+    _enqueue_dates(kwargs)
+
+
+@receiver(contact_signals.contact_updated, dispatch_uid="automations.dates.contact_updated")
+def on_contact_updated_dates(sender: object, **kwargs: Any) -> None:
+    # What a date trigger reads of a contact is a custom field and the time zone (created_at
+    # never changes); the task checks which custom field each automation reads.
+    fields = kwargs.get("fields") or ()
+    if any(f == "time_zone" or f.startswith("custom.") for f in fields):
+        _enqueue_dates(kwargs)

@@ -2,6 +2,7 @@ from typing import Any
 
 from celery import shared_task
 
+from automations.services.dates import dates_enrol_due, schedule_contacts, schedule_sync
 from automations.services.engine import runs_advance_due
 from automations.services.enrolment import event_handle
 from automations.services.launches import launch_work, launches_resume
@@ -33,3 +34,25 @@ def work_launch(launch_id: int) -> None:
 @shared_task(name="automations.tasks.resume_launches")
 def resume_launches() -> int:
     return launches_resume()
+
+
+@shared_task(name="automations.tasks.enrol_due_dates")
+def enrol_due_dates() -> int:
+    """The date triggers' pass: the contacts whose date has come, enrolled."""
+    return dates_enrol_due()
+
+
+@shared_task(
+    name="automations.tasks.sync_date_schedule", acks_late=True, reject_on_worker_lost=True
+)
+def sync_date_schedule(automation_id: int) -> int:
+    """A date automation activated, published, paused or archived: its contacts' schedule."""
+    return schedule_sync(automation_id=automation_id)
+
+
+@shared_task(
+    name="automations.tasks.schedule_contact_dates", acks_late=True, reject_on_worker_lost=True
+)
+def schedule_contact_dates(organization_id: int, contact_ids: list[int]) -> int:
+    """Contacts created, or whose date or time zone changed: their next dates."""
+    return schedule_contacts(organization_id=organization_id, contact_ids=contact_ids)

@@ -95,6 +95,11 @@ app.conf.update(
             "task": "tenants.tasks.sessions_clear_expired",
             "schedule": crontab(minute=17, hour=3),
         },
+        # Every minute on the minute: a date trigger's time of day is a whole minute.
+        "enrol-due-dates": {
+            "task": "automations.tasks.enrol_due_dates",
+            "schedule": crontab(),
+        },
     },
 )
 app.autodiscover_tasks()

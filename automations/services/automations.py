@@ -117,6 +117,7 @@ def automation_publish(*, automation: Automation, by: User | None = None) -> Aut
     )
     if automation.live_version is not None and automation.live_version.definition == definition:
         return automation.live_version
+    was = automation.trigger_type
     number = (automation.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = AutomationVersion.objects.create(
         automation=automation, number=number, definition=definition, published_by=by
@@ -133,6 +134,8 @@ def automation_publish(*, automation: Automation, by: User | None = None) -> Aut
     automation.save(
         update_fields=["draft", "live_version", "trigger_type", "updated_by", "updated_at"]
     )
+    if automation.state == State.ACTIVE:
+        _date_schedule_sync(automation, was=was)
     return version
 
 
@@ -160,6 +163,7 @@ def automation_activate(*, automation: Automation, by: User | None = None) -> Au
     automation.state = State.ACTIVE
     automation.updated_by = by
     automation.save(update_fields=["state", "updated_by", "updated_at"])
+    _date_schedule_sync(automation)
     return automation
 
 
@@ -170,6 +174,7 @@ def automation_pause(*, automation: Automation, by: User | None = None) -> Autom
     automation.state = State.PAUSED
     automation.updated_by = by
     automation.save(update_fields=["state", "updated_by", "updated_at"])
+    _date_schedule_sync(automation)
     return automation
 
 
@@ -180,6 +185,7 @@ def automation_archive(*, automation: Automation, by: User | None = None) -> int
     automation.state = State.ARCHIVED
     automation.updated_by = by
     automation.save(update_fields=["state", "updated_by", "updated_at"])
+    _date_schedule_sync(automation)
     now = timezone.now()
     return automation.runs.filter(state__in=ACTIVE_RUN_STATES).update(
         state=RunState.EXITED, reason=Reason.ARCHIVED, due_at=None, ended_at=now, updated_at=now
@@ -217,3 +223,16 @@ def automation_duplicate(*, automation: Automation, by: User | None = None) -> A
         created_by=by,
         updated_by=by,
     )
+
+
+def _date_schedule_sync(automation: Automation, *, was: str = "") -> None:
+    """A date trigger's schedule follows its automation (``services/dates.py``): rebuilt for
+    every contact when it is activated or publishes, dropped when it is paused, archived or
+    given another trigger (``was``: the trigger type before a publish). Done by a task after
+    the commit: no request holds a whole organization's contacts."""
+    if "date_field" not in (automation.trigger_type, was):
+        return
+    from automations.tasks import sync_date_schedule  # the tasks import the services
+
+    automation_id = automation.pk
+    transaction.on_commit(lambda: sync_date_schedule.delay(automation_id))

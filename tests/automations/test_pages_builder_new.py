@@ -135,7 +135,7 @@ def test_it_creates_a_draft_from_each_trigger_card(personas, persona, data, stor
         ),
         ({"trigger_type": "contact_created", "contact_created_sources": ["test"]}, "valid choice"),
         ({}, "Choose a trigger."),
-        ({"trigger_type": "date_field"}, "Choose a trigger."),
+        ({"trigger_type": "no_such_trigger"}, "Choose a trigger."),
     ],
 )
 def test_it_refuses_bad_trigger_settings_and_keeps_the_input(personas, data, error):
