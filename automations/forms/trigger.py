@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +19,48 @@ SETTINGS_FIELDS: dict[str, tuple[str, ...]] = {
     "tag_added": ("tag",),
     "tag_removed": ("tag",),
     "inbound_keyword": ("keywords", "match"),
+    "date_field": ("field", "offset_days", "time", "recurrence"),
 }
 MATCH_CHOICES = [
     ("exact", "The whole text is the keyword"),
     ("first_word", "The text starts with the keyword (JOIN NOW matches JOIN)"),
 ]
+
+
+RECURRENCE_CHOICES = [("once", "Once, on that date"), ("yearly", "Every year")]
+# The date trigger's settings (``date_field``): no choice preselected for the recurrence, as
+# "every year" chosen by mistake texts a contact year after year.
+DATE_SETTINGS: dict[str, Callable[[], forms.Field]] = {
+    "field": lambda: forms.CharField(
+        label="Date",
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": "custom.birthday", "autocomplete": "off"}),
+        help_text="created_at (the day the contact was added), or custom.<key> for a custom "
+        "field holding a date as YYYY-MM-DD.",
+    ),
+    "offset_days": lambda: forms.IntegerField(
+        label="Days after the date",
+        required=False,
+        initial=0,
+        widget=forms.NumberInput(attrs={"min": -365, "max": 365}),
+        help_text="0 for the day itself; negative for days before it (-365 to 365).",
+    ),
+    "time": lambda: forms.CharField(
+        label="Time of day",
+        required=False,
+        max_length=5,
+        initial="09:00",
+        widget=forms.TextInput(attrs={"type": "time", "placeholder": "HH:MM"}),
+        help_text="24-hour time, in the contact's time zone.",
+    ),
+    "recurrence": lambda: forms.ChoiceField(
+        label="Repeat",
+        required=False,
+        choices=RECURRENCE_CHOICES,
+        widget=forms.RadioSelect,
+    ),
+}
 
 
 def source_choices() -> list[tuple[str, str]]:
@@ -46,6 +83,8 @@ def _setting_field(setting: str) -> forms.Field:
             widget=forms.CheckboxSelectMultiple,
             help_text="None ticked: a contact created in any way.",
         )
+    if setting in DATE_SETTINGS:
+        return DATE_SETTINGS[setting]()
     if setting == "keywords":
         return forms.CharField(
             label="Keywords",
