@@ -41,7 +41,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Paths whose last part is a secret, wherever they appear: a request line, a Referer, a
     # ?next=, plain or percent-encoded. An invitation link (but not /settings/invitations/<id>,
     # the admin's page about one), a password-reset link (its token; "set-password" is the
-    # placeholder Django swaps in), and the inbound webhook with its key.
+    # placeholder Django swaps in), the inbound webhook with its key, and an automation's
+    # incoming webhook with its secret (the automation's id stays readable).
     (
         re.compile(rf"(?P<keep>(?<!settings){_SLASH}invitations{_SLASH}){_SEGMENT}", re.I),
         rf"\g<keep>{_MASK}",
@@ -57,6 +58,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             rf"(?P<keep>{_SLASH}webhooks{_SLASH}twilio{_SLASH}inbound{_SLASH}){_SEGMENT}", re.I
+        ),
+        rf"\g<keep>{_MASK}",
+    ),
+    (
+        re.compile(
+            rf"(?P<keep>{_SLASH}webhooks{_SLASH}automations{_SLASH}{_SEGMENT}{_SLASH}){_SEGMENT}",
+            re.I,
         ),
         rf"\g<keep>{_MASK}",
     ),

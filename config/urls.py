@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
+from automations import webhooks as automation_webhooks
 from config.health import healthz
 from messaging import webhooks
 from tenants.api_base import api_not_found
@@ -27,6 +28,11 @@ urlpatterns = [
         name="twilio_status_callback",
     ),
     path("webhooks/twilio/inbound/<str:inbound_key>", webhooks.inbound, name="twilio_inbound"),
+    path(
+        "webhooks/automations/<str:automation_id>/<str:secret>",
+        automation_webhooks.incoming,
+        name="automation_webhook",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("connections/", include("connections.urls")),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +27,10 @@ from templates_sms.models import SmsTemplate
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization, User
 
+logger = logging.getLogger(__name__)
+
 MAX_NAME = 120
+WEBHOOK = "incoming_webhook"
 
 
 def _name_clean(name: object) -> str:
@@ -40,6 +45,15 @@ def _name_clean(name: object) -> str:
 def _name_taken(name: str) -> ConflictError:
     message = f"An automation named “{name}” already exists."
     return ConflictError(message, code="duplicate_name", fields={"name": [message]})
+
+
+def _webhook_secret_for(draft: Mapping[str, Any]) -> str:
+    """A new secret for a draft with the incoming_webhook trigger, else "". Drawn once, when
+    an automation first gets the trigger: it stays while the trigger changes and back (the
+    URL keeps working), and only ``webhook_secret_rotate`` changes it."""
+    if (draft.get("trigger") or {}).get("type") != WEBHOOK:
+        return ""
+    return secrets.token_urlsafe(32)
 
 
 def _save(automation: Automation, fields: list[str] | None = None) -> None:
@@ -68,7 +82,12 @@ def automation_create(
         else empty_definition()
     )
     automation = Automation(
-        organization=organization, name=name, draft=draft, created_by=by, updated_by=by
+        organization=organization,
+        name=name,
+        draft=draft,
+        webhook_secret=_webhook_secret_for(draft),
+        created_by=by,
+        updated_by=by,
     )
     try:
         with transaction.atomic():
@@ -97,6 +116,9 @@ def automation_update(
     if definition is not None:
         automation.draft = definition_clean(automation.organization, definition, complete=complete)
         fields.append("draft")
+        if not automation.webhook_secret and (secret := _webhook_secret_for(automation.draft)):
+            automation.webhook_secret = secret
+            fields.append("webhook_secret")
     automation.updated_by = by
     _save(automation, fields)
     return automation
@@ -202,6 +224,23 @@ def automation_discard_draft(*, automation: Automation, by: User | None = None) 
     return automation
 
 
+def webhook_secret_rotate(*, automation: Automation, by: User | None = None) -> Automation:
+    """A new secret for the incoming webhook's URL: the old URL stops working at once."""
+    if automation.state == State.ARCHIVED:
+        raise ConflictError("An archived automation cannot be changed: duplicate it instead.")
+    if WEBHOOK not in (
+        (automation.draft.get("trigger") or {}).get("type"),
+        automation.trigger_type,
+    ):
+        raise ConflictError("Only an automation with the incoming webhook trigger has a URL.")
+    automation.webhook_secret = secrets.token_urlsafe(32)
+    automation.updated_by = by
+    automation.save(update_fields=["webhook_secret", "updated_by", "updated_at"])
+    # The automation's id only: a secret never reaches a log line.
+    logger.info("webhook secret rotated: automation %s by %s", automation.public_id, by)
+    return automation
+
+
 def automation_duplicate(*, automation: Automation, by: User | None = None) -> Automation:
     """A new draft with the same definition, named "… (copy)" (or "(copy 2)", …)."""
     organization = automation.organization
@@ -220,6 +259,8 @@ def automation_duplicate(*, automation: Automation, by: User | None = None) -> A
         organization=organization,
         name=name,
         draft=copy.deepcopy(automation.draft),
+        # A URL of its own: a post to the original's never enrols into the copy.
+        webhook_secret=_webhook_secret_for(automation.draft),
         created_by=by,
         updated_by=by,
     )
