@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from automations import views, views_builder
+from automations import views, views_builder, views_webhook
 
 urlpatterns = [
     path("", views.AutomationListView.as_view(), name="automation_list"),
@@ -57,6 +57,11 @@ urlpatterns = [
     path("<str:automation_id>/activate/", views.ActivateView.as_view(), name="automation_activate"),
     path("<str:automation_id>/pause/", views.PauseView.as_view(), name="automation_pause"),
     path("<str:automation_id>/archive/", views.ArchiveView.as_view(), name="automation_archive"),
+    path(
+        "<str:automation_id>/webhook/rotate/",
+        views_webhook.WebhookRotateView.as_view(),
+        name="automation_webhook_rotate",
+    ),
     path(
         "<str:automation_id>/duplicate/",
         views.DuplicateView.as_view(),

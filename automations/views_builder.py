@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from automations.definition import MAX_STEPS, MAX_VARIANTS, definition_words, step_words
 from automations.forms.base import error_lines
@@ -44,6 +45,7 @@ from automations.services.automations import (
     has_unpublished_changes,
 )
 from automations.views import AutomationView, editor_url, tag_suggestions
+from automations.views_webhook import webhook_card
 from connections.catalog import CATALOG
 from connections.selectors import sending_connection
 from templates_sms.selectors import organization_templates
@@ -98,10 +100,14 @@ class EditorView(AutomationView):
             "unpublished": has_unpublished_changes(automation),
             "refusal": activation_refusal(automation),
             "htmx": self.htmx,
+            "webhook": webhook_card(automation, can_write=self.can(Role.MARKETER)),
         }
         if editable:
             context.update(self.editor_forms(automation, templates, bound))
-        return render(self.request, "automations/editor.html", context, status=status)
+        response = render(self.request, "automations/editor.html", context, status=status)
+        if context["webhook"] and context["webhook"].shown:
+            add_never_cache_headers(response)  # the page shows the webhook's secret
+        return response
 
     def editor_forms(
         self,

@@ -12,6 +12,7 @@ from django.forms.boundfield import BoundField, BoundWidget
 from automations.forms.base import DraftForm, hide_optional, tag_input
 from automations.services.automations import MAX_NAME
 from automations.triggers import Trigger, all_triggers
+from automations.triggers.incoming_webhook import DEFAULT_RATE, MAX_RATE
 
 # The settings each trigger type takes on a page (the trigger modules check them).
 SETTINGS_FIELDS: dict[str, tuple[str, ...]] = {
@@ -19,13 +20,13 @@ SETTINGS_FIELDS: dict[str, tuple[str, ...]] = {
     "tag_added": ("tag",),
     "tag_removed": ("tag",),
     "inbound_keyword": ("keywords", "match"),
+    "incoming_webhook": ("rate_per_second",),
     "date_field": ("field", "offset_days", "time", "recurrence"),
 }
 MATCH_CHOICES = [
     ("exact", "The whole text is the keyword"),
     ("first_word", "The text starts with the keyword (JOIN NOW matches JOIN)"),
 ]
-
 
 RECURRENCE_CHOICES = [("once", "Once, on that date"), ("yearly", "Every year")]
 # The date trigger's settings (``date_field``): no choice preselected for the recurrence, as
@@ -75,6 +76,16 @@ def source_choices() -> list[tuple[str, str]]:
 def _setting_field(setting: str) -> forms.Field:
     if setting == "tag":
         return forms.CharField(label="Tag", required=False, max_length=64, widget=tag_input())
+    if setting == "rate_per_second":
+        # The range is the trigger's to check (and to word); the URL is on the automation's page.
+        return forms.IntegerField(
+            label="At most, requests a second",
+            required=False,
+            initial=DEFAULT_RATE,
+            widget=forms.NumberInput(attrs={"min": 1, "max": MAX_RATE}),
+            help_text=f"Posts beyond it answer 429 with Retry-After (1 to {MAX_RATE}). The "
+            "webhook's URL is shown once the automation is created.",
+        )
     if setting == "sources":
         return forms.MultipleChoiceField(
             label="Only contacts created by",
