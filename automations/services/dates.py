@@ -175,37 +175,42 @@ def _contact_values(
 
 @dataclass
 class _Memo:
-    """What a rebuild has worked out so far: many contacts share a date and a zone (and
-    every year only the month and day matter), so each is parsed and computed once."""
+    """A trigger's dates and occurrences worked out so far: many contacts share a date and a
+    zone (and every year only the month and day matter), so each is computed once."""
 
+    settings: Settings
     days: dict[str, datetime.date | None] = field(default_factory=dict)
-    occurrences: dict[tuple[object, str], Occurrence | None] = field(default_factory=dict)
+    occurrences: dict[tuple[object, str, datetime.datetime], Occurrence | None] = field(
+        default_factory=dict
+    )
+
+    def day(self, value: object, time_zone: str) -> datetime.date | None:
+        if not isinstance(value, str):  # created_at: its date depends on the zone
+            return contact_date(self.settings, value, time_zone)
+        if value not in self.days:
+            self.days[value] = contact_date(self.settings, value, time_zone)
+        return self.days[value]
+
+    def next(
+        self, day: datetime.date | None, time_zone: str, after: datetime.datetime
+    ) -> Occurrence | None:
+        if day is None:
+            return None
+        yearly = self.settings["recurrence"] == "yearly"
+        key = ((day.month, day.day) if yearly else day, time_zone, after)
+        if key not in self.occurrences:
+            self.occurrences[key] = next_occurrence(self.settings, day, time_zone, after)
+        return self.occurrences[key]
 
 
 def _upcoming(
-    settings: Settings,
-    rows: Iterable[tuple[int, str, Any]],
-    after: datetime.datetime,
-    memo: _Memo | None = None,
+    memo: _Memo, rows: Iterable[tuple[int, str, Any]], after: datetime.datetime
 ) -> tuple[list[tuple[int, Occurrence]], list[int]]:
     """Each contact's next occurrence after ``after``, and the contacts with none."""
-    memo = memo or _Memo()
-    yearly = settings["recurrence"] == "yearly"
     upcoming: list[tuple[int, Occurrence]] = []
     none: list[int] = []
     for contact_id, time_zone, value in rows:
-        if isinstance(value, str):
-            if value not in memo.days:
-                memo.days[value] = contact_date(settings, value, time_zone)
-            day = memo.days[value]
-        else:
-            day = contact_date(settings, value, time_zone)
-        occurrence = None
-        if day is not None:
-            key = ((day.month, day.day) if yearly else day, time_zone)
-            if key not in memo.occurrences:
-                memo.occurrences[key] = next_occurrence(settings, day, time_zone, after)
-            occurrence = memo.occurrences[key]
+        occurrence = memo.next(memo.day(value, time_zone), time_zone, after)
         if occurrence is None:
             none.append(contact_id)
         else:
@@ -323,10 +328,10 @@ def schedule_rebuild(*, automation: Automation) -> int:
     # One read of the organization's contacts (a server-side cursor on PostgreSQL), written a
     # chunk at a time, every chunk from the same instant: a contact created meanwhile is
     # scheduled by its own event.
-    now, memo = timezone.now(), _Memo()
+    now, memo = timezone.now(), _Memo(settings)
     values = _contact_values(settings, contacts).iterator(chunk_size=CHUNK)
     for chunk in _batches(values, CHUNK):
-        upcoming, none = _upcoming(settings, chunk, now, memo)
+        upcoming, none = _upcoming(memo, chunk, now)
         with transaction.atomic():
             _write(automation.pk, version_id, upcoming, none, keep_due_by=now)
         scheduled += len(upcoming)
@@ -368,7 +373,7 @@ def schedule_contacts(*, organization_id: int, contact_ids: Sequence[int]) -> in
         contacts = Contact.objects.filter(organization_id=organization_id)
         rows = list(_contact_values(settings, contacts.filter(pk__any=list(contact_ids))))
         now = timezone.now()
-        upcoming, none = _upcoming(settings, rows, now)
+        upcoming, none = _upcoming(_Memo(settings), rows, now)
         with transaction.atomic():
             _write(automation.pk, automation.live_version_id, upcoming, none, keep_due_by=now)
         total += len(upcoming)
@@ -393,46 +398,43 @@ def _enrol_batch(now: datetime.datetime) -> _Pass:
                 automation__state=State.ACTIVE,
                 automation__trigger_type=TRIGGER_TYPE,
             )
-            .order_by("due_at")[:BATCH]
+            .order_by("due_at")
+            .values_list("automation_id", "contact_id", "due_at", "occurrence")[:BATCH]
         )
-        by_automation: dict[int, list[DateSchedule]] = defaultdict(list)
-        for row in claimed:
-            by_automation[row.automation_id].append(row)
+        by_automation: dict[int, list[tuple[int, datetime.datetime, str]]] = defaultdict(list)
+        for automation_id, contact_id, due_at, occurrence in claimed:
+            by_automation[automation_id].append((contact_id, due_at, occurrence))
         automations = Automation.objects.select_related("live_version").in_bulk(by_automation)
         for automation_id, rows in by_automation.items():
             automation = automations[automation_id]
             settings = _live(automation)
             if settings is None or automation.live_version_id is None:
                 continue  # paused or archived since the claim: the sync drops its rows
+            memo = _Memo(settings)
             values = {
                 pk: (time_zone, value)
                 for pk, time_zone, value in _contact_values(
-                    settings, Contact.objects.filter(pk__any=[r.contact_id for r in rows])
+                    settings, Contact.objects.filter(pk__any=[c for c, _, _ in rows])
                 )
             }
             enrol: dict[str, dict[int, str]] = defaultdict(dict)
             upcoming: list[tuple[int, Occurrence]] = []
             none: list[int] = []
-            for row in rows:
-                time_zone, value = values.get(row.contact_id, ("", None))
-                day = contact_date(settings, value, time_zone)
-                due = (
-                    next_occurrence(settings, day, time_zone, row.due_at - EPSILON) if day else None
-                )
-                if due is None or due != (row.due_at, datetime.date.fromisoformat(row.occurrence)):
+            for contact_id, due_at, occurrence in rows:
+                time_zone, value = values.get(contact_id, ("", None))
+                day = memo.day(value, time_zone)
+                due = memo.next(day, time_zone, due_at - EPSILON)
+                if due is None or (due.due_at, due.key) != (due_at, occurrence):
                     moved += 1  # the date, the zone or the trigger changed since it was written
-                elif (
-                    now - row.due_at > GRACE
-                    or now.astimezone(zone_of(time_zone)).date() != due.date
-                ):
+                elif now - due_at > GRACE or now.astimezone(zone_of(time_zone)).date() != due.date:
                     missed += 1
                 else:
-                    enrol[row.occurrence][row.contact_id] = row.occurrence
-                following = next_occurrence(settings, day, time_zone, now) if day else None
+                    enrol[occurrence][contact_id] = occurrence
+                following = memo.next(day, time_zone, now)
                 if following is None:
-                    none.append(row.contact_id)
+                    none.append(contact_id)
                 else:
-                    upcoming.append((row.contact_id, following))
+                    upcoming.append((contact_id, following))
             for occurrence, contacts in enrol.items():
                 result = runs_enrol(
                     automation=automation,
