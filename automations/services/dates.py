@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -237,10 +237,13 @@ def _write(
     none: Sequence[int],
     *,
     keep_due_by: datetime.datetime | None,
+    insert_only: bool = False,
 ) -> None:
     """Upserts the rows of ``upcoming`` and deletes those of ``none``, each statement only if
     the automation is still active on that version. With ``keep_due_by``, a row already due
     by then is left alone (the pass's to handle); a row that would not change is not written.
+    ``insert_only`` when no row can exist yet: a plain insert (an ``IntegrityError`` if one
+    does), without the conflict check that costs a third of the statement.
     """
     if none:
         gone = DateSchedule.objects.filter(automation_id=automation_id, contact_id__any=list(none))
@@ -268,6 +271,8 @@ def _write(
         "ON CONFLICT (automation_id, contact_id) DO UPDATE "
         f"SET due_at = excluded.due_at, occurrence = excluded.occurrence WHERE {changed}"
     )
+    if insert_only:
+        tail, changed_params = "", []
     statements: list[tuple[str, list[Any]]] = []
     if connection.vendor == "postgresql":
         # One statement whatever the rows, passed as one JSON array (as bulk_insert does).
@@ -315,6 +320,22 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def _inserted(
+    automation_id: int,
+    version_id: int,
+    upcoming: Sequence[tuple[int, Occurrence]],
+    now: datetime.datetime,
+) -> bool:
+    """Inserts the rows without a conflict check, or says it could not: a row was written
+    meanwhile (a contact created since), and none of these is kept."""
+    try:
+        with transaction.atomic():  # a savepoint
+            _write(automation_id, version_id, upcoming, [], keep_due_by=now, insert_only=True)
+    except IntegrityError:
+        return False
+    return True
+
+
 def schedule_rebuild(*, automation: Automation) -> int:
     """Every contact's next occurrence for this active date automation, ``CHUNK`` contacts a
     transaction; rows of contacts with none to come are deleted. Returns how many contacts
@@ -329,12 +350,19 @@ def schedule_rebuild(*, automation: Automation) -> int:
     # chunk at a time, every chunk from the same instant: a contact created meanwhile is
     # scheduled by its own event.
     now, memo = timezone.now(), _Memo(settings)
+    # On an activation there is no row yet: plain inserts, until a chunk meets a row written
+    # meanwhile (a contact created since), and upserts from then on.
+    fresh = not DateSchedule.objects.filter(automation_id=automation.pk).exists()
     values = _contact_values(settings, contacts).iterator(chunk_size=CHUNK)
     for chunk in _batches(values, CHUNK):
         upcoming, none = _upcoming(memo, chunk, now)
-        with transaction.atomic():
-            _write(automation.pk, version_id, upcoming, none, keep_due_by=now)
         scheduled += len(upcoming)
+        with transaction.atomic():
+            if fresh and _inserted(automation.pk, version_id, upcoming, now):
+                upcoming = []
+            else:
+                fresh = False
+            _write(automation.pk, version_id, upcoming, none, keep_due_by=now)
     logger.info("dates: %s contacts scheduled for automation %s", scheduled, automation.pk)
     return scheduled
 

@@ -223,3 +223,37 @@ def test_a_paused_automation_enrols_nobody_even_with_rows_left(personas, ada, cl
     clock.now = at(2026, 6, 15, 9, 0, 20)
     assert dates_enrol_due() == 0
     assert not automation.runs.exists()
+
+
+def test_a_contact_scheduled_during_an_activation_leaves_every_row_right(
+    personas, clock, commits, monkeypatch
+):
+    monkeypatch.setattr(dates, "CHUNK", 2)
+    people = [
+        contact(
+            personas, f"+1415555010{n}", time_zone="UTC", custom_fields={"birthday": "1990-06-15"}
+        )
+        for n in range(4)
+    ]
+    upcoming = dates._upcoming
+    calls: list[int] = []
+
+    def meanwhile(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:  # a worker schedules the last contact between two chunks
+            dates.schedule_contacts(organization_id=personas.org.pk, contact_ids=[people[3].pk])
+        return upcoming(*args)
+
+    inserted = dates._inserted
+    plain: list[bool] = []
+
+    def recorded(*args: Any) -> bool:
+        plain.append(inserted(*args))
+        return plain[-1]
+
+    monkeypatch.setattr(dates, "_upcoming", meanwhile)
+    monkeypatch.setattr(dates, "_inserted", recorded)
+    birthdays(personas, commits)
+
+    assert plain == [True, False]  # the second chunk met the row and was upserted instead
+    assert rows() == [(p.pk, at(2026, 6, 15, 9, 0), "2026-06-15") for p in people]
