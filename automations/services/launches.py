@@ -32,14 +32,18 @@ from automations.definition.audience import audience_clean
 from automations.models import (
     OPEN_LAUNCH_STATES,
     Automation,
+    AutomationRun,
     Launch,
     LaunchKind,
     LaunchState,
     State,
 )
 from automations.services.audience import audience_contacts
+from automations.services import dates
 from automations.services.engine import runs_advance_ids
 from automations.services.enrolment import Enrolled, runs_enrol
+from automations.services.preflight import Preflight, preflight_run, preflight_stale
+from contacts.models import Contact
 from tenants.errors import ConflictError
 from tenants.models import User
 
@@ -60,27 +64,104 @@ def _enqueue(launch: Launch) -> None:
     transaction.on_commit(lambda: work_launch.delay(launch_id))
 
 
+# A date backfill's audience: the contacts whose date fell in the last days
+# (``dates.dates_backfill_chunk``), not rules a query can hold.
+DATE_BACKFILL: dict[str, Any] = {"date_backfill": True}
+
+
+def backfill_audience(automation: Automation) -> dict[str, Any] | None:
+    """Who "already matches" the automation's trigger, for the backfill its activation offers:
+    the contacts with the tag of a ``tag_added`` trigger, those whose date of a ``date_field``
+    trigger fell in the last days; None for other triggers."""
+    version = automation.live_version
+    trigger = version.definition["trigger"] if version else {}
+    if trigger.get("type") == "tag_added":
+        return {"has_all_tags": [trigger["tag"]]}
+    if trigger.get("type") == "date_field":
+        return dict(DATE_BACKFILL)
+    return None
+
+
+def _date_matches(automation: Automation) -> dict[int, str]:
+    _, occurrences = dates.dates_backfill_chunk(automation, after_id=0, limit=2**62)
+    return occurrences
+
+
+def launch_audience(
+    automation: Automation, audience: Mapping[str, Any] | None, kind: str
+) -> dict[str, Any]:
+    """The audience a launch of this kind records: a manual run's, cleaned (``ApplicationError``
+    naming the field), or the backfill's own."""
+    if kind == LaunchKind.BACKFILL:
+        found = backfill_audience(automation)
+        if found is None:
+            raise ConflictError(
+                "Only a tag-added or date automation has contacts who already match.",
+                code="no_backfill",
+            )
+        return found
+    if kind != LaunchKind.MANUAL:
+        raise ValueError(f"launch_create makes manual runs and backfills, not {kind}")
+    return audience_clean(audience)
+
+
+def launch_count(automation: Automation, audience: Mapping[str, Any]) -> int:
+    if audience == DATE_BACKFILL:
+        return dates.dates_backfill_count(automation)
+    return audience_contacts(automation.organization, audience).count()
+
+
+def launch_preflight(
+    *,
+    automation: Automation,
+    audience: Mapping[str, Any] | None = None,
+    kind: str = LaunchKind.MANUAL,
+) -> Preflight:
+    """The preflight of a manual run to ``audience`` or of the automation's backfill."""
+    cleaned = launch_audience(automation, audience, kind)
+    organization = automation.organization
+    if cleaned != DATE_BACKFILL:
+        contacts = audience_contacts(organization, cleaned)
+        return preflight_run(automation=automation, contacts=contacts)
+    # Enrolled once per date, whatever the re-entry policy: refused only if already in for it.
+    occurrences = _date_matches(automation)
+    ids = list(occurrences)
+    enrolled = AutomationRun.objects.filter(
+        automation=automation,
+        contact_id__any=ids,
+        occurrence_key__any=sorted(set(occurrences.values())),
+    ).values_list("contact_id", "occurrence_key")
+    return preflight_run(
+        automation=automation,
+        contacts=Contact.objects.filter(organization=organization, pk__any=ids),
+        reentry_ids={pk for pk, key in enrolled if occurrences.get(pk) == key},
+    )
+
+
 def launch_create(
     *,
     automation: Automation,
-    audience: Mapping[str, Any],
+    audience: Mapping[str, Any] | None = None,
     kind: str = LaunchKind.MANUAL,
     by: User | None = None,
     preflight: Mapping[str, Any] | None = None,
 ) -> Launch:
-    """A manual run or a backfill of this audience: counted now, worked by a task."""
-    if kind not in (LaunchKind.MANUAL, LaunchKind.BACKFILL):
-        raise ValueError(f"launch_create makes manual runs and backfills, not {kind}")
-    cleaned = audience_clean(audience)
+    """A manual run to ``audience`` or the automation's backfill: counted now, worked by a
+    task. With ``preflight`` (the figures the confirmation showed), refused when the audience
+    has changed by more than 1% since they were counted, and recorded."""
+    cleaned = launch_audience(automation, audience, kind)
     if refusal := launch_refusal(automation):
         raise ConflictError(refusal, code="automation_not_active")
+    total = launch_count(automation, cleaned)
+    if preflight is not None and (stale := preflight_stale(preflight, total)):
+        raise ConflictError(stale, code="preflight_stale")
     with transaction.atomic():
         launch = Launch(
             organization_id=automation.organization_id,
             automation=automation,
             kind=kind,
             audience=cleaned,
-            total=audience_contacts(automation.organization, cleaned).count(),
+            total=total,
             preflight=dict(preflight or {}),
             created_by=by,
         )
@@ -137,24 +218,37 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
             return False, []
         if automation.state != State.ACTIVE:  # paused: held, resumed with the automation
             return False, []
-        ids = list(
-            audience_contacts(automation.organization, launch.audience)
-            .filter(pk__gt=launch.cursor)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:CHUNK]
-        )
-        if not ids:
+        if launch.audience == DATE_BACKFILL:
+            last, occurrences = dates.dates_backfill_chunk(
+                automation, after_id=launch.cursor, limit=CHUNK
+            )
+            ids = list(occurrences)
+        else:
+            occurrences = None
+            ids = list(
+                audience_contacts(automation.organization, launch.audience)
+                .filter(pk__gt=launch.cursor)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:CHUNK]
+            )
+            last = ids[-1] if ids else None
+        if last is None:
             _finish(launch, LaunchState.COMPLETED)
             return False, []
-        result = runs_enrol(
-            automation=automation,
-            contact_ids=ids,
-            key=launch.event_key,
-            source="ui" if launch.created_by_id else "system",
-            advance=False,
+        result = (
+            runs_enrol(
+                automation=automation,
+                contact_ids=ids,
+                key=launch.event_key,
+                source="ui" if launch.created_by_id else "system",
+                advance=False,
+                occurrences=occurrences,
+            )
+            if ids
+            else Enrolled()  # a date backfill's chunk may hold nobody whose date fell lately
         )
         # Every contact of the chunk is done, even one deleted since it was read.
-        _count(launch, Enrolled(result.created, result.skipped, len(ids)), cursor=ids[-1])
+        _count(launch, Enrolled(result.created, result.skipped, len(ids)), cursor=last)
     return True, result.created
 
 

@@ -98,19 +98,19 @@ class Texts:
         self._organization = organization
         body = content.template.body if content.template else ""
         # The names the renderer would look up (a tag it cannot parse renders as nothing).
-        self._names = tuple(
+        self.names = tuple(
             parsed.group("name")
             for match in TAG.finditer(body)
             if (parsed := FIELD.match(match.group(1)))
         )
-        self.personal = any(name != "organization.name" for name in self._names)
+        self.personal = any(name != "organization.name" for name in self.names)
         self._memo: dict[tuple[str, ...], tuple[str, int, str]] = {}
 
     def of(self, contact: Contact | None) -> tuple[str, int, str]:
         key: tuple[str, ...] = ()
         if self.personal:
             values = contact_values(contact, self._organization)
-            key = tuple(values.get(name, "") for name in self._names)
+            key = tuple(values.get(name, "") for name in self.names)
         found = self._memo.get(key)
         if found is None:
             text = content_text(self._content, self._organization, contact)
