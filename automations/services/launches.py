@@ -38,8 +38,8 @@ from automations.models import (
     LaunchState,
     State,
 )
-from automations.services.audience import audience_contacts
 from automations.services import dates
+from automations.services.audience import audience_contacts
 from automations.services.engine import runs_advance_ids
 from automations.services.enrolment import Enrolled, runs_enrol
 from automations.services.preflight import Preflight, preflight_run, preflight_stale
