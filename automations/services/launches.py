@@ -247,8 +247,9 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
             if ids
             else Enrolled()  # a date backfill's chunk may hold nobody whose date fell lately
         )
-        # Every contact of the chunk is done, even one deleted since it was read.
-        _count(launch, Enrolled(result.created, result.skipped, len(ids)), cursor=last)
+        # Done: every contact of the chunk this launch had not handled before (one deleted
+        # since it was read too), so a chunk worked twice is counted once.
+        _count(launch, result, cursor=last)
     return True, result.created
 
 
