@@ -1,6 +1,6 @@
 from django.urls import path
 
-from automations import api
+from automations import api, api_launches
 
 urlpatterns = [
     path("automations/", api.AutomationsApi.as_view(), name="api_automations"),
@@ -34,5 +34,25 @@ urlpatterns = [
         "automations/<str:automation_id>/enrol/",
         api.AutomationEnrolApi.as_view(),
         name="api_automation_enrol",
+    ),
+    path(
+        "automations/<str:automation_id>/preflight/",
+        api_launches.AutomationPreflightApi.as_view(),
+        name="api_automation_preflight",
+    ),
+    path(
+        "automations/<str:automation_id>/launches/",
+        api_launches.AutomationLaunchesApi.as_view(),
+        name="api_automation_launches",
+    ),
+    path(
+        "automations/<str:automation_id>/launches/<str:launch_id>/",
+        api_launches.AutomationLaunchApi.as_view(),
+        name="api_automation_launch",
+    ),
+    path(
+        "automations/<str:automation_id>/launches/<str:launch_id>/cancel/",
+        api_launches.AutomationLaunchCancelApi.as_view(),
+        name="api_automation_launch_cancel",
     ),
 ]
