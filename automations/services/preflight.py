@@ -246,13 +246,14 @@ def _country(phone: str) -> str:
     if found := country_of(phone):
         return found
     try:
-        region = phonenumbers.region_code_for_country_code(phonenumbers.parse(phone).country_code)
+        code = phonenumbers.parse(phone).country_code
     except NumberParseException:
         return ""
+    region = phonenumbers.region_code_for_country_code(code or 0)
     return region if ISO_COUNTRY.match(region) else ""
 
 
-def _merge_expression(name: str) -> Expression:
+def _merge_expression(name: str) -> F | Expression:
     if name in CONTACT_FIELDS:
         return F(name)
     if name.startswith("custom."):
@@ -311,8 +312,8 @@ def _segments_by_country(
         for text, share in texts:
             _, segments, _ = text.of(contact)
             exact[country] = exact.get(country, Decimal(0)) + share * segments * row["n"]
-    for country, segments in exact.items():
-        totals[country] = int(segments.to_integral_value())
+    for country, weighted in exact.items():
+        totals[country] = int(weighted.to_integral_value())
     return totals
 
 

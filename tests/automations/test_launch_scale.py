@@ -9,7 +9,7 @@ from django.db import connection as db
 from django.db.models import Count
 
 from automations.models import AutomationRun, LaunchState, RunState
-from automations.services import launches
+from automations.services import enrolment, launches
 from automations.services.engine import runs_advance_due
 from automations.services.launches import (
     launch_cancel,
@@ -56,7 +56,7 @@ def test_a_launch_killed_mid_chunk_and_a_chunk_worked_twice_enrol_each_contact_o
         launch_chunk(launch.pk)
 
     # The worker dies inside the fourth chunk: its transaction is rolled back.
-    real_enrol = launches.runs_enrol
+    real_enrol = enrolment.runs_enrol
 
     def dies(**kwargs):
         real_enrol(**kwargs)
