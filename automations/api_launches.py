@@ -26,6 +26,7 @@ from automations.serializers_launch import (
 )
 from automations.services.launches import launch_cancel, launch_create, launch_preflight
 from messaging.services.idempotency import idempotent
+from tenants.sources import Source
 
 
 def _launches(automation: Automation) -> QuerySet[Launch]:
@@ -67,6 +68,7 @@ class AutomationLaunchesApi(AutomationLookup):
                 automation=automation,
                 audience=data.get("audience"),
                 kind=data["kind"],
+                source=Source.API,
                 preflight=data["preflight"],
             )
             return status.HTTP_201_CREATED, dict(LaunchSerializer(launch).data)

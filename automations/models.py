@@ -25,6 +25,7 @@ from contacts.models import Contact
 from messaging.models import Message
 from templates_sms.models import SmsTemplate
 from tenants.models import Organization
+from tenants.sources import Source
 
 
 class State(models.TextChoices):
@@ -247,6 +248,8 @@ class Launch(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     automation = models.ForeignKey(Automation, on_delete=models.CASCADE, related_name="launches")
     kind = models.CharField(max_length=16, choices=LaunchKind.choices)
+    # Where it was started (ui, api, import, system): the source its enrolments carry.
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SYSTEM)
     state = models.CharField(
         max_length=16, choices=LaunchState.choices, default=LaunchState.PREPARING
     )

@@ -46,6 +46,7 @@ from automations.services.preflight import Preflight, preflight_run, preflight_s
 from contacts.models import Contact
 from tenants.errors import ConflictError
 from tenants.models import User
+from tenants.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ def launch_create(
     audience: Mapping[str, Any] | None = None,
     kind: str = LaunchKind.MANUAL,
     by: User | None = None,
+    source: str = Source.UI,
     preflight: Mapping[str, Any] | None = None,
 ) -> Launch:
     """A manual run to ``audience`` or the automation's backfill: counted now, worked by a
@@ -164,6 +166,7 @@ def launch_create(
             total=total,
             preflight=dict(preflight or {}),
             created_by=by,
+            source=source,
         )
         launch.event_key = f"launch:{launch.public_id}"
         launch.save()
@@ -240,7 +243,7 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
                 automation=automation,
                 contact_ids=ids,
                 key=launch.event_key,
-                source="ui" if launch.created_by_id else "system",
+                source=launch.source,
                 advance=False,
                 occurrences=occurrences,
             )
@@ -283,7 +286,11 @@ def launch_cancel(*, launch: Launch, by: User | None = None) -> Launch:
 
 
 def launch_for_batch(
-    *, automation: Automation, batch: Mapping[str, Any], audience: Mapping[str, Any]
+    *,
+    automation: Automation,
+    batch: Mapping[str, Any],
+    audience: Mapping[str, Any],
+    source: str = Source.SYSTEM,
 ) -> Launch:
     """The launch that follows a bulk change's events for this automation (made by the
     first of its chunks to arrive)."""
@@ -298,6 +305,7 @@ def launch_for_batch(
                     "kind": LaunchKind.BULK_EVENT,
                     "audience": dict(audience),
                     "total": int(batch["total"]),
+                    "source": source,
                 },
             )
     except IntegrityError:  # another chunk made it at the same moment
@@ -316,7 +324,7 @@ def batch_enrol(
 ) -> Enrolled:
     """One chunk of a bulk change: enrolled and counted into its launch together (nothing
     once the launch is cancelled); the first steps run after the commit."""
-    launch = launch_for_batch(automation=automation, batch=batch, audience=audience)
+    launch = launch_for_batch(automation=automation, batch=batch, audience=audience, source=source)
     with transaction.atomic():
         launch = Launch.objects.select_for_update().get(pk=launch.pk)
         if launch.state not in OPEN_LAUNCH_STATES:

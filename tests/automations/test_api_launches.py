@@ -87,6 +87,7 @@ def test_a_launch_confirmed_with_the_preflight_is_201_recorded_and_enqueued(pers
     assert (answer["done"], answer["percent"], answer["created_by"]) == (0, 0, None)
     assert answer["preflight"] == figures
     assert (launch.automation, launch.kind, launch.total) == (automation, LaunchKind.MANUAL, 2)
+    assert launch.source == "api"  # its enrolments' source
     assert launch.preflight == figures
     assert worked == [launch.pk]
 

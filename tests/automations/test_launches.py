@@ -73,6 +73,7 @@ def test_a_manual_launch_enrols_each_contact_once_and_sends_their_first_step(
     assert runs.count() == 8
     assert runs.get(contact=everyone[0]).reason == Reason.OPTED_OUT
     assert set(runs.values_list("event_key", flat=True)) == {launch.event_key}
+    assert set(runs.values_list("source", flat=True)) == {"ui"}
     assert Message.objects.filter(source_ref=str(automation.public_id)).count() == 7
 
 
