@@ -38,8 +38,8 @@ from automations.models import (
     LaunchState,
     State,
 )
-from automations.services import dates
 from automations.services.audience import audience_contacts
+from automations.services.date_backfill import dates_backfill_chunk, dates_backfill_count
 from automations.services.engine import runs_advance_ids
 from automations.services.enrolment import Enrolled, runs_enrol
 from automations.services.preflight import Preflight, preflight_run, preflight_stale
@@ -66,7 +66,7 @@ def _enqueue(launch: Launch) -> None:
 
 
 # A date backfill's audience: the contacts whose date fell in the last days
-# (``dates.dates_backfill_chunk``), not rules a query can hold.
+# (``date_backfill.dates_backfill_chunk``), not rules a query can hold.
 DATE_BACKFILL: dict[str, Any] = {"date_backfill": True}
 
 
@@ -84,7 +84,7 @@ def backfill_audience(automation: Automation) -> dict[str, Any] | None:
 
 
 def _date_matches(automation: Automation) -> dict[int, str]:
-    _, occurrences = dates.dates_backfill_chunk(automation, after_id=0, limit=2**62)
+    _, occurrences = dates_backfill_chunk(automation, after_id=0, limit=2**62)
     return occurrences
 
 
@@ -108,7 +108,7 @@ def launch_audience(
 
 def launch_count(automation: Automation, audience: Mapping[str, Any]) -> int:
     if audience == DATE_BACKFILL:
-        return dates.dates_backfill_count(automation)
+        return dates_backfill_count(automation)
     return audience_contacts(automation.organization, audience).count()
 
 
@@ -222,7 +222,7 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
         if automation.state != State.ACTIVE:  # paused: held, resumed with the automation
             return False, []
         if launch.audience == DATE_BACKFILL:
-            last, occurrences = dates.dates_backfill_chunk(
+            last, occurrences = dates_backfill_chunk(
                 automation, after_id=launch.cursor, limit=CHUNK
             )
             ids = list(occurrences)
