@@ -15,7 +15,7 @@ from django.urls import reverse
 from automations.definition import definition_words
 from automations.forms.base import error_lines
 from automations.forms.trigger import NewAutomationForm
-from automations.models import Automation, State
+from automations.models import Automation, LaunchKind, State
 from automations.reports import automation_list_stats, runs_under_way
 from automations.selectors import organization_automations
 from automations.services.automations import (
@@ -28,6 +28,7 @@ from automations.services.automations import (
     automation_publish,
     has_unpublished_changes,
 )
+from automations.services.launches import backfill_audience, launch_count
 from contacts.selectors import organization_tags
 from templates_sms.views import safe_next
 from tenants.access import OrganizationView
@@ -120,6 +121,17 @@ def tag_suggestions(organization: Organization) -> list[str]:
     return [tag.name for tag in organization_tags(organization) if not tag.is_reserved]
 
 
+def backfill_offer(automation: Automation) -> int:
+    """How many contacts already match the active automation's trigger, for the backfill its
+    activation offers: 0 when the trigger has no backfill or one was launched already."""
+    if automation.state != State.ACTIVE:
+        return 0
+    audience = backfill_audience(automation)
+    if audience is None or automation.launches.filter(kind=LaunchKind.BACKFILL).exists():
+        return 0
+    return launch_count(automation, audience)
+
+
 # --- The lifecycle -------------------------------------------------------------------------------
 
 
@@ -136,10 +148,14 @@ class LifecycleView(AutomationView):
             target = automation
         else:
             messages.success(request, text)
-        return redirect(safe_next(request) or editor_url(target))
+        return redirect(safe_next(request) or self.landing(target))
 
     def act(self, automation: Automation) -> tuple[str, Automation]:
         raise NotImplementedError
+
+    def landing(self, automation: Automation) -> str:
+        """Where the button leads when the page that posted gave no ``next``."""
+        return editor_url(automation)
 
 
 class PublishView(LifecycleView):
@@ -156,14 +172,24 @@ class PublishView(LifecycleView):
 
 
 class ActivateView(LifecycleView):
+    # Once activated, the contacts who already match its trigger: then the automation's
+    # page, which offers to enrol them (its backfill), comes next rather than the editor.
+    matching = 0
+
     def act(self, automation: Automation) -> tuple[str, Automation]:
         resuming = automation.state == State.PAUSED
         first = automation.live_version is None
         automation_activate(automation=automation, by=self.membership.user)
         if resuming:
             return f"“{automation.name}” is active again.", automation
+        self.matching = backfill_offer(automation)
         published = " (version 1 published)" if first else ""
         return f"“{automation.name}” is active{published}: contacts now enter it.", automation
+
+    def landing(self, automation: Automation) -> str:
+        if self.matching:
+            return reverse("automation_detail", args=[automation.public_id]) + "#backfill"
+        return super().landing(automation)
 
 
 class PauseView(LifecycleView):
