@@ -7,9 +7,10 @@ save is a 500. No person types one and no browser sends one unasked. This middle
 names, values or file names: in the API's error shape under ``/api/``, as the 400 page
 elsewhere. JSON bodies are checked where the API parses them (``tenants.api_base``).
 
-Twilio's webhooks (``/webhooks/twilio/``) are checked for the path only: Twilio signs the form
-as it sends it, and the webhooks store a NUL from a handset as U+FFFD instead of losing the
-message.
+The webhooks (``/webhooks/``) are checked for the path only. Twilio signs the form as it
+sends it, and its webhooks store a NUL from a handset as U+FFFD instead of losing the message;
+an automation's incoming webhook reads its own body, with its own limits and JSON errors (a
+form posted to it must get its 413 or 400, not Django's form parsing refusing it as HTML).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tenants.api_base import NUL_REFUSED, error_body
 
 NUL = "\x00"
 API_PREFIX = "/api/"
-WEBHOOK_PREFIX = "/webhooks/twilio/"
+WEBHOOK_PREFIX = "/webhooks/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 

@@ -84,7 +84,7 @@ def test_chunks_follow_the_contact_ids(personas):
 
     last, found = dates_backfill_chunk(once, after_id=0, limit=2, now=NOW)
     assert (last, list(found)) == (people[1].pk, [people[0].pk, people[1].pk])
-    last, found = dates_backfill_chunk(once, after_id=last, limit=2, now=NOW)
+    last, found = dates_backfill_chunk(once, after_id=people[1].pk, limit=2, now=NOW)
     assert list(found) == [people[2].pk, people[3].pk]
     assert dates_backfill_chunk(once, after_id=people[-1].pk, limit=2, now=NOW) == (None, {})
 

@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory, TestCase
 
 from automations import webhooks
 from automations.services.automations import automation_update
@@ -138,6 +138,19 @@ def test_a_body_of_64_kb_is_taken(automation):
 
 def test_a_body_of_64_kb_and_one_byte_is_413_and_stores_nothing(automation):
     response = post(webhook_path(automation), padded(LIMIT + 1))
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    assert stored() == (0, 0, 0)
+
+
+def test_a_big_form_post_gets_the_webhooks_own_json_413(automation):
+    """Not the 400 page Django's form parsing gives a form over 2.5 MB elsewhere."""
+    body = "phone=%2B14155550101&note=" + "x" * (3 * 1024 * 1024)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = Client(HTTP_X_FORWARDED_PROTO="https").post(
+            webhook_path(automation), body, content_type="application/x-www-form-urlencoded"
+        )
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
