@@ -4,12 +4,14 @@ activate an automation in one call, and the send batches the engine hands to the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from connections.models import Connection
 from tests.automations.helpers import Enqueued
+from tests.automations.launch_helpers import twilio_prices
 from tests.connections.helpers import connect
 from tests.messaging.helpers import unlimited
 
@@ -26,3 +28,18 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> Enqueued:
     monkeypatch.setattr("messaging.services.sending.send_batches", found)
     unlimited(monkeypatch)
     return found
+
+
+@pytest.fixture
+def worked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The launch ids handed to the launch task, in place of the task."""
+    found: list[int] = []
+    monkeypatch.setattr("automations.tasks.work_launch.delay", found.append)
+    return found
+
+
+@pytest.fixture
+def priced() -> Iterator[None]:
+    """Twilio's Pricing API for the US and Great Britain (``launch_helpers.twilio_prices``)."""
+    with twilio_prices():
+        yield

@@ -110,10 +110,3 @@ def signed(response: Any) -> str:
     found = re.search(r'name="confirmation" value="([^"]+)"', response.content.decode())
     assert found, "no confirmation form"
     return found.group(1)
-
-
-class Worked(list[int]):
-    """The launches whose work was enqueued (``work_launch.delay``), by id."""
-
-    def __call__(self, launch_id: int) -> None:
-        self.append(launch_id)

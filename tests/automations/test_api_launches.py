@@ -42,14 +42,6 @@ LAUNCH_FIELDS = {
 }
 
 
-@pytest.fixture
-def worked(monkeypatch):
-    """The launch ids handed to the launch task, in place of the task."""
-    found: list[int] = []
-    monkeypatch.setattr("automations.tasks.work_launch.delay", found.append)
-    return found
-
-
 def manual(personas, people: int = 2):
     for n in range(1, people + 1):
         contact(personas, f"+1415555{n:04d}")

@@ -55,13 +55,6 @@ def call(api: APIClient, route: Route) -> Any:
 
 
 @pytest.fixture
-def worked(monkeypatch):
-    found: list[int] = []
-    monkeypatch.setattr("automations.tasks.work_launch.delay", found.append)
-    return found
-
-
-@pytest.fixture
 def ours(personas) -> tuple[Automation, Launch]:
     contact(personas)
     automation = active(personas, trigger=MANUAL, steps=[send(template(personas, "Acme only"))])

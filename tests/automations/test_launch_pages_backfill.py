@@ -13,12 +13,10 @@ from contacts.services.tags import contact_tags_add
 from tests.automations.helpers import active, contact, send, template
 from tests.automations.insight_helpers import TAG, contacts, detail_url, table, text
 from tests.automations.launch_helpers import (
-    Worked,
     backfill_url,
     manual,
     read,
     signed,
-    twilio_prices,
 )
 from tests.automations.page_helpers import (
     action_path,
@@ -28,20 +26,7 @@ from tests.automations.page_helpers import (
     send_step,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
-
-
-@pytest.fixture(autouse=True)
-def _prices():
-    with twilio_prices():
-        yield
-
-
-@pytest.fixture
-def worked(monkeypatch):
-    found = Worked()
-    monkeypatch.setattr("automations.tasks.work_launch.delay", found)
-    return found
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued", "priced")]
 
 
 def new_leads(personas, count: int) -> None:

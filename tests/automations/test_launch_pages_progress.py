@@ -18,19 +18,12 @@ from tests.automations.launch_helpers import (
     fragment_url,
     launches_url,
     manual,
-    twilio_prices,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued", "priced")]
 
 EVERYONE = {"all": True}
 POLLING = 'hx-trigger="every 2s"'
-
-
-@pytest.fixture(autouse=True)
-def _prices():
-    with twilio_prices():
-        yield
 
 
 def launched(personas, count: int = 4) -> Launch:

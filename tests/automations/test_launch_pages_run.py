@@ -13,30 +13,15 @@ from contacts.services.tags import contact_tags_add
 from tests.automations.helpers import active, contact, send, template
 from tests.automations.insight_helpers import TAG, WRITERS, contacts, detail_url, table, text
 from tests.automations.launch_helpers import (
-    Worked,
     audience_of_every_kind,
     figures,
     manual,
     read,
     run_url,
     signed,
-    twilio_prices,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
-
-
-@pytest.fixture(autouse=True)
-def _prices():
-    with twilio_prices():
-        yield
-
-
-@pytest.fixture
-def worked(monkeypatch):
-    found = Worked()
-    monkeypatch.setattr("automations.tasks.work_launch.delay", found)
-    return found
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued", "priced")]
 
 
 def tagged(personas, people, tag="vip"):
