@@ -1,5 +1,5 @@
 """``{% launches_card automation %}``: the Launches card of an automation's page (Run now,
-the backfill offer, the launches' progress), built by ``views_launch`` for the member who
+the backfill offer, the launches' progress), built by ``launch_figures`` for the member who
 asks, so that the page's own view needs to know nothing of launches."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 from django import template
 
+from automations.launch_figures import launches_panel
 from automations.models import Automation
-from automations.views_launch import launches_panel
 
 register = template.Library()
 
