@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from django.utils import dateformat, timezone
 
 from automations.models import Automation, Launch, LaunchKind, State
+from automations.services.launches import backfill_offer
 from automations.services.preflight import EXCLUSION_LABELS, EXCLUSIONS
 from automations.services.waits import zone_of
 from automations.triggers.manual import TRIGGER as MANUAL_TRIGGER
-from automations.views import backfill_offer
 from tenants.models import Membership, Role, User
 from tenants.sources import Source
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from automations.definition import definition_words
 from automations.forms.base import error_lines
 from automations.forms.trigger import NewAutomationForm
-from automations.models import Automation, LaunchKind, State
+from automations.models import Automation, State
 from automations.reports import automation_list_stats, runs_under_way
 from automations.selectors import organization_automations
 from automations.services.automations import (
@@ -28,7 +28,7 @@ from automations.services.automations import (
     automation_publish,
     has_unpublished_changes,
 )
-from automations.services.launches import backfill_audience, launch_count
+from automations.services.launches import backfill_offer
 from contacts.selectors import organization_tags
 from templates_sms.views import safe_next
 from tenants.access import OrganizationView
@@ -119,17 +119,6 @@ class AutomationCreateView(AutomationView):
 
 def tag_suggestions(organization: Organization) -> list[str]:
     return [tag.name for tag in organization_tags(organization) if not tag.is_reserved]
-
-
-def backfill_offer(automation: Automation) -> int:
-    """How many contacts already match the active automation's trigger, for the backfill its
-    activation offers: 0 when the trigger has no backfill or one was launched already."""
-    if automation.state != State.ACTIVE:
-        return 0
-    audience = backfill_audience(automation)
-    if audience is None or automation.launches.filter(kind=LaunchKind.BACKFILL).exists():
-        return 0
-    return launch_count(automation, audience)
 
 
 # --- The lifecycle -------------------------------------------------------------------------------

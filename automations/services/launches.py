@@ -83,6 +83,17 @@ def backfill_audience(automation: Automation) -> dict[str, Any] | None:
     return None
 
 
+def backfill_offer(automation: Automation) -> int:
+    """How many contacts already match the active automation's trigger, for the backfill its
+    activation offers: 0 when the trigger has no backfill or one was launched already."""
+    if automation.state != State.ACTIVE:
+        return 0
+    audience = backfill_audience(automation)
+    if audience is None or automation.launches.filter(kind=LaunchKind.BACKFILL).exists():
+        return 0
+    return launch_count(automation, audience)
+
+
 def _date_matches(automation: Automation) -> dict[int, str]:
     _, occurrences = dates_backfill_chunk(automation, after_id=0, limit=2**62)
     return occurrences
