@@ -2,7 +2,8 @@ from typing import Any
 
 from celery import shared_task
 
-from automations.services.dates import dates_enrol_due, schedule_contacts, schedule_sync
+from automations.services.date_pass import dates_enrol_due
+from automations.services.dates import schedule_contacts, schedule_sync
 from automations.services.engine import runs_advance_due
 from automations.services.enrolment import event_handle
 from automations.services.launches import launch_work, launches_resume

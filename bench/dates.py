@@ -43,7 +43,7 @@ from django.test.utils import setup_databases, teardown_databases
 from django.utils import timezone
 
 from automations.models import Automation, AutomationRun, DateSchedule, RunState
-from automations.services import dates, engine
+from automations.services import date_pass, dates, engine
 from automations.services.automations import automation_activate, automation_create
 from bench.fan_out import connect
 from bench.pages import machine, require_postgresql
@@ -171,7 +171,7 @@ def run(count: int) -> dict[str, float]:
         clock["now"] = NOW.replace(hour=at[0], minute=at[1], second=20)
         advancing["seconds"] = 0.0
         due = DateSchedule.objects.filter(due_at__lte=clock["now"]).count()
-        got[f"{name}_seconds"], enrolled = timed(lambda: dates.dates_enrol_due())
+        got[f"{name}_seconds"], enrolled = timed(lambda: date_pass.dates_enrol_due())
         got[f"{name}_due"], got[f"{name}_enrolled"] = due, enrolled
         got[f"{name}_first_steps"] = advancing["seconds"]
     got["runs"] = AutomationRun.objects.filter(state=RunState.COMPLETED).count()

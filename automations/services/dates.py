@@ -11,13 +11,8 @@ reads an index range (the rows due) instead of every contact's date every minute
   enrolled late).
 - ``schedule_contacts`` re-evaluates some contacts for every active date automation of their
   organization: a contact created, or whose date or time zone changed.
-- ``dates_enrol_due`` is the pass: it claims due rows (``FOR UPDATE SKIP LOCKED``), checks
-  each against the contact's date and the live trigger as they are now (a row written before a
-  change is never trusted), enrols the contacts through ``runs_enrol`` with their occurrence
-  as key (once per date, whatever the re-entry policy; event key ``date:<date>``, source
-  ``system``: no person or system outside caused it), and moves each row to its next
-  occurrence (``yearly``) or deletes it (``once``), in the same transaction; the first steps
-  run after the commit.
+- ``date_pass.dates_enrol_due`` is the pass: it enrols the contacts of the due rows with their
+  occurrence as key (once per date, whatever the re-entry policy) and moves the rows on.
 
 **Late occurrences.** An occurrence is enrolled when the pass finds it at most ``GRACE`` (6
 hours) late and still on its local date in the contact's zone; later than that (the beat or
@@ -42,8 +37,6 @@ import functools
 import json
 import logging
 import re
-import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -56,11 +49,8 @@ from django.utils import timezone
 
 from automations.models import Automation, DateSchedule, State
 from automations.services import waits
-from automations.services.engine import runs_advance_ids
-from automations.services.enrolment import runs_enrol
 from automations.triggers.date_field import CREATED_AT, custom_key
 from contacts.models import Contact
-from tenants.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -405,102 +395,4 @@ def schedule_contacts(*, organization_id: int, contact_ids: Sequence[int]) -> in
         with transaction.atomic():
             _write(automation.pk, automation.live_version_id, upcoming, none, keep_due_by=now)
         total += len(upcoming)
-    return total
-
-
-class _Pass(NamedTuple):
-    claimed: int
-    created: list[int]
-    missed: int
-    moved: int
-
-
-def _enrol_batch(now: datetime.datetime) -> _Pass:
-    created: list[int] = []
-    missed = moved = 0
-    with transaction.atomic():
-        claimed = list(
-            DateSchedule.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                due_at__lte=now,
-                automation__state=State.ACTIVE,
-                automation__trigger_type=TRIGGER_TYPE,
-            )
-            .order_by("due_at")
-            .values_list("automation_id", "contact_id", "due_at", "occurrence")[:BATCH]
-        )
-        by_automation: dict[int, list[tuple[int, datetime.datetime, str]]] = defaultdict(list)
-        for automation_id, contact_id, due_at, occurrence in claimed:
-            by_automation[automation_id].append((contact_id, due_at, occurrence))
-        automations = Automation.objects.select_related("live_version").in_bulk(by_automation)
-        for automation_id, rows in by_automation.items():
-            automation = automations[automation_id]
-            settings = _live(automation)
-            if settings is None or automation.live_version_id is None:
-                continue  # paused or archived since the claim: the sync drops its rows
-            memo = _Memo(settings)
-            values = {
-                pk: (time_zone, value)
-                for pk, time_zone, value in _contact_values(
-                    settings, Contact.objects.filter(pk__any=[c for c, _, _ in rows])
-                )
-            }
-            enrol: dict[str, dict[int, str]] = defaultdict(dict)
-            upcoming: list[tuple[int, Occurrence]] = []
-            none: list[int] = []
-            for contact_id, due_at, occurrence in rows:
-                time_zone, value = values.get(contact_id, ("", None))
-                day = memo.day(value, time_zone)
-                due = memo.next(day, time_zone, due_at - EPSILON)
-                if due is None or (due.due_at, due.key) != (due_at, occurrence):
-                    moved += 1  # the date, the zone or the trigger changed since it was written
-                elif now - due_at > GRACE or now.astimezone(zone_of(time_zone)).date() != due.date:
-                    missed += 1
-                else:
-                    enrol[occurrence][contact_id] = occurrence
-                following = memo.next(day, time_zone, now)
-                if following is None:
-                    none.append(contact_id)
-                else:
-                    upcoming.append((contact_id, following))
-            for occurrence, contacts in enrol.items():
-                result = runs_enrol(
-                    automation=automation,
-                    contact_ids=list(contacts),
-                    key=f"date:{occurrence}",
-                    source=Source.SYSTEM,
-                    advance=False,  # after this transaction commits
-                    occurrences=contacts,
-                )
-                created += result.created
-            _write(automation.pk, automation.live_version_id, upcoming, none, keep_due_by=None)
-    return _Pass(len(claimed), created, missed, moved)
-
-
-def dates_enrol_due(
-    *, now: datetime.datetime | None = None, budget_seconds: float = BUDGET_SECONDS
-) -> int:
-    """The beat's pass: the due rows, ``BATCH`` at a time, enrolled and moved on, then each
-    batch's first steps; until none is due or the time is up. Returns the enrolments made."""
-    began, total, missed, moved = time.monotonic(), 0, 0, 0
-    while True:
-        batch = _enrol_batch(now or timezone.now())
-        if batch.created:
-            runs_advance_ids(batch.created)
-        total, missed, moved = (
-            total + len(batch.created),
-            missed + batch.missed,
-            moved + batch.moved,
-        )
-        if batch.claimed < BATCH or time.monotonic() - began > budget_seconds:
-            break
-    if total or missed or moved:
-        logger.info(
-            "dates: %s enrolled, %s missed (more than %s late, or past their day), "
-            "%s rescheduled (the date or the trigger changed)",
-            total,
-            missed,
-            GRACE,
-            moved,
-        )
     return total

@@ -18,7 +18,8 @@ from automations.services.automations import (
     automation_publish,
     automation_update,
 )
-from automations.services.dates import dates_enrol_due, schedule_rebuild
+from automations.services.date_pass import dates_enrol_due
+from automations.services.dates import schedule_rebuild
 from contacts.models import Contact
 from contacts.services.contacts import contact_update
 from tests.automations.helpers import active, contact, send, template

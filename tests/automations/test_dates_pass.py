@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from automations.models import AutomationRun, DateSchedule, Reason, RunState
-from automations.services.dates import GRACE, dates_enrol_due
+from automations.services.date_pass import dates_enrol_due
+from automations.services.dates import GRACE
 from automations.tasks import enrol_due_dates
 from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
