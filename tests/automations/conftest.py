@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from connections.models import Connection
+from tests.automations.date_helpers import at
 from tests.automations.helpers import Enqueued
 from tests.automations.launch_helpers import twilio_prices
 from tests.connections.helpers import connect
-from tests.messaging.helpers import unlimited
+from tests.messaging.helpers import Clock, unlimited
 
 
 @pytest.fixture
@@ -43,3 +44,15 @@ def priced() -> Iterator[None]:
     """Twilio's Pricing API for the US and Great Britain (``launch_helpers.twilio_prices``)."""
     with twilio_prices():
         yield
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Time stands at 2026-06-01 12:00 UTC until a test moves it."""
+    return Clock(monkeypatch, at(2026, 6, 1, 12, 0))
+
+
+@pytest.fixture
+def commits(django_capture_on_commit_callbacks: Any) -> Any:
+    """Runs what waits for the commit (the schedule's tasks, the contacts' events)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

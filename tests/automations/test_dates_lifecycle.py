@@ -22,35 +22,10 @@ from automations.services.date_pass import dates_enrol_due
 from automations.services.dates import schedule_rebuild
 from contacts.models import Contact
 from contacts.services.contacts import contact_update
+from tests.automations.date_helpers import BIRTHDAY, at
 from tests.automations.helpers import active, contact, send, template
-from tests.messaging.helpers import Clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
-
-UTC = datetime.UTC
-BIRTHDAY = {
-    "type": "date_field",
-    "field": "custom.birthday",
-    "offset_days": 0,
-    "time": "09:00",
-    "recurrence": "yearly",
-}
-
-
-def at(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime.datetime:
-    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch, at(2026, 6, 1, 12, 0))
-
-
-@pytest.fixture
-def commits(django_capture_on_commit_callbacks: Any) -> Any:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

@@ -11,21 +11,7 @@ import pytest
 from automations.services.dates import contact_date, next_occurrence
 from automations.triggers import trigger_clean, trigger_describe
 from tenants.errors import ApplicationError
-
-UTC = datetime.UTC
-BIRTHDAY = {
-    "type": "date_field",
-    "field": "custom.birthday",
-    "offset_days": 0,
-    "time": "09:00",
-    "recurrence": "yearly",
-}
-
-
-def at(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime.datetime:
-    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+from tests.automations.date_helpers import BIRTHDAY, at
 
 
 @pytest.mark.parametrize(

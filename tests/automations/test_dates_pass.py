@@ -18,36 +18,10 @@ from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
 from contacts.services.contacts import contact_update
 from messaging.models import Message
+from tests.automations.date_helpers import BIRTHDAY, at
 from tests.automations.helpers import active, contact, send, template
-from tests.messaging.helpers import Clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection", "enqueued")]
-
-UTC = datetime.UTC
-BIRTHDAY = {
-    "type": "date_field",
-    "field": "custom.birthday",
-    "offset_days": 0,
-    "time": "09:00",
-    "recurrence": "yearly",
-}
-
-
-def at(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime.datetime:
-    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch, at(2026, 6, 1, 12, 0))
-
-
-@pytest.fixture
-def commits(django_capture_on_commit_callbacks: Any) -> Any:
-    """Runs what waits for the commit (the schedule's tasks, the contacts' events)."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def dated(personas: Any, commits: Any, *, name: str = "Birthdays", **trigger: Any) -> Any:
