@@ -47,7 +47,7 @@ from bench.pages import machine, require_postgresql
 from bench.results import Figure, git_commit, write
 from bench.stack import ROOT, database_url
 from connections.services.pricing import CACHE_SECONDS, _cache_key
-from connections.twilio_api import MessagingPrices, OutboundSmsPrice
+from connections.twilio_prices import MessagingPrices, OutboundSmsPrice
 from contacts.models import Contact, ContactTag, Tag
 from messaging.models import Message, Status
 from templates_sms.services import template_create

@@ -20,8 +20,9 @@ from phonenumbers import NumberParseException
 
 from connections.models import SenderType, TwilioCredentials
 from connections.selectors import twilio_connection, twilio_credentials
-from connections.twilio_api import MessagingPrices, TwilioGateway
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import TwilioError
+from connections.twilio_prices import MessagingPrices
 from tenants.models import Organization
 
 CACHE_SECONDS = 24 * 60 * 60

@@ -9,8 +9,9 @@ import requests
 import responses
 
 from connections.crypto import Secret
-from connections.twilio_api import MessagingPrices, OutboundSmsPrice, TwilioGateway
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
+from connections.twilio_prices import MessagingPrices, OutboundSmsPrice
 from tests import twilio_mocks as tw
 from tests.connections import pricing_mocks as pm
 
