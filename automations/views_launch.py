@@ -10,6 +10,7 @@ changed audience is refused by ``launch_create`` rather than sent on old figures
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,7 +94,8 @@ class ConfirmLaunchView(LaunchView):
             ).as_dict()
         except ConflictError as error:
             return self.refused(automation, error.message)
-        payload = {"audience": audience, "preflight": figures}
+        # ``once``: this confirmation's key, so that sending it twice starts one launch.
+        payload = {"audience": audience, "preflight": figures, "once": uuid.uuid4().hex}
         shown = backfill_audience(automation) if audience is None else audience
         change = (
             urlencode({**AudienceForm.data_for(audience), "change": "1"})
@@ -133,6 +135,7 @@ class ConfirmLaunchView(LaunchView):
                 by=self.membership.user,
                 source=Source.UI,
                 preflight=payload["preflight"],
+                once=payload.get("once", ""),
             )
         except ConflictError as error:
             if error.code != "preflight_stale":

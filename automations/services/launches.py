@@ -158,30 +158,41 @@ def launch_create(
     by: User | None = None,
     source: str = Source.UI,
     preflight: Mapping[str, Any] | None = None,
+    once: str = "",
 ) -> Launch:
     """A manual run to ``audience`` or the automation's backfill: counted now, worked by a
     task. With ``preflight`` (the figures the confirmation showed), refused when the audience
-    has changed by more than 1% since they were counted, and recorded."""
+    has changed by more than 1% since they were counted, and recorded. With ``once`` (the
+    confirmation's own key), a confirmation sent twice (a double click, a resent form) starts
+    one launch: the second call returns the first's."""
+    event_key = f"launch:{once}" if once else ""
+    if event_key and (earlier := automation.launches.filter(event_key=event_key).first()):
+        return earlier
     cleaned = launch_audience(automation, audience, kind)
     if refusal := launch_refusal(automation):
         raise ConflictError(refusal, code="automation_not_active")
     total = launch_count(automation, cleaned)
     if preflight is not None and (stale := preflight_stale(preflight, total)):
         raise ConflictError(stale, code="preflight_stale")
-    with transaction.atomic():
-        launch = Launch(
-            organization_id=automation.organization_id,
-            automation=automation,
-            kind=kind,
-            audience=cleaned,
-            total=total,
-            preflight=dict(preflight or {}),
-            created_by=by,
-            source=source,
-        )
-        launch.event_key = f"launch:{launch.public_id}"
-        launch.save()
-        _enqueue(launch)
+    launch = Launch(
+        organization_id=automation.organization_id,
+        automation=automation,
+        kind=kind,
+        audience=cleaned,
+        total=total,
+        preflight=dict(preflight or {}),
+        created_by=by,
+        source=source,
+    )
+    launch.event_key = event_key or f"launch:{launch.public_id}"
+    try:
+        with transaction.atomic():
+            launch.save()
+            _enqueue(launch)
+    except IntegrityError:  # the same confirmation, at the same moment
+        if not event_key:
+            raise
+        return automation.launches.get(event_key=event_key)
     logger.info(
         "launch %s of automation %s: %s to %s contacts",
         launch.public_id,

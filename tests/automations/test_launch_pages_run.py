@@ -123,6 +123,23 @@ def test_confirming_starts_one_launch_on_the_figures_shown(
     assert "Run now started for the 9 contacts of the audience" in page
 
 
+def test_a_confirmation_sent_twice_starts_one_launch(
+    personas, worked, django_capture_on_commit_callbacks
+):
+    """A double click, or the form sent again from the browser's history."""
+    automation = audience_of_every_kind(personas)
+    client = personas.client("marketer")
+    form = {"confirmation": signed(client.get(run_url(automation), {"who": "all"}))}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(run_url(automation), form)
+        second = client.post(run_url(automation), form)
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    launch = Launch.objects.get()
+    assert worked == [launch.pk]
+
+
 def test_an_audience_changed_since_the_preflight_is_refused_with_fresh_figures(personas, worked):
     automation = manual(personas)
     tagged(personas, contacts(personas, 10))
