@@ -105,6 +105,7 @@ class _Batch:
     facts: ContactFacts
     templates: dict[str, SmsTemplate]
     now: datetime.datetime
+    send_total: int | None = None
     # The step ledger's new rows: run, step, outcome, detail, message, variant.
     ledger: list[tuple[int, str, str, str, int | None, int | None]] = field(default_factory=list)
 
@@ -212,6 +213,7 @@ def _send(batch: _Batch, group: list[_Send]) -> None:
                 source=Source.AUTOMATION,
                 source_ref=str(first.walker.run.automation.public_id),
                 dedupe_keys={run.contact_id: dedupe_key(run, first.step["id"]) for run in runs},
+                send_total=batch.send_total,
             )
     except ApplicationError as error:  # e.g. a media URL that no longer passes the checks
         for send in group:
@@ -231,7 +233,12 @@ def _send(batch: _Batch, group: list[_Send]) -> None:
         send.walker.pos += 1
 
 
-def _advance(organization: Organization, runs: list[AutomationRun], now: datetime.datetime) -> None:
+def _advance(
+    organization: Organization,
+    runs: list[AutomationRun],
+    now: datetime.datetime,
+    send_total: int | None = None,
+) -> None:
     facts = contact_facts(
         organization,
         {run.contact_id for run in runs},
@@ -254,7 +261,7 @@ def _advance(organization: Organization, runs: list[AutomationRun], now: datetim
         str(t.public_id): t
         for t in SmsTemplate.objects.filter(organization=organization, public_id__in=wanted)
     }
-    batch = _Batch(organization, facts, templates, now)
+    batch = _Batch(organization, facts, templates, now, send_total)
     walkers = []
     for run in runs:
         walker = _Walker(run, run.version.definition["steps"], done[run.pk])
@@ -297,9 +304,11 @@ def runs_advance(
     *,
     now: datetime.datetime | None = None,
     limit: int = BATCH,
+    send_total: int | None = None,
 ) -> int:
     """Advances up to ``limit`` due enrolments (of ``run_ids`` if given) of active
-    automations; returns how many it claimed."""
+    automations; returns how many it claimed. ``send_total``: how many enrolments these are a
+    part of (a launch's audience), so that their sends are batched for the whole."""
     now = now or timezone.now()
     with transaction.atomic():
         claim = AutomationRun.objects.select_for_update(skip_locked=True, of=("self",)).filter(
@@ -318,14 +327,16 @@ def runs_advance(
         for run in runs:
             by_organization[run.organization_id].append(run)
         for organization in Organization.objects.filter(pk__in=list(by_organization)):
-            _advance(organization, by_organization[organization.pk], now)
+            _advance(organization, by_organization[organization.pk], now, send_total)
     return len(runs)
 
 
-def runs_advance_ids(run_ids: list[int]) -> int:
-    """Advances these enrolments now, ``BATCH`` at a time (an enrolment's first step)."""
+def runs_advance_ids(run_ids: list[int], *, send_total: int | None = None) -> int:
+    """Advances these enrolments now, ``BATCH`` at a time (an enrolment's first step);
+    ``send_total``: see ``runs_advance``."""
     return sum(
-        runs_advance(run_ids[start : start + BATCH]) for start in range(0, len(run_ids), BATCH)
+        runs_advance(run_ids[start : start + BATCH], send_total=send_total)
+        for start in range(0, len(run_ids), BATCH)
     )
 
 

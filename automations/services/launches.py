@@ -226,9 +226,10 @@ def _count(launch: Launch, result: Enrolled, *, cursor: int | None = None) -> No
     launch.save(update_fields=fields)
 
 
-def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
-    """Works the launch's next chunk in one transaction; returns whether more are left and
-    the new enrolments (whose first steps the caller runs once this has committed)."""
+def launch_chunk(launch_id: int) -> tuple[bool, list[int], int]:
+    """Works the launch's next chunk in one transaction; returns whether more are left, the
+    new enrolments (whose first steps the caller runs once this has committed) and the
+    launch's total."""
     with transaction.atomic():
         launch = (
             Launch.objects.select_for_update(of=("self",))
@@ -237,12 +238,12 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
         )
         automation = launch.automation
         if launch.state not in OPEN_LAUNCH_STATES or launch.kind == LaunchKind.BULK_EVENT:
-            return False, []
+            return False, [], 0
         if automation.state == State.ARCHIVED:
             _finish(launch, LaunchState.CANCELLED, "The automation was archived.")
-            return False, []
+            return False, [], 0
         if automation.state != State.ACTIVE:  # paused: held, resumed with the automation
-            return False, []
+            return False, [], 0
         if launch.audience == DATE_BACKFILL:
             last, occurrences = dates_backfill_chunk(
                 automation, after_id=launch.cursor, limit=CHUNK
@@ -259,7 +260,7 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
             last = ids[-1] if ids else None
         if last is None:
             _finish(launch, LaunchState.COMPLETED)
-            return False, []
+            return False, [], 0
         result = (
             runs_enrol(
                 automation=automation,
@@ -275,7 +276,7 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int]]:
         # Done: every contact of the chunk this launch had not handled before (one deleted
         # since it was read too), so a chunk worked twice is counted once.
         _count(launch, result, cursor=last)
-    return True, result.created
+    return True, result.created, launch.total
 
 
 def launch_work(launch_id: int, *, budget_seconds: float = BUDGET_SECONDS) -> bool:
@@ -283,9 +284,12 @@ def launch_work(launch_id: int, *, budget_seconds: float = BUDGET_SECONDS) -> bo
     returns whether more are left (the task then enqueues itself again)."""
     began = time.monotonic()
     while True:
-        more, created = launch_chunk(launch_id)
+        more, created, total = launch_chunk(launch_id)
         if created:
-            runs_advance_ids(created)
+            # Sent in batches sized for the whole launch: a chunk's 1,000 first messages go
+            # as two send tasks of 500, not a hundred of 10 (the broker's round trips cost a
+            # fifth of a launch).
+            runs_advance_ids(created, send_total=total)
         if not more:
             return False
         if time.monotonic() - began >= budget_seconds:
@@ -358,7 +362,7 @@ def batch_enrol(
         if launch.done >= launch.total:
             _finish(launch, LaunchState.COMPLETED)
     if result.created:
-        runs_advance_ids(result.created)
+        runs_advance_ids(result.created, send_total=launch.total)
     return result
 
 

@@ -185,6 +185,7 @@ def message_send_many(
     source_ref: str = "",
     dedupe_keys: Mapping[int, str] | None = None,
     commit_each_chunk: bool = False,
+    send_total: int | None = None,
 ) -> SendManyResult:
     """The same rules set-wise, in chunks of ``BATCH`` contacts: a few queries and one insert
     of messages and one of events per chunk, the due messages of each enqueued when it
@@ -198,7 +199,9 @@ def message_send_many(
 
     ``dedupe_key`` may contain ``{contact}``, replaced by each contact's id, for "once per
     contact"; ``dedupe_keys`` gives each contact its own key instead (by contact pk: an
-    automation's ``run:<enrolment>:step:<step>``).
+    automation's ``run:<enrolment>:step:<step>``). ``send_total``: the size of the whole send
+    these contacts are a part of, when the caller sends it part by part (a launch's chunks),
+    so that its send batches are sized for the whole (``dispatch.batches``).
     """
     if commit_each_chunk and transaction.get_connection().in_atomic_block:
         raise RuntimeError("commit_each_chunk needs to run outside a transaction.")
@@ -211,7 +214,7 @@ def message_send_many(
     size = BATCH
     result = SendManyResult()
     texts = Texts(content, organization)
-    total = (
+    total = send_total or (
         contacts.count()
         if isinstance(contacts, QuerySet)
         else len(contacts)

@@ -23,6 +23,7 @@ from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
 from contacts.services.tags import contact_tags_add, contacts_tag_bulk_add
 from messaging.models import Message
+from messaging.services import dispatch
 from tenants.errors import ApplicationError, ConflictError
 from tests.automations.helpers import active, contact, send, template
 
@@ -81,7 +82,7 @@ def test_a_launch_killed_between_chunks_resumes_without_duplicates(personas, chu
     automation = manual(personas)
     people(personas, 7)
     launch = launch_create(automation=automation, audience={"all": True})
-    more, created = launch_chunk(launch.pk)  # the worker dies here: its first steps never ran
+    more, created, _ = launch_chunk(launch.pk)  # the worker dies here: its first steps never ran
     assert more
     assert len(created) == 3
     launch.refresh_from_db()
@@ -139,7 +140,7 @@ def test_an_audience_of_tags_and_a_paused_automation(personas, chunk_of_three):
     launch = launch_create(automation=automation, audience={"has_all_tags": ["vip"]})
     assert launch.total == 2
     automation_pause(automation=automation)
-    assert launch_chunk(launch.pk) == (False, [])  # held while paused
+    assert launch_chunk(launch.pk) == (False, [], 0)  # held while paused
     launch.refresh_from_db()
     assert (launch.state, launch.done) == (LaunchState.PREPARING, 0)
     with pytest.raises(ConflictError):
@@ -194,3 +195,24 @@ def test_a_bulk_tag_goes_through_one_launch_per_automation(
     assert launch.audience == {"event": "tag_added", "tag": "new-lead"}
     assert AutomationRun.objects.filter(state=RunState.COMPLETED).count() == 7
     assert Message.objects.count() == 7
+
+
+def test_a_launchs_first_sends_are_batched_for_the_whole_launch_not_per_chunk(
+    personas, monkeypatch, commits
+):
+    monkeypatch.setattr(launches, "CHUNK", 10)
+    batches: list[list[int]] = []
+    monkeypatch.setattr("messaging.services.sending.send_batches", dispatch.send_batches)
+    monkeypatch.setattr("messaging.tasks.send_messages.delay", batches.append)
+    automation = manual(personas)
+    people(personas, 40)
+    launch = launch_create(automation=automation, audience={"all": True})
+
+    with commits():
+        launch_work(launch.pk)
+
+    # 40 messages among 16 send threads: batches of 3 (a chunk's 10 alone would go one by one).
+    assert sorted(len(batch) for batch in batches) == [1] * 4 + [3] * 12
+    assert sorted(pk for batch in batches for pk in batch) == sorted(
+        Message.objects.filter(source_ref=str(automation.public_id)).values_list("pk", flat=True)
+    )
