@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import QueryDict
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +26,7 @@ from contacts.services.phones import phone_normalize
 from contacts.services.tags import contact_tags_add, contact_tags_remove
 from tenants.api_base import OrganizationAPIView
 from tenants.errors import ApplicationError
+from tenants.models import Organization
 
 
 @contextmanager
@@ -56,21 +59,27 @@ class ContactAPIView(OrganizationAPIView):
         return Response(ContactSerializer(fresh).data, status=status_code)
 
 
+def api_contacts_search(organization: Organization, params: QueryDict) -> QuerySet[Contact]:
+    """The contacts the list's query picks (``q``, ``tag``, ``phone`` in any format,
+    ``opted_out`` true/false), newest first; a bad value is a 400 naming the parameter.
+    The export answers the same filters."""
+    contacts = contacts_search(
+        organization,
+        ContactFilter(
+            q=params.get("q", ""),
+            tag=params.get("tag", ""),
+            opted_out=parse_bool(params.get("opted_out")),
+        ),
+    )
+    phone = params.get("phone")
+    if phone:
+        contacts = contacts.filter(phone=phone_normalize(phone, organization.default_country))
+    return contacts
+
+
 class ContactsApi(ContactAPIView):
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        q = params.get("q", "")
-        phone = params.get("phone")
-        contacts = contacts_search(
-            self.organization,
-            ContactFilter(
-                q=q, tag=params.get("tag", ""), opted_out=parse_bool(params.get("opted_out"))
-            ),
-        )
-        if phone:
-            contacts = contacts.filter(
-                phone=phone_normalize(phone, self.organization.default_country)
-            )
+        contacts = api_contacts_search(self.organization, request.query_params)
         return self.paginate(contacts, ContactSerializer)
 
     def post(self, request: Request) -> Response:

@@ -1,9 +1,14 @@
 from django.urls import path
 
-from contacts import api
+from contacts import api, api_export
 
 urlpatterns = [
     path("contacts/", api.ContactsApi.as_view(), name="api_contacts"),
+    path(
+        "contacts/export.csv",
+        api_export.ContactExportApi.as_view(),
+        name="api_contact_export",
+    ),
     path("contacts/<str:contact_id>/", api.ContactApi.as_view(), name="api_contact"),
     path("contacts/<str:contact_id>/tags/", api.ContactTagsApi.as_view(), name="api_contact_tags"),
     path(
