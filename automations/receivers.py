@@ -22,7 +22,7 @@ PAYLOAD = ("tag_name", "body", "is_keyword", "message_id", "batch")
 
 def _enqueue(event_type: str, kwargs: dict[str, Any]) -> None:
     contact_ids = tuple(kwargs.get("contact_ids") or ())
-    if not contact_ids:
+    if not contact_ids or kwargs.get("automations") is False:  # an import not firing them
         return
     event = Event(
         type=event_type,

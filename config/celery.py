@@ -79,6 +79,14 @@ app.conf.update(
             "task": "automations.tasks.resume_launches",
             "schedule": 60.0,
         },
+        "resume-imports": {
+            "task": "contacts.tasks.resume_imports",
+            "schedule": 60.0,
+        },
+        "remove-old-import-files": {
+            "task": "contacts.tasks.remove_old_import_files",
+            "schedule": crontab(minute=47, hour=2),
+        },
         "sweep-messages": {
             "task": "messaging.tasks.sweep_messages",
             "schedule": 60.0,

@@ -173,3 +173,156 @@ class ConsentState(models.Model):
     def locked(self) -> bool:
         """True when only the person (by replying START) may undo this opt-out."""
         return self.opted_out and self.opt_out_source in PERSON_SOURCES
+
+
+# --- CSV import ----------------------------------------------------------------------------
+
+
+class ImportState(models.TextChoices):
+    UPLOADED = "uploaded", "Waiting for its columns"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+OPEN_IMPORT_STATES = (ImportState.QUEUED, ImportState.RUNNING)
+
+
+class ExistingContacts(models.TextChoices):
+    """What an import does with a row whose number is already a contact."""
+
+    FILL_EMPTY = "fill_empty", "Fill empty fields only"
+    OVERWRITE = "overwrite", "Overwrite with the file's values"
+    SKIP = "skip", "Leave them as they are"
+
+
+class ContactImport(models.Model):
+    """A CSV file and what its import did. The file is kept in the database (``ImportFilePart``,
+    so that a worker on any machine reads it) until ``FILE_DAYS`` after the upload."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contact_imports"
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=16, default="ui")
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=16)
+    delimiter = models.CharField(max_length=1)
+    header = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0, help_text="data rows in the file")
+    # One target per column of the header ("" ignores it), and the run's options.
+    mapping = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=ImportState.choices, default="uploaded")
+    cursor = models.PositiveIntegerField(default=0, help_text="data rows read so far")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    opted_out = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    cancelled_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file_removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [
+            models.Index(fields=("organization", "-created_at"), name="import_org_created"),
+            models.Index(fields=("state", "updated_at"), name="import_state_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"import of {self.file_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_IMPORT_STATES
+
+
+class ImportFilePart(models.Model):
+    """One megabyte of an import's file, as uploaded (read back in order, a part at a time)."""
+
+    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="+")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("contact_import", "index"), name="import_part_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.index} of import {self.contact_import_id}"
+
+
+class ImportIssue(models.Model):
+    """A row of the error report: the data row (0-based, after the header), its line in the
+    file, and why it was not imported as it stands."""
+
+    contact_import = models.ForeignKey(
+        ContactImport, on_delete=models.CASCADE, related_name="issues"
+    )
+    row = models.PositiveIntegerField()
+    line = models.PositiveIntegerField()
+    code = models.CharField(max_length=32)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ("row", "pk")
+        indexes = [models.Index(fields=("contact_import", "row"), name="import_issue_row")]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class ImportedNumber(models.Model):
+    """A number this import has written, with the row that won (a later row of the same
+    number replaces an earlier one) and what it did: so that a resumed import and the later
+    rows of the file know, and its automations fire once per contact at the end."""
+
+    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(max_length=16)
+    row = models.PositiveIntegerField()
+    line = models.PositiveIntegerField()
+    contact = models.ForeignKey(Contact, null=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=10, help_text="created, updated or unchanged")
+    tag_ids = models.JSONField(default=list, help_text="tags the import added to the contact")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("contact_import", "phone"), name="imported_number_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} from line {self.line}"
+
+
+class ImportColumnMemory(models.Model):
+    """How the organization mapped a column header last time, guessed first next time."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    header = models.CharField(max_length=100, help_text="lower-cased, spaces squeezed")
+    target = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("organization", "header"), name="import_column_memory_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.header} → {self.target or 'ignored'}"

@@ -14,6 +14,10 @@ a listener can follow the whole change) and ``source`` (one of ``tenants.sources
 - ``tag_added`` / ``tag_removed``: add ``tag_id`` and ``tag_name``;
 - ``opted_out`` / ``opted_in``: add ``phone``.
 
+A change that must not fire automations (an import run without **Fire automations**) is
+announced all the same, with ``automations=False``: trigger listeners leave it, others (date
+schedules) follow it.
+
 The reserved opt-out tag never fires ``tag_added`` or ``tag_removed``: consent has
 ``opted_out`` and ``opted_in``.
 """

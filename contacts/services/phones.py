@@ -40,6 +40,23 @@ def phone_normalize(raw: str, default_country: str, *, field: str = "phone") -> 
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Number types that no phone can text (a toll-free or VoIP number may be text-enabled).
+NOT_MOBILE = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: "a landline",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    phonenumbers.PhoneNumberType.SHARED_COST: "a shared-cost number",
+    phonenumbers.PhoneNumberType.PAGER: "a pager",
+    phonenumbers.PhoneNumberType.UAN: "a company's universal access number",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "a voicemail access number",
+}
+
+
+def phone_mobile_refusal(e164: str) -> str:
+    """Why this number cannot be a mobile number ("" when it may be one)."""
+    kind = NOT_MOBILE.get(phonenumbers.number_type(phonenumbers.parse(e164)))
+    return f"{phone_display(e164)} is {kind}: it cannot receive texts." if kind else ""
+
+
 def phone_time_zone(e164: str) -> str | None:
     """The number's time zone when the number tells exactly one."""
     zones = [z for z in timezone.time_zones_for_number(phonenumbers.parse(e164)) if "/" in z]

@@ -1,0 +1,397 @@
+"""Contacts a thousand at a time (what an import writes): each row checked as the contact
+services check one contact, then one upsert for the whole set.
+
+``contact_row_clean`` turns one row of values into a ``ContactRow`` or the reasons it cannot
+be a contact; ``contacts_upsert_many`` writes up to 1,000 rows in a few queries whatever their
+number: the contacts already there (one query), the numbers on the do-not-text list (one),
+one insert of the new contacts, one update per set of changed fields, the tags (two or three
+queries), the import opt-ins of the consent ledger (one insert). A number that opted out stays
+opted out: its contact is written, but gains no tag and no opt-in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from contacts import signals
+from contacts.models import (
+    ConsentEvent,
+    ConsentKind,
+    ConsentSource,
+    ConsentState,
+    Contact,
+    ContactTag,
+    ExistingContacts,
+    Tag,
+)
+from contacts.services.contacts import CUSTOM_KEY, MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE
+from contacts.services.phones import phone_mobile_refusal, phone_normalize, phone_time_zone
+from contacts.services.tags import reserved_tag, tag_name_clean
+from tenants.errors import ApplicationError
+from tenants.models import Organization, User
+
+NAME_LIMIT = 100
+EMAIL_LIMIT = 254  # EmailField's
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_iso_date(value: str) -> bool:
+    """A date as custom fields hold them: ``YYYY-MM-DD``, a real day."""
+    if not ISO_DATE.match(value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # zoneinfo.available_timezones() walks the zone files on every call.
+    return frozenset(zoneinfo.available_timezones())
+
+
+@dataclass
+class ContactRow:
+    """A row's values, checked; empty ones left out (an empty cell never blanks a field)."""
+
+    phone: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    time_zone: str = ""
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    reason: str
+
+
+def _text(value: str) -> str:
+    return " ".join(value.split())
+
+
+def contact_row_clean(
+    values: Mapping[str, str],
+    *,
+    country: str,
+    date_fields: Collection[str] = (),
+    tag_separator: str = ",",
+) -> ContactRow | list[Problem]:
+    """One row (``phone``, ``first_name``, ``last_name``, ``email``, ``time_zone``, ``tags``,
+    ``custom.<key>``: text as the file has it) as a contact, or every reason it cannot be:
+    no phone, a number that is not one or cannot be a mobile, an e-mail that is not one, a
+    custom date not ``YYYY-MM-DD``, a reserved or malformed tag, a value too long."""
+    problems: list[Problem] = []
+    # A leading apostrophe is how spreadsheets (and the export) keep "+1…" as text.
+    raw_phone = values.get("phone", "").strip().lstrip("'").strip()
+    phone = ""
+    if not raw_phone:
+        problems.append(Problem("no_phone", "No phone number."))
+    else:
+        try:
+            phone = phone_normalize(raw_phone, country)
+        except ApplicationError as exc:
+            problems.append(Problem("invalid_phone", exc.summary()))
+        else:
+            if refusal := phone_mobile_refusal(phone):
+                problems.append(Problem("not_mobile", refusal))
+    row = ContactRow(phone=phone)
+    for name in ("first_name", "last_name"):
+        value = _text(values.get(name, ""))
+        if len(value) > NAME_LIMIT:
+            problems.append(Problem("too_long", f"{name}: at most {NAME_LIMIT} characters."))
+        setattr(row, name, value)
+    email = values.get("email", "").strip().lower()
+    if email:
+        try:
+            if len(email) > EMAIL_LIMIT:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            problems.append(Problem("invalid_email", f"“{email[:80]}” is not an e-mail address."))
+        row.email = email
+    zone = values.get("time_zone", "").strip()
+    if zone:
+        if zone not in _time_zones():
+            problems.append(
+                Problem(
+                    "invalid_time_zone", f"“{zone[:64]}” is not a time zone such as Europe/Paris."
+                )
+            )
+        row.time_zone = zone
+    for key, value in values.items():
+        if not key.startswith("custom."):
+            continue
+        name, value = key.removeprefix("custom."), value.strip()
+        if not value or not CUSTOM_KEY.match(name):
+            continue
+        if len(value) > MAX_CUSTOM_VALUE:
+            problems.append(Problem("too_long", f"{key}: at most {MAX_CUSTOM_VALUE} characters."))
+        elif name in date_fields and not is_iso_date(value):
+            problems.append(
+                Problem("invalid_date", f"{key}: “{value[:40]}” is not a date written YYYY-MM-DD.")
+            )
+        row.custom_fields[name] = value
+    for name in (values.get("tags") or "").split(tag_separator):
+        if not name.strip():
+            continue
+        try:
+            cleaned = tag_name_clean(name)
+        except ApplicationError as exc:
+            code = "reserved_tag" if exc.code == "reserved_tag" else "invalid_tag"
+            reason = "tags: " + (exc.fields or {}).get("tags", [exc.message])[0]
+            problems.append(Problem(code, reason))
+            continue
+        if cleaned.lower() not in {t.lower() for t in row.tags}:
+            row.tags.append(cleaned)
+    return problems or row
+
+
+@dataclass
+class Upserted:
+    """What ``contacts_upsert_many`` did, row by row (in the order given)."""
+
+    outcomes: list[str] = field(default_factory=list)  # created | updated | unchanged
+    contact_ids: list[int] = field(default_factory=list)
+    opted_out: list[bool] = field(default_factory=list)
+    tags_added: list[list[int]] = field(default_factory=list)  # tag ids, by row
+
+
+def _merged(contact: Contact, row: ContactRow, policy: str) -> tuple[dict[str, Any], list[str]]:
+    """The fields to write on an existing contact, and their names as events name them."""
+    fields: dict[str, Any] = {}
+    for name in ("first_name", "last_name", "email", "time_zone"):
+        new = getattr(row, name)
+        current = getattr(contact, name)
+        if new and new != current and (policy == ExistingContacts.OVERWRITE or not current):
+            fields[name] = new
+    before: dict[str, str] = dict(contact.custom_fields or {})
+    after = dict(before)
+    for key, value in row.custom_fields.items():
+        if policy == ExistingContacts.OVERWRITE or not before.get(key):
+            after[key] = value
+    changed = [f"custom.{k}" for k in sorted(after) if before.get(k) != after.get(k)]
+    if changed:
+        if len(after) > MAX_CUSTOM_FIELDS:
+            raise ApplicationError.for_field(
+                "custom_fields", f"A contact has at most {MAX_CUSTOM_FIELDS} custom fields."
+            )
+        fields["custom_fields"] = after
+    return fields, [n for n in fields if n != "custom_fields"] + changed
+
+
+def _tags(organization: Organization, names: Collection[str]) -> dict[str, Tag]:
+    """The organization's tags of these names (by lower-cased name), made if new."""
+    wanted = {n.lower(): n for n in names}
+    if not wanted:
+        return {}
+
+    def found() -> dict[str, Tag]:
+        tags = Tag.objects.annotate(key=Lower("name")).filter(
+            organization=organization, key__in=list(wanted)
+        )
+        return {t.name.lower(): t for t in tags}
+
+    tags = found()
+    missing = [Tag(organization=organization, name=n) for k, n in wanted.items() if k not in tags]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        tags = found()
+    return tags
+
+
+def _insert_new(organization: Organization, rows: Sequence[ContactRow]) -> list[Contact]:
+    contacts = []
+    for row in rows:
+        contact = Contact(
+            organization=organization,
+            phone=row.phone,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            time_zone=row.time_zone or phone_time_zone(row.phone) or organization.time_zone,
+            custom_fields=row.custom_fields,
+        )
+        contact.search = contact.search_text()
+        contacts.append(contact)
+    return Contact.objects.bulk_create(contacts)
+
+
+@transaction.atomic
+def contacts_upsert_many(
+    *,
+    organization: Organization,
+    rows: Sequence[ContactRow],
+    source: str,
+    existing: str = ExistingContacts.FILL_EMPTY,
+    tags: Sequence[str] = (),
+    consent: bool = False,
+    user: User | None = None,
+    actor: str = "",
+    automations: bool = True,
+    later_rows: Collection[str] = (),
+) -> Upserted:
+    """Creates or updates a contact per row (numbers distinct, at most 1,000), adds ``tags``
+    and each row's own, and with ``consent`` records an import opt-in in the ledger; announces
+    ``contact_created``, ``contact_updated`` and ``tag_added`` (with ``automations=False``:
+    the change is announced but fires no automation). ``existing``: what an existing contact
+    gets (``ExistingContacts``); the numbers of ``later_rows`` get the row's values whatever
+    the policy (a later row of the same file wins over an earlier one)."""
+    phones = [row.phone for row in rows]
+    if len(set(phones)) != len(phones):
+        raise ValueError("contacts_upsert_many takes each number once")
+    by_phone = {
+        c.phone: c for c in Contact.objects.filter(organization=organization, phone__in=phones)
+    }
+    fresh = [row for row in rows if row.phone not in by_phone]
+    try:
+        with transaction.atomic():
+            made = _insert_new(organization, fresh)
+    except IntegrityError:  # one of the numbers was created meanwhile: they are existing now
+        by_phone = {
+            c.phone: c for c in Contact.objects.filter(organization=organization, phone__in=phones)
+        }
+        fresh = [row for row in rows if row.phone not in by_phone]
+        made = _insert_new(organization, fresh)
+    created = {c.phone: c for c in made}
+    out = set(
+        ConsentState.objects.filter(
+            organization=organization, phone__in=phones, opted_out=True
+        ).values_list("phone", flat=True)
+    )
+    now = timezone.now()
+    result = Upserted()
+    updates: dict[tuple[str, ...], list[Contact]] = defaultdict(list)
+    changes: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    wanted_tags: dict[int, list[str]] = {}
+    for row in rows:
+        contact = created.get(row.phone) or by_phone[row.phone]
+        outcome = "created" if row.phone in created else "unchanged"
+        if outcome == "unchanged" and (
+            existing != ExistingContacts.SKIP or row.phone in later_rows
+        ):
+            policy = ExistingContacts.OVERWRITE if row.phone in later_rows else existing
+            fields, names = _merged(contact, row, policy)
+            if fields:
+                for name, value in fields.items():
+                    setattr(contact, name, value)
+                contact.search, contact.updated_at = contact.search_text(), now
+                updates[tuple(sorted(fields))].append(contact)
+                changes[tuple(names)].append(contact.pk)
+                outcome = "updated"
+        skipped = outcome == "unchanged" and existing == ExistingContacts.SKIP
+        if row.phone not in out and not skipped:
+            wanted_tags[contact.pk] = [*tags, *row.tags]
+        result.outcomes.append(outcome)
+        result.contact_ids.append(contact.pk)
+        result.opted_out.append(row.phone in out)
+    for columns, contacts in updates.items():
+        Contact.objects.bulk_update(contacts, [*columns, "search", "updated_at"])
+    added = _tags_add(organization, wanted_tags)
+    for index, contact_id in enumerate(result.contact_ids):
+        result.tags_added.append([t.pk for t in added.get(contact_id, [])])
+        if result.tags_added[-1] and result.outcomes[index] == "unchanged":
+            result.outcomes[index] = "updated"
+    reserved = reserved_tag(organization)
+    ContactTag.objects.bulk_create(
+        [ContactTag(contact=c, tag=reserved) for phone, c in created.items() if phone in out],
+        ignore_conflicts=True,
+    )
+    if consent:
+        ConsentEvent.objects.bulk_create(
+            ConsentEvent(
+                organization=organization,
+                phone=row.phone,
+                contact_id=contact_id,
+                kind=ConsentKind.OPT_IN,
+                source=ConsentSource.IMPORT,
+                user=user,
+                actor=actor or (user.get_full_name() if user else ""),
+            )
+            for row, contact_id in zip(rows, result.contact_ids, strict=True)
+            if row.phone not in out
+        )
+    _announce(organization, result, changes, added, source=source, automations=automations)
+    return result
+
+
+def _tags_add(organization: Organization, wanted: Mapping[int, list[str]]) -> dict[int, list[Tag]]:
+    """Links the tags each contact lacks; returns the tags added, by contact."""
+    tags = _tags(organization, {n for names in wanted.values() for n in names})
+    have = set(
+        ContactTag.objects.filter(
+            contact_id__in=list(wanted), tag_id__in=[t.pk for t in tags.values()]
+        ).values_list("contact_id", "tag_id")
+    )
+    added: dict[int, list[Tag]] = defaultdict(list)
+    links = []
+    for contact_id, names in wanted.items():
+        for tag in dict.fromkeys(tags[n.lower()] for n in names):
+            if (contact_id, tag.pk) not in have:
+                have.add((contact_id, tag.pk))
+                added[contact_id].append(tag)
+                links.append(ContactTag(contact_id=contact_id, tag=tag))
+    ContactTag.objects.bulk_create(links)
+    return added
+
+
+def _announce(
+    organization: Organization,
+    result: Upserted,
+    changes: Mapping[tuple[str, ...], list[int]],
+    added: Mapping[int, list[Tag]],
+    *,
+    source: str,
+    automations: bool,
+) -> None:
+    quiet = {} if automations else {"automations": False}
+    made = [pk for pk, o in zip(result.contact_ids, result.outcomes, strict=True) if o == "created"]
+    signals.emit_after_commit(
+        signals.contact_created,
+        organization_id=organization.pk,
+        contact_ids=made,
+        source=source,
+        **quiet,
+    )
+    for names, contact_ids in changes.items():
+        signals.emit_after_commit(
+            signals.contact_updated,
+            organization_id=organization.pk,
+            contact_ids=contact_ids,
+            source=source,
+            fields=list(names),
+        )
+    by_tag: dict[Tag, list[int]] = defaultdict(list)
+    for contact_id, tags in added.items():
+        for tag in tags:
+            by_tag[tag].append(contact_id)
+    for tag, contact_ids in by_tag.items():
+        signals.emit_after_commit(
+            signals.tag_added,
+            organization_id=organization.pk,
+            contact_ids=contact_ids,
+            source=source,
+            tag_id=tag.pk,
+            tag_name=tag.name,
+            **quiet,
+        )
