@@ -141,7 +141,7 @@ def rows(stream: IO[bytes], encoding: str, delimiter: str) -> tuple[list[str], I
     """The header and an iterator of the data rows (blank rows left out). A row longer than
     ``MAX_ROW_CHARS`` or a broken quote raises ``ApplicationError`` naming its line."""
     text = text_stream(stream, encoding)
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     ended = 0  # the line the previous row ended on
 
     def read() -> tuple[int, list[str]] | None:
