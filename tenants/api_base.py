@@ -5,10 +5,13 @@ checks the key's role (``read_role`` for safe methods, ``write_role`` otherwise)
 lookups to the key's organization. Errors answer
 ``{"error": {"code": …, "message": …, "fields": {…}}}``: for a body too large too (413), and
 for a JSON body nested too deeply or with NUL in a string (400; no database can store NUL).
+The API takes JSON bodies; a view that takes an upload (the contacts import) sets
+``StrictMultiPartParser``, which refuses NUL in the form as the JSON parser does.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -100,6 +103,57 @@ class StrictJSONParser(JSONParser):
                 ) from None
             raise exceptions.ValidationError({refused.field: [NUL_REFUSED]}) from None
         return data
+
+
+def _nul_field(name: str) -> ApplicationError:
+    shown = name.replace("\x00", "\ufffd")
+    return ApplicationError(
+        f"The field “{shown}” contains a NUL character, which is not allowed.",
+        fields={shown: [NUL_REFUSED]},
+    )
+
+
+class StrictMultiPartParser(MultiPartParser):
+    """A multipart form (an upload) that the API can take: no NUL in a field's name or value
+    or in a file's field name (a 400 naming the field), as ``NulRefusalMiddleware`` refuses
+    for the pages' forms. Django keeps a file over ``FILE_UPLOAD_MAX_MEMORY_SIZE`` in a
+    temporary file; the other fields count towards ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413).
+    For the views that take an upload only: the API is JSON otherwise."""
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> DataAndFiles[Any, Any]:
+        parsed = super().parse(stream, media_type, parser_context)
+        for name, values in parsed.data.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise _nul_field(name)
+        for name in parsed.files:
+            if "\x00" in name:  # file names: Django drops their unprintable characters
+                raise _nul_field(name)
+        return parsed
+
+
+def json_field(data: Mapping[str, Any], field: str) -> Any:
+    """A form field that holds JSON (an upload's settings), parsed and checked as a JSON body
+    is (depth, NUL); None when it is absent or blank, a 400 naming the field otherwise."""
+    raw = data.get(field)
+    if raw is None or not str(raw).strip():
+        return None
+    deep = f"“{field}” is nested more than {JSON_MAX_DEPTH} levels deep."
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ApplicationError.for_field(
+            field, f"“{field}” is not valid JSON ({exc.msg}, at character {exc.pos + 1})."
+        ) from None
+    except RecursionError:
+        raise ApplicationError.for_field(field, deep) from None
+    try:
+        _json_check(value)
+    except _Refused as refused:
+        message = deep if refused.depth else f"“{field}” has a NUL character. {NUL_REFUSED}"
+        raise ApplicationError.for_field(field, message) from None
+    return value
 
 
 class OrganizationAPIView(APIView):

@@ -5,7 +5,8 @@ No database column can hold NUL, and PostgreSQL cannot even compare a value that
 save is a 500. No person types one and no browser sends one unasked. This middleware answers
 400 for a NUL in the path, in a query parameter's name or value, or in a posted form's field
 names, values or file names: in the API's error shape under ``/api/``, as the 400 page
-elsewhere. JSON bodies are checked where the API parses them (``tenants.api_base``).
+elsewhere. JSON bodies are checked where the API parses them (``tenants.api_base``), and so
+is the one form the API takes, an import's upload (``StrictMultiPartParser``).
 
 The webhooks (``/webhooks/``) are checked for the path only. Twilio signs the form as it
 sends it, and its webhooks store a NUL from a handset as U+FFFD instead of losing the message;
@@ -68,7 +69,8 @@ class NulRefusalMiddleware:
                 "which is not allowed.",
                 name,
             )
-        # Only Django parses forms, only for POST; the API reads JSON alone (415 otherwise).
+        # Only Django parses forms, only for POST; the API reads JSON (415 otherwise), or an
+        # upload's form through its own parser, which checks it.
         if (
             request.method == "POST"
             and request.content_type in FORM_TYPES
