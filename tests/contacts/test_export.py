@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from contacts import export
 from contacts.export import safe_cell
 from contacts.models import Contact, ContactTag, Tag
 from tests.contacts.helpers import OTHER_PHONE, PHONE, add, error, numbered, stop_by_keyword
@@ -250,6 +251,27 @@ def test_the_queries_do_not_grow_with_the_rows(personas, path):
     assert (thirty, three_hundred) == (30, 300)
     assert small == big
     assert big <= 10
+
+
+def test_each_chunk_gets_its_own_contacts_tags(personas, monkeypatch):
+    """Chunks of 7 instead of 2,000: 30 contacts in 5 chunks, one tags query each."""
+    many(personas, 30)
+    client = personas.client("viewer")
+    one_chunk, _ = queries_to_export(client, PAGE)
+    monkeypatch.setattr(export, "CHUNK_SIZE", 7)
+
+    with CaptureQueriesContext(connection) as captured:
+        [head, *body] = rows(client.get(PAGE))
+
+    cells = [dict(zip(head, row, strict=True)) for row in body]
+    assert len(captured) == one_chunk + 4
+    assert sorted(c["first_name"] for c in cells) == sorted(f"P{n}" for n in range(30))
+    assert {c["first_name"] for c in cells if c["tags"] == "vip"} == {
+        f"P{n}" for n in range(0, 30, 2)
+    }
+    assert {c["first_name"] for c in cells if c["custom.plan"] == "gold"} == {
+        f"P{n}" for n in range(1, 30, 2)
+    }
 
 
 # --- Who may export -------------------------------------------------------------------------
