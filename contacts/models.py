@@ -37,6 +37,11 @@ class Tag(models.Model):
         return is_reserved_tag(self.name)
 
 
+def search_text(first_name: str, last_name: str, email: str, phone: str) -> str:
+    """What a contact's ``search`` holds: names, e-mail and the number's digits, lower-cased."""
+    return f"{first_name} {last_name} {email} {phone.lstrip('+')}".lower()
+
+
 class Contact(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(
@@ -81,8 +86,7 @@ class Contact(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
     def search_text(self) -> str:
-        digits = self.phone.lstrip("+")
-        return f"{self.first_name} {self.last_name} {self.email} {digits}".lower()
+        return search_text(self.first_name, self.last_name, self.email, self.phone)
 
 
 class ContactTag(models.Model):

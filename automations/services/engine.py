@@ -51,9 +51,9 @@ from automations.services.facts import (
 )
 from automations.services.waits import wait_until
 from messaging.models import Message, Status
-from messaging.services.bulk_insert import insert
 from messaging.services.sending import message_send_many
 from templates_sms.models import SmsTemplate
+from tenants.bulk_insert import insert
 from tenants.errors import ApplicationError
 from tenants.models import Organization
 from tenants.sources import Source

@@ -26,7 +26,7 @@ from automations.services.engine import runs_advance_ids
 from automations.services.exits import exits_for_event
 from automations.services.facts import contact_facts, entry_refusal
 from automations.triggers import Event, triggers_for_event
-from messaging.services.bulk_insert import insert
+from tenants.bulk_insert import insert
 
 # The columns each enrolment (or skip) row gives; the rest are the automation's, on the prototype.
 ENROLMENT = (

@@ -154,7 +154,9 @@ def mapping_clean(header: Sequence[str], raw: Any) -> dict[str, Any]:
         )
     customs = {t.removeprefix("custom.") for t in columns if t.startswith("custom.")}
     dates = raw.get("date_fields") or []
-    if not isinstance(dates, list) or any(d not in customs for d in dates):
+    if not isinstance(dates, list) or any(
+        not isinstance(d, str) or d not in customs for d in dates
+    ):
         raise ApplicationError.for_field(
             "mapping", "Dates are read only from the custom fields the file is mapped to."
         )

@@ -46,8 +46,8 @@ from contacts.models import (
     Tag,
 )
 from contacts.services.bulk import ContactRow, Problem, contact_row_clean, contacts_upsert_many
-from contacts.services.phones import phone_time_zone
 from contacts.services.tags import tag_names_clean
+from tenants.bulk_insert import insert
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization, User
 from tenants.sources import Source
@@ -62,6 +62,9 @@ FILE_DAYS = 7
 BUDGET_SECONDS = 120.0
 # An open import untouched for this long has lost its worker: the sweeper starts it again.
 STALE_AFTER = datetime.timedelta(minutes=2)
+# The columns each number written, and each report row, gives (the rest: the import's).
+NUMBER = ("phone", "row", "line", "contact_id", "outcome", "tag_ids")
+ISSUE = ("row", "line", "code", "reason")
 OPTED_OUT = "opted_out"
 OPTED_OUT_REASON = (
     "This number opted out: it stays opted out, and the import gave it no tags and no opt-in."
@@ -191,7 +194,7 @@ def options_clean(organization: Organization, raw: Mapping[str, Any] | None) -> 
         )
     options["country"] = country
     separator = raw.get("tag_separator", ",")
-    if separator not in SEPARATORS:
+    if not isinstance(separator, str) or separator not in SEPARATORS:
         raise ApplicationError.for_field(
             "tag_separator", "Tags are separated by a comma, a semicolon or a vertical bar."
         )
@@ -230,8 +233,10 @@ def import_preview(
     """The first rows as they will be stored, with each row's problems (the mapping and
     options given, checked, else the import's own)."""
     organization = contact_import.organization
-    mapping = mapping_clean(contact_import.header, mapping or contact_import.mapping)
-    options = options_clean(organization, options or contact_import.options)
+    mapping = mapping_clean(
+        contact_import.header, contact_import.mapping if mapping is None else mapping
+    )
+    options = options_clean(organization, contact_import.options if options is None else options)
     cleaned = [
         (row.line, _clean(mapping, options, row.cells))
         for row in islice(import_rows(contact_import), PREVIEW_ROWS)
@@ -251,11 +256,7 @@ def import_preview(
             continue
         if not found.time_zone:
             existing = known.get(found.phone)
-            found.time_zone = (
-                existing.time_zone
-                if existing
-                else phone_time_zone(found.phone) or organization.time_zone
-            )
+            found.time_zone = existing.time_zone if existing else found.zone(organization)
         found.tags = [] if found.phone in out else [*options["tags"], *found.tags]
         problems = [Problem(OPTED_OUT, OPTED_OUT_REASON)] if found.phone in out else []
         preview.append(PreviewRow(line, found, problems, found.phone in known, found.phone in out))
@@ -280,7 +281,9 @@ def import_start(
     """Starts the run with these columns and options (the guess and the defaults when not
     given), remembered for the organization's next import."""
     organization = contact_import.organization
-    mapping = mapping_clean(contact_import.header, mapping or contact_import.mapping)
+    mapping = mapping_clean(
+        contact_import.header, contact_import.mapping if mapping is None else mapping
+    )
     options = options_clean(organization, options)
     with transaction.atomic():
         locked = ContactImport.objects.select_for_update().get(pk=contact_import.pk)
@@ -324,7 +327,7 @@ def _batch(import_id: int, start: int, rows: list[reading.Row]) -> bool:
     worker has done this batch (its cursor is past ``start``)."""
     with transaction.atomic():
         contact_import = (
-            ContactImport.objects.select_for_update()
+            ContactImport.objects.select_for_update(of=("self",))
             .select_related("organization", "created_by")
             .get(pk=import_id)
         )
@@ -380,29 +383,12 @@ def _batch(import_id: int, start: int, rows: list[reading.Row]) -> bool:
             if out:
                 tally.opted_out += 1
                 issues.append((row, Problem(OPTED_OUT, OPTED_OUT_REASON)))
-            numbers.append(
-                ImportedNumber(
-                    contact_import=contact_import,
-                    phone=contact.phone,
-                    row=row.index,
-                    line=row.line,
-                    contact_id=contact_id,
-                    outcome=outcome,
-                    tag_ids=sorted({*(before.tag_ids if before else []), *tag_ids}),
-                )
-            )
+            tags = sorted({*(before.tag_ids if before else []), *tag_ids})
+            numbers.append((contact.phone, row.index, row.line, contact_id, outcome, tags))
         ImportedNumber.objects.filter(pk__in=[n.pk for n in earlier_rows.values()]).delete()
-        ImportedNumber.objects.bulk_create(numbers)
-        ImportIssue.objects.bulk_create(
-            ImportIssue(
-                contact_import=contact_import,
-                row=row.index,
-                line=row.line,
-                code=problem.code,
-                reason=problem.reason[:300],
-            )
-            for row, problem in issues
-        )
+        insert(ImportedNumber, ImportedNumber(contact_import=contact_import), NUMBER, numbers)
+        report = [(r.index, r.line, p.code, p.reason[:300]) for r, p in issues]
+        insert(ImportIssue, ImportIssue(contact_import=contact_import), ISSUE, report)
         _count(contact_import, tally, cursor=start + len(rows))
     return True
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
@@ -23,6 +24,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db import connection as db
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -36,10 +38,12 @@ from contacts.models import (
     ContactTag,
     ExistingContacts,
     Tag,
+    search_text,
 )
 from contacts.services.contacts import CUSTOM_KEY, MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE
-from contacts.services.phones import phone_mobile_refusal, phone_normalize, phone_time_zone
+from contacts.services.phones import phone_facts
 from contacts.services.tags import reserved_tag, tag_name_clean
+from tenants.bulk_insert import insert
 from tenants.errors import ApplicationError
 from tenants.models import Organization, User
 
@@ -78,6 +82,12 @@ class ContactRow:
     time_zone: str = ""
     custom_fields: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    number_zone: str | None = None  # the time zone the number tells, if one
+
+    def zone(self, organization: Organization) -> str:
+        """The time zone a new contact of this row gets: the file's, else as for one contact
+        (the number's, else the organization's)."""
+        return self.time_zone or self.number_zone or organization.time_zone
 
 
 @dataclass(frozen=True)
@@ -104,18 +114,19 @@ def contact_row_clean(
     problems: list[Problem] = []
     # A leading apostrophe is how spreadsheets (and the export) keep "+1…" as text.
     raw_phone = values.get("phone", "").strip().lstrip("'").strip()
-    phone = ""
+    phone, zone_of_number = "", None
     if not raw_phone:
         problems.append(Problem("no_phone", "No phone number."))
     else:
         try:
-            phone = phone_normalize(raw_phone, country)
+            facts = phone_facts(raw_phone, country)
         except ApplicationError as exc:
             problems.append(Problem("invalid_phone", exc.summary()))
         else:
-            if refusal := phone_mobile_refusal(phone):
-                problems.append(Problem("not_mobile", refusal))
-    row = ContactRow(phone=phone)
+            phone, zone_of_number = facts.e164, facts.time_zone
+            if facts.not_mobile:
+                problems.append(Problem("not_mobile", facts.not_mobile))
+    row = ContactRow(phone=phone, number_zone=zone_of_number)
     for name in ("first_name", "last_name"):
         value = _text(values.get(name, ""))
         if len(value) > NAME_LIMIT:
@@ -220,21 +231,43 @@ def _tags(organization: Organization, names: Collection[str]) -> dict[str, Tag]:
     return tags
 
 
-def _insert_new(organization: Organization, rows: Sequence[ContactRow]) -> list[Contact]:
-    contacts = []
+NEW_CONTACT = (
+    "public_id",
+    "phone",
+    "first_name",
+    "last_name",
+    "email",
+    "time_zone",
+    "custom_fields",
+    "search",
+)
+
+
+def _insert_new(organization: Organization, rows: Sequence[ContactRow]) -> dict[str, int]:
+    """The new contacts in one statement; their ids by number."""
+    values = []
     for row in rows:
-        contact = Contact(
-            organization=organization,
-            phone=row.phone,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            email=row.email,
-            time_zone=row.time_zone or phone_time_zone(row.phone) or organization.time_zone,
-            custom_fields=row.custom_fields,
+        values.append(
+            [
+                uuid.uuid4(),
+                row.phone,
+                row.first_name,
+                row.last_name,
+                row.email,
+                row.zone(organization),
+                row.custom_fields,
+                search_text(row.first_name, row.last_name, row.email, row.phone),
+            ]
         )
-        contact.search = contact.search_text()
-        contacts.append(contact)
-    return Contact.objects.bulk_create(contacts)
+    prototype = Contact(organization=organization)
+    if db.features.can_return_rows_from_bulk_insert:
+        return dict(insert(Contact, prototype, NEW_CONTACT, values, returning=("phone", "id")))
+    insert(Contact, prototype, NEW_CONTACT, values)
+    return dict(
+        Contact.objects.filter(
+            organization=organization, phone__in=[r.phone for r in rows]
+        ).values_list("phone", "pk")
+    )
 
 
 @transaction.atomic
@@ -260,20 +293,18 @@ def contacts_upsert_many(
     phones = [row.phone for row in rows]
     if len(set(phones)) != len(phones):
         raise ValueError("contacts_upsert_many takes each number once")
-    by_phone = {
-        c.phone: c for c in Contact.objects.filter(organization=organization, phone__in=phones)
-    }
-    fresh = [row for row in rows if row.phone not in by_phone]
+
+    def known() -> dict[str, Contact]:
+        found = Contact.objects.filter(organization=organization, phone__in=phones)
+        return {c.phone: c for c in found}
+
+    by_phone = known()
     try:
         with transaction.atomic():
-            made = _insert_new(organization, fresh)
-    except IntegrityError:  # one of the numbers was created meanwhile: they are existing now
-        by_phone = {
-            c.phone: c for c in Contact.objects.filter(organization=organization, phone__in=phones)
-        }
-        fresh = [row for row in rows if row.phone not in by_phone]
-        made = _insert_new(organization, fresh)
-    created = {c.phone: c for c in made}
+            created = _insert_new(organization, [r for r in rows if r.phone not in by_phone])
+    except IntegrityError:  # a number was created meanwhile (by a person): it is an existing one
+        by_phone = known()
+        created = _insert_new(organization, [r for r in rows if r.phone not in by_phone])
     out = set(
         ConsentState.objects.filter(
             organization=organization, phone__in=phones, opted_out=True
@@ -285,25 +316,29 @@ def contacts_upsert_many(
     changes: dict[tuple[str, ...], list[int]] = defaultdict(list)
     wanted_tags: dict[int, list[str]] = {}
     for row in rows:
-        contact = created.get(row.phone) or by_phone[row.phone]
-        outcome = "created" if row.phone in created else "unchanged"
-        if outcome == "unchanged" and (
-            existing != ExistingContacts.SKIP or row.phone in later_rows
-        ):
-            policy = ExistingContacts.OVERWRITE if row.phone in later_rows else existing
-            fields, names = _merged(contact, row, policy)
+        later = row.phone in later_rows
+        if row.phone in created:
+            contact_id, outcome = created[row.phone], "created"
+        else:
+            contact = by_phone[row.phone]
+            contact_id, outcome = contact.pk, "unchanged"
+            if existing == ExistingContacts.SKIP and not later:
+                result.outcomes.append(outcome)
+                result.contact_ids.append(contact_id)
+                result.opted_out.append(row.phone in out)
+                continue
+            fields, names = _merged(contact, row, ExistingContacts.OVERWRITE if later else existing)
             if fields:
                 for name, value in fields.items():
                     setattr(contact, name, value)
                 contact.search, contact.updated_at = contact.search_text(), now
                 updates[tuple(sorted(fields))].append(contact)
-                changes[tuple(names)].append(contact.pk)
+                changes[tuple(names)].append(contact_id)
                 outcome = "updated"
-        skipped = outcome == "unchanged" and existing == ExistingContacts.SKIP
-        if row.phone not in out and not skipped:
-            wanted_tags[contact.pk] = [*tags, *row.tags]
+        if row.phone not in out:
+            wanted_tags[contact_id] = [*tags, *row.tags]
         result.outcomes.append(outcome)
-        result.contact_ids.append(contact.pk)
+        result.contact_ids.append(contact_id)
         result.opted_out.append(row.phone in out)
     for columns, contacts in updates.items():
         Contact.objects.bulk_update(contacts, [*columns, "search", "updated_at"])
@@ -313,24 +348,22 @@ def contacts_upsert_many(
         if result.tags_added[-1] and result.outcomes[index] == "unchanged":
             result.outcomes[index] = "updated"
     reserved = reserved_tag(organization)
-    ContactTag.objects.bulk_create(
-        [ContactTag(contact=c, tag=reserved) for phone, c in created.items() if phone in out],
-        ignore_conflicts=True,
-    )
+    links = [(pk, reserved.pk) for phone, pk in created.items() if phone in out]
+    insert(ContactTag, ContactTag(), ("contact_id", "tag_id"), links, ignore_conflicts=True)
     if consent:
-        ConsentEvent.objects.bulk_create(
-            ConsentEvent(
-                organization=organization,
-                phone=row.phone,
-                contact_id=contact_id,
-                kind=ConsentKind.OPT_IN,
-                source=ConsentSource.IMPORT,
-                user=user,
-                actor=actor or (user.get_full_name() if user else ""),
-            )
+        opt_in = ConsentEvent(
+            organization=organization,
+            kind=ConsentKind.OPT_IN,
+            source=ConsentSource.IMPORT,
+            user=user,
+            actor=actor or (user.get_full_name() if user else ""),
+        )
+        opt_ins = [
+            (uuid.uuid4(), row.phone, contact_id)
             for row, contact_id in zip(rows, result.contact_ids, strict=True)
             if row.phone not in out
-        )
+        ]
+        insert(ConsentEvent, opt_in, ("public_id", "phone", "contact_id"), opt_ins)
     _announce(organization, result, changes, added, source=source, automations=automations)
     return result
 
@@ -350,8 +383,8 @@ def _tags_add(organization: Organization, wanted: Mapping[int, list[str]]) -> di
             if (contact_id, tag.pk) not in have:
                 have.add((contact_id, tag.pk))
                 added[contact_id].append(tag)
-                links.append(ContactTag(contact_id=contact_id, tag=tag))
-    ContactTag.objects.bulk_create(links)
+                links.append((contact_id, tag.pk))
+    insert(ContactTag, ContactTag(), ("contact_id", "tag_id"), links)
     return added
 
 

@@ -24,7 +24,7 @@ from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
 from contacts.services.tags import contact_tags_add, contact_tags_remove
 from messaging.models import Message
-from messaging.services import bulk_insert
+from tenants import bulk_insert
 from tenants.errors import ApplicationError
 from tests.automations.helpers import active, contact, ledger, send, template
 from tests.concurrency import run_together

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contacts.imports.mapping import mapping_clean, mapping_guess
-from contacts.imports.services import import_preview, import_start
+from contacts.imports.services import import_preview, import_start, options_clean
 from contacts.models import ConsentSource, ContactImport, ImportState
 from contacts.services.consent import consent_opt_out
 from tenants.errors import ApplicationError
@@ -84,6 +84,7 @@ def test_the_mapping_chosen_is_remembered_for_the_next_import(personas):
         ({"columns": {"Phone": "phone", "Nom": "first_name"}}, "The file has no column “Nom”"),
         ({"columns": ["phone", "first_name"], "date_fields": ["plan"]}, "Dates are read only"),
         ("phone", "The mapping is an object"),
+        ({"columns": ["phone", "custom.plan"], "date_fields": [{}]}, "Dates are read only"),
     ],
 )
 def test_a_mapping_that_cannot_work_is_refused_with_its_reason(mapping, words):
@@ -142,3 +143,23 @@ def test_the_preview_shows_the_first_rows_as_they_will_be_stored_with_their_prob
     contact_import.refresh_from_db()
     assert contact_import.state == ImportState.UPLOADED
     assert ContactImport.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"tag_separator": []}, "tag_separator"),
+        ({"tag_separator": "/"}, "tag_separator"),
+        ({"existing": "merge"}, "existing"),
+        ({"consent": "yes"}, "consent"),
+        ({"country": "ZZ"}, "country"),
+        ({"tags": {"a": 1}}, "tags"),
+        ({"tags": ["Twilio-Message-stop"]}, "tags"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_options_that_cannot_work_are_refused_naming_the_option(personas, options, field):
+    with pytest.raises(ApplicationError) as raised:
+        options_clean(personas.org, options)
+
+    assert field in (raised.value.fields or {})

@@ -7,7 +7,7 @@ import pytest
 
 from contacts.models import Contact
 from contacts.services.contacts import contact_create
-from contacts.services.phones import phone_normalize, phone_time_zone
+from contacts.services.phones import phone_facts, phone_normalize, phone_time_zone
 from tenants.errors import ApplicationError
 
 SAN_FRANCISCO = "+14155550123"
@@ -128,3 +128,30 @@ def test_it_reads_a_new_contacts_national_number_in_the_organizations_country(pe
 
     assert Contact.objects.get(pk=contact.pk).phone == "+442079460958"
     assert contact.time_zone == "Europe/London"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "(415) 555-0100",
+        "+44 7911 123456",
+        "+44 20 7946 0958",
+        "+33 6 12 34 56 78",
+        "+1 800 555 0199",
+    ],
+)
+def test_phone_facts_tell_what_the_three_lookups_tell(raw):
+    facts = phone_facts(raw, "US")
+
+    assert facts.e164 == phone_normalize(raw, "US")
+    assert facts.time_zone == phone_time_zone(facts.e164)
+    assert bool(facts.not_mobile) is (raw == "+44 20 7946 0958")
+
+
+def test_phone_facts_refuse_what_phone_normalize_refuses():
+    for raw in ("", "12", "+1 999 555 0100", "abc"):
+        with pytest.raises(ApplicationError) as facts_error:
+            phone_facts(raw, "US")
+        with pytest.raises(ApplicationError) as normalize_error:
+            phone_normalize(raw, "US")
+        assert facts_error.value.fields == normalize_error.value.fields
