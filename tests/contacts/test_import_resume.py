@@ -188,3 +188,25 @@ def test_files_are_removed_after_seven_days_and_the_report_keeps_lines_and_reaso
         ["5", "No phone number."],
     ]
     assert imports_sweep(now=week) == 0
+
+
+def test_beat_resumes_stalled_imports_every_minute_and_removes_old_files_nightly(
+    personas, started, held
+):
+    from config.celery import app
+    from contacts import tasks
+
+    schedule = app.conf.beat_schedule
+    assert schedule["resume-imports"] == {"task": "contacts.tasks.resume_imports", "schedule": 60.0}
+    assert schedule["remove-old-import-files"]["task"] == "contacts.tasks.remove_old_import_files"
+    contact_import = started()
+    ContactImport.objects.filter(pk=contact_import.pk).update(
+        updated_at=timezone.now() - services.STALE_AFTER * 2,
+        created_at=timezone.now() - datetime.timedelta(days=services.FILE_DAYS + 1),
+    )
+    held.clear()
+
+    assert tasks.resume_imports() == 1
+    assert held == [contact_import.pk]
+    assert tasks.remove_old_import_files() == 1
+    assert ImportFilePart.objects.count() == 0
