@@ -20,10 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import resource
-import subprocess
-import sys
 import time
 
 # isort: off
@@ -36,7 +32,7 @@ from django.test.utils import setup_databases, teardown_databases
 
 from bench.pages import machine, require_postgresql
 from bench.results import Figure, git_commit, write
-from bench.stack import ROOT, database_url
+from bench.stack import peak_mb, worker_part
 from contacts.imports.services import import_start, import_upload, import_work
 from contacts.models import ConsentSource, ContactImport
 from contacts.services.consent import consent_opt_out
@@ -69,8 +65,7 @@ def work(import_id: int) -> None:
     began = time.perf_counter()
     while import_work(import_id, budget_seconds=float("inf")):
         pass
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": time.perf_counter() - began, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": time.perf_counter() - began, "peak_mb": peak_mb()}))
 
 
 def imported(organization: Organization, by: User, rows: int, start: int) -> dict[str, float]:
@@ -86,17 +81,7 @@ def imported(organization: Organization, by: User, rows: int, start: int) -> dic
     import_start(
         contact_import=contact_import, options={"consent": True, "tags": ["imported"]}, by=by
     )
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.contacts_import", "--work", str(contact_import.pk)],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url()},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if child.returncode:
-        raise SystemExit(child.stderr[-3000:])
-    worker = json.loads(child.stdout.strip().splitlines()[-1])
+    worker = worker_part("bench.contacts_import", "--work", str(contact_import.pk))
     contact_import = ContactImport.objects.get(pk=contact_import.pk)
     assert contact_import.state == "completed", contact_import.error
     return {

@@ -23,10 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
-import sys
 import time
 from decimal import Decimal
 
@@ -45,7 +42,7 @@ from bench.contacts_list import fill
 from bench.fan_out import ACCOUNT_SID, connect
 from bench.pages import machine, require_postgresql
 from bench.results import Figure, git_commit, write
-from bench.stack import ROOT, database_url
+from bench.stack import peak_mb, worker_part
 from connections.services.pricing import CACHE_SECONDS, _cache_key
 from connections.twilio_prices import MessagingPrices, OutboundSmsPrice
 from contacts.models import Contact, ContactTag, Tag
@@ -103,8 +100,7 @@ def work(launch_id: int) -> None:
     """The worker's part, in its own process: the launch's task until it is done."""
     began = time.perf_counter()
     launch_work(launch_id, budget_seconds=float("inf"))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": time.perf_counter() - began, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": time.perf_counter() - began, "peak_mb": peak_mb()}))
 
 
 def launched(automation: Automation, audience: dict[str, object]) -> dict[str, float]:
@@ -120,15 +116,7 @@ def launched(automation: Automation, audience: dict[str, object]) -> dict[str, f
     launch = launch_create(automation=automation, audience=audience, preflight=figures)
     created = time.perf_counter() - started
     # A worker is already up in production: its start (Python, Django) is not counted.
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.launches", "--work", str(launch.pk)],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url()},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    worker = json.loads(child.stdout.strip().splitlines()[-1])
+    worker = worker_part("bench.launches", "--work", str(launch.pk))
     seconds = created + worker["seconds"]
     launch.refresh_from_db()
     pending = Message.objects.filter(status=Status.PENDING).count()

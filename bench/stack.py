@@ -74,6 +74,29 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
 
 
+def worker_part(module: str, *args: str) -> dict[str, Any]:
+    """Runs ``python -m <module> <args>`` against the scratch database, as a fresh worker
+    process, and returns the JSON object its last line prints (its own figures)."""
+    child = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode:
+        raise SystemExit(child.stderr[-3000:])
+    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 @dataclass
 class Child:
     name: str
