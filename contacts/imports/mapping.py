@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from contacts.models import ImportColumnMemory
-from contacts.services.bulk import is_iso_date
 from contacts.services.contacts import CUSTOM_KEY
+from contacts.services.rows import is_iso_date
 from tenants.errors import ApplicationError
 from tenants.models import Organization
 

@@ -45,7 +45,8 @@ from contacts.models import (
     ImportState,
     Tag,
 )
-from contacts.services.bulk import ContactRow, Problem, contact_row_clean, contacts_upsert_many
+from contacts.services.bulk import contacts_upsert_many
+from contacts.services.rows import ContactRow, Problem, contact_row_clean
 from contacts.services.tags import tag_names_clean
 from tenants.bulk_insert import insert
 from tenants.errors import ApplicationError, ConflictError
