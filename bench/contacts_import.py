@@ -78,9 +78,7 @@ def imported(organization: Organization, by: User, rows: int, start: int) -> dic
     upload = SimpleUploadedFile("crm-export.csv", content, content_type="text/csv")
     contact_import = import_upload(organization=organization, file=upload, by=by)
     uploaded = time.perf_counter() - began
-    import_start(
-        contact_import=contact_import, options={"consent": True, "tags": ["imported"]}, by=by
-    )
+    import_start(contact_import=contact_import, options={"consent": True, "tags": ["imported"]})
     worker = worker_part("bench.contacts_import", "--work", str(contact_import.pk))
     contact_import = ContactImport.objects.get(pk=contact_import.pk)
     assert contact_import.state == "completed", contact_import.error

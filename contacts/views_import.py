@@ -198,7 +198,6 @@ class ImportStartView(MappingView):
                 contact_import=contact_import,
                 mapping=mapping_of(columns),
                 options=options_of(options),
-                by=self.membership.user,
             )
         except ConflictError as error:
             messages.error(request, error.message)

@@ -121,6 +121,7 @@ def mapping_clean(header: Sequence[str], raw: Any) -> dict[str, Any]:
         raise ApplicationError.for_field(
             "mapping", f"Give one target per column: the file has {len(header)}."
         )
+    columns = list(columns)  # the caller's list stays as it was
     seen: dict[str, int] = {}
     for index, target in enumerate(columns):
         target = str(target or "").strip()

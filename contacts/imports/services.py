@@ -45,7 +45,7 @@ from contacts.models import (
     ImportState,
     Tag,
 )
-from contacts.services.bulk import contacts_upsert_many
+from contacts.services.bulk import contact_row_stored, contacts_upsert_many
 from contacts.services.rows import ContactRow, Problem, contact_row_clean
 from contacts.services.tags import tag_names_clean
 from tenants.bulk_insert import insert
@@ -244,10 +244,7 @@ def import_preview(
     ]
     phones = [c.phone for _, c in cleaned if isinstance(c, ContactRow)]
     known = {
-        c.phone: c
-        for c in Contact.objects.filter(organization=organization, phone__in=phones).only(
-            "phone", "time_zone"
-        )
+        c.phone: c for c in Contact.objects.filter(organization=organization, phone__in=phones)
     }
     out = _opted_out(organization, phones)
     preview = []
@@ -255,12 +252,16 @@ def import_preview(
         if not isinstance(found, ContactRow):
             preview.append(PreviewRow(line, None, found))
             continue
-        if not found.time_zone:
-            existing = known.get(found.phone)
-            found.time_zone = existing.time_zone if existing else found.zone(organization)
-        found.tags = [] if found.phone in out else [*options["tags"], *found.tags]
-        problems = [Problem(OPTED_OUT, OPTED_OUT_REASON)] if found.phone in out else []
-        preview.append(PreviewRow(line, found, problems, found.phone in known, found.phone in out))
+        phone = found.phone
+        found.tags = [*options["tags"], *found.tags]
+        if phone in known:
+            found = contact_row_stored(known[phone], found, options["existing"])
+        else:
+            found.time_zone = found.zone(organization)
+        if phone in out:
+            found.tags = []
+        problems = [Problem(OPTED_OUT, OPTED_OUT_REASON)] if phone in out else []
+        preview.append(PreviewRow(line, found, problems, phone in known, phone in out))
     return preview
 
 
@@ -277,15 +278,14 @@ def import_start(
     contact_import: ContactImport,
     mapping: Mapping[str, Any] | None = None,
     options: Mapping[str, Any] | None = None,
-    by: User | None = None,
 ) -> ContactImport:
-    """Starts the run with these columns and options (the guess and the defaults when not
-    given), remembered for the organization's next import."""
+    """Starts the run with these columns and options (when not given, the import's own: the
+    guess and the defaults), the columns remembered for the organization's next import."""
     organization = contact_import.organization
     mapping = mapping_clean(
         contact_import.header, contact_import.mapping if mapping is None else mapping
     )
-    options = options_clean(organization, options)
+    options = options_clean(organization, contact_import.options if options is None else options)
     with transaction.atomic():
         locked = ContactImport.objects.select_for_update().get(pk=contact_import.pk)
         if locked.state != ImportState.UPLOADED:

@@ -74,6 +74,26 @@ def _merged(contact: Contact, row: ContactRow, policy: str) -> tuple[dict[str, A
     return fields, [n for n in fields if n != "custom_fields"] + changed
 
 
+def contact_row_stored(contact: Contact, row: ContactRow, existing: str) -> ContactRow:
+    """What an existing contact holds once ``contacts_upsert_many`` has written this row to it
+    under the ``existing`` policy (for a preview): its own values where the policy keeps them,
+    and the row's tags unless it is left as it is."""
+    if existing == ExistingContacts.SKIP:
+        fields: dict[str, Any] = {}
+        tags: list[str] = []
+    else:
+        fields, tags = _merged(contact, row, existing)[0], list(row.tags)
+    return ContactRow(
+        phone=contact.phone,
+        first_name=fields.get("first_name", contact.first_name),
+        last_name=fields.get("last_name", contact.last_name),
+        email=fields.get("email", contact.email),
+        time_zone=fields.get("time_zone", contact.time_zone),
+        custom_fields=dict(fields.get("custom_fields", contact.custom_fields or {})),
+        tags=tags,
+    )
+
+
 def _tags(organization: Organization, names: Collection[str]) -> dict[str, Tag]:
     """The organization's tags of these names (by lower-cased name), made if new."""
     wanted = {n.lower(): n for n in names}

@@ -163,3 +163,34 @@ def test_options_that_cannot_work_are_refused_naming_the_option(personas, option
         options_clean(personas.org, options)
 
     assert field in (raised.value.fields or {})
+
+
+@pytest.mark.parametrize(
+    ("existing", "first_name", "last_name", "tags"),
+    [
+        ("fill_empty", "Ann", "Lee", ["spring", "vip"]),
+        ("overwrite", "Zed", "Lee", ["spring", "vip"]),
+        ("skip", "Ann", "", []),
+    ],
+)
+def test_the_preview_of_an_existing_contact_is_what_the_option_will_leave(
+    personas, existing, first_name, last_name, tags
+):
+    add(personas.org, "+14155550100", first_name="Ann", time_zone="Europe/Paris")
+    contact_import = uploaded(
+        personas.org,
+        [["Phone", "First Name", "Last Name", "Tags"], ["+14155550100", "Zed", "Lee", "vip"]],
+    )
+
+    [row] = import_preview(
+        contact_import=contact_import, options={"existing": existing, "tags": ["spring"]}
+    )
+
+    assert row.exists
+    assert row.contact is not None
+    assert (row.contact.first_name, row.contact.last_name, row.contact.tags) == (
+        first_name,
+        last_name,
+        tags,
+    )
+    assert row.contact.time_zone == "Europe/Paris"
