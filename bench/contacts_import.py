@@ -33,7 +33,8 @@ from django.test.utils import setup_databases, teardown_databases
 from bench.pages import machine, require_postgresql
 from bench.results import Figure, git_commit, write
 from bench.stack import peak_mb, worker_part
-from contacts.imports.services import import_start, import_upload, import_work
+from contacts.imports.run import import_work
+from contacts.imports.services import import_start, import_upload
 from contacts.models import ConsentSource, ContactImport
 from contacts.services.consent import consent_opt_out
 from tenants.models import Organization, User

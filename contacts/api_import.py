@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from contacts.api_export import WhateverAccept
 from contacts.export import csv_pieces
 from contacts.imports import reading
+from contacts.imports.files import import_report
 from contacts.imports.services import (
     import_cancel,
-    import_report,
     import_start,
     import_upload,
     options_clean,

@@ -9,7 +9,8 @@ from typing import Any
 
 from contacts.imports import reading
 from contacts.imports.mapping import FIELDS, SEPARATORS
-from contacts.imports.services import OPTED_OUT, PreviewRow
+from contacts.imports.run import OPTED_OUT
+from contacts.imports.services import PreviewRow
 from contacts.models import ContactImport, ExistingContacts, ImportState
 from tenants.forms import country_choices
 from tenants.sources import Source

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from contacts.imports.services import import_work, imports_resume, imports_sweep
+from contacts.imports.files import imports_sweep
+from contacts.imports.run import import_work, imports_resume
 
 
 @shared_task(name="contacts.tasks.work_import", acks_late=True, reject_on_worker_lost=True)

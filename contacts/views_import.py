@@ -41,14 +41,12 @@ from contacts.import_words import (
     upload_limits,
     who,
 )
+from contacts.imports.files import FILE_DAYS, import_report, import_rows
 from contacts.imports.services import (
-    FILE_DAYS,
     PREVIEW_ROWS,
     import_cancel,
     import_preview,
-    import_report,
     import_resume,
-    import_rows,
     import_start,
     import_upload,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from automations.models import AutomationRun, DateSchedule, Launch, LaunchKind, LaunchState
-from contacts.imports import services
+from contacts.imports import run
 from messaging.models import Message
 from tests.automations.date_helpers import BIRTHDAY
 from tests.automations.helpers import active, send, template
@@ -60,7 +60,7 @@ def test_with_the_option_each_contact_enters_each_automation_once_through_a_laun
     personas, automations, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr("contacts.signals.CHUNK_SIZE", 3)
-    monkeypatch.setattr(services, "BATCH", 2)
+    monkeypatch.setattr(run, "BATCH", 2)
     tagged, created, _ = automations
     with django_capture_on_commit_callbacks(execute=True):
         contact_import = imported(personas.org, ROWS, options={"fire_automations": True})

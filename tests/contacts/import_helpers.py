@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contacts.imports.services import import_start, import_upload, import_work
+from contacts.imports.run import import_work
+from contacts.imports.services import import_start, import_upload
 from contacts.models import ContactImport
 from tenants.models import Organization, User
 

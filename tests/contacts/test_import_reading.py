@@ -8,7 +8,7 @@ import codecs
 import pytest
 
 from contacts.imports import reading
-from contacts.imports.services import import_rows
+from contacts.imports.files import import_rows
 from contacts.models import ContactImport, ImportFilePart
 from tenants.errors import ApplicationError
 from tests.contacts.import_helpers import csv_text, upload_file, uploaded
@@ -114,7 +114,7 @@ def test_blank_rows_and_a_blank_first_line_are_left_out(personas):
 
 
 def test_a_file_larger_than_a_part_is_stored_in_parts_and_read_back_whole(personas, monkeypatch):
-    monkeypatch.setattr("contacts.imports.services.PART_BYTES", 100)
+    monkeypatch.setattr("contacts.imports.files.PART_BYTES", 100)
     rows = [["Phone", "Name"]] + [[f"+1415555{n:04d}", f"Person {n}"] for n in range(50)]
 
     contact_import = uploaded(personas.org, rows)

@@ -7,16 +7,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from contacts.imports import services
-from contacts.imports.services import (
-    import_cancel,
-    import_report,
-    import_resume,
-    import_start,
-    import_work,
-    imports_resume,
-    imports_sweep,
-)
+from contacts.imports import files, run
+from contacts.imports.files import import_report, imports_sweep
+from contacts.imports.run import import_work, imports_resume
+from contacts.imports.services import import_cancel, import_resume, import_start
 from contacts.models import (
     ConsentEvent,
     Contact,
@@ -39,7 +33,7 @@ ROWS.insert(4, ["", "No phone", ""])  # line 5: reported once, however often the
 
 @pytest.fixture(autouse=True)
 def batches_of_three(monkeypatch):
-    monkeypatch.setattr(services, "BATCH", 3)
+    monkeypatch.setattr(run, "BATCH", 3)
 
 
 @pytest.fixture
@@ -87,14 +81,14 @@ def test_a_worker_killed_mid_batch_is_resumed_without_duplicates(started, held, 
             raise ConnectionError("worker killed")  # … and the worker dies before the commit
         return result
 
-    monkeypatch.setattr(services, "contacts_upsert_many", killed)
+    monkeypatch.setattr(run, "contacts_upsert_many", killed)
     with pytest.raises(ConnectionError):
         import_work(contact_import.pk)
     contact_import.refresh_from_db()
     assert (contact_import.state, contact_import.cursor) == (ImportState.RUNNING, 3)
     assert Contact.objects.count() == 3
 
-    monkeypatch.setattr(services, "contacts_upsert_many", real)
+    monkeypatch.setattr(run, "contacts_upsert_many", real)
     assert import_work(contact_import.pk) is False
 
     assert_imported_once(contact_import)
@@ -107,7 +101,7 @@ def test_the_sweeper_starts_an_import_whose_worker_stopped(started, held):
     held.clear()
 
     assert imports_resume() == 0  # touched just now: its worker may be busy
-    later = timezone.now() + services.STALE_AFTER + datetime.timedelta(seconds=1)
+    later = timezone.now() + run.STALE_AFTER + datetime.timedelta(seconds=1)
     assert imports_resume(now=later) == 1
     assert held == [contact_import.pk]
     assert imports_resume(now=later) == 0  # touched: not enqueued twice
@@ -151,7 +145,7 @@ def test_two_workers_on_one_import_do_each_batch_once(started, held):
     # batches: whichever reaches a batch first does it, the other stops there.
     assert import_work(contact_import.pk, budget_seconds=0) is True
     stale = ContactImport.objects.get(pk=contact_import.pk)
-    assert services._batch(contact_import.pk, 0, []) is False  # cursor moved on: not again
+    assert run._batch(contact_import.pk, 0, []) is False  # cursor moved on: not again
     import_work(stale.pk)
 
     assert_imported_once(contact_import)
@@ -173,7 +167,7 @@ def test_files_are_removed_after_seven_days_and_the_report_keeps_lines_and_reaso
     waiting = uploaded(personas.org, ROWS)  # uploaded, never started
 
     assert imports_sweep() == 0
-    week = timezone.now() + datetime.timedelta(days=services.FILE_DAYS, seconds=1)
+    week = timezone.now() + datetime.timedelta(days=files.FILE_DAYS, seconds=1)
     assert imports_sweep(now=week) == 2
 
     assert ImportFilePart.objects.count() == 0
@@ -201,8 +195,8 @@ def test_beat_resumes_stalled_imports_every_minute_and_removes_old_files_nightly
     assert schedule["remove-old-import-files"]["task"] == "contacts.tasks.remove_old_import_files"
     contact_import = started()
     ContactImport.objects.filter(pk=contact_import.pk).update(
-        updated_at=timezone.now() - services.STALE_AFTER * 2,
-        created_at=timezone.now() - datetime.timedelta(days=services.FILE_DAYS + 1),
+        updated_at=timezone.now() - run.STALE_AFTER * 2,
+        created_at=timezone.now() - datetime.timedelta(days=files.FILE_DAYS + 1),
     )
     held.clear()
 

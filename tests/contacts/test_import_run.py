@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from contacts.imports import services
-from contacts.imports.services import import_report
+from contacts.imports import run
+from contacts.imports.files import import_report
 from contacts.models import (
     ConsentEvent,
     ConsentKind,
@@ -146,7 +146,7 @@ def test_a_row_with_several_problems_is_one_report_row_with_every_reason(persona
 def test_two_rows_with_one_number_the_later_wins_and_the_earlier_is_reported(
     personas, monkeypatch, batch
 ):
-    monkeypatch.setattr(services, "BATCH", batch)
+    monkeypatch.setattr(run, "BATCH", batch)
     contact_import = imported(
         personas.org,
         [
@@ -262,7 +262,7 @@ def test_an_existing_contact_the_file_does_not_change_is_unchanged(personas, ann
 def test_the_error_report_has_the_original_rows_their_lines_and_reasons_in_file_order(
     personas, monkeypatch
 ):
-    monkeypatch.setattr(services, "BATCH", 2)
+    monkeypatch.setattr(run, "BATCH", 2)
     contact_import = imported(
         personas.org,
         [
