@@ -238,12 +238,14 @@ def _advance(
     runs: list[AutomationRun],
     now: datetime.datetime,
     send_total: int | None = None,
+    facts: ContactFacts | None = None,
 ) -> None:
-    facts = contact_facts(
-        organization,
-        {run.contact_id for run in runs},
-        replies_since=min(run.created_at for run in runs),
-    )
+    if facts is None or not {run.contact_id for run in runs} <= facts.contacts.keys():
+        facts = contact_facts(
+            organization,
+            {run.contact_id for run in runs},
+            replies_since=min(run.created_at for run in runs),
+        )
     done: dict[int, set[str]] = defaultdict(set)
     last: dict[int, tuple[datetime.datetime, int]] = {}
     for run_id, step_id, message_id, at in RunStep.objects.filter(
@@ -305,10 +307,13 @@ def runs_advance(
     now: datetime.datetime | None = None,
     limit: int = BATCH,
     send_total: int | None = None,
+    facts: ContactFacts | None = None,
 ) -> int:
     """Advances up to ``limit`` due enrolments (of ``run_ids`` if given) of active
     automations; returns how many it claimed. ``send_total``: how many enrolments these are a
-    part of (a launch's audience), so that their sends are batched for the whole."""
+    part of (a launch's audience), so that their sends are batched for the whole. ``facts``:
+    their contacts' facts as their enrolment read them an instant ago (their first step), not
+    read again; the send rules still check each number's consent as they send."""
     now = now or timezone.now()
     with transaction.atomic():
         claim = AutomationRun.objects.select_for_update(skip_locked=True, of=("self",)).filter(
@@ -327,15 +332,17 @@ def runs_advance(
         for run in runs:
             by_organization[run.organization_id].append(run)
         for organization in Organization.objects.filter(pk__in=list(by_organization)):
-            _advance(organization, by_organization[organization.pk], now, send_total)
+            _advance(organization, by_organization[organization.pk], now, send_total, facts)
     return len(runs)
 
 
-def runs_advance_ids(run_ids: list[int], *, send_total: int | None = None) -> int:
+def runs_advance_ids(
+    run_ids: list[int], *, send_total: int | None = None, facts: ContactFacts | None = None
+) -> int:
     """Advances these enrolments now, ``BATCH`` at a time (an enrolment's first step);
-    ``send_total``: see ``runs_advance``."""
+    ``send_total`` and ``facts``: see ``runs_advance``."""
     return sum(
-        runs_advance(run_ids[start : start + BATCH], send_total=send_total)
+        runs_advance(run_ids[start : start + BATCH], send_total=send_total, facts=facts)
         for start in range(0, len(run_ids), BATCH)
     )
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from automations.models import Automation, AutomationRun, Reason, RunState, State
 from automations.services.engine import runs_advance_ids
 from automations.services.exits import exits_for_event
-from automations.services.facts import contact_facts, entry_refusal
+from automations.services.facts import ContactFacts, contact_facts, entry_refusal
 from automations.triggers import Event, triggers_for_event
 from tenants.bulk_insert import insert
 
@@ -67,6 +67,8 @@ class Enrolled:
     created: list[int] = field(default_factory=list)
     skipped: int = 0
     handled: int = 0
+    # The contacts' facts the enrolment read, for the first steps run right after it.
+    facts: ContactFacts | None = None
 
 
 def runs_enrol(
@@ -150,9 +152,10 @@ def runs_enrol(
             created=sorted(pk for pk, state in inserted if state == RunState.RUNNING),
             skipped=sum(1 for _, state in inserted if state == RunState.SKIPPED),
             handled=len(fresh),
+            facts=facts,
         )
     if advance and result.created:
-        runs_advance_ids(result.created)
+        runs_advance_ids(result.created, facts=facts)
     return result
 
 

@@ -23,6 +23,7 @@ import datetime
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -42,6 +43,7 @@ from automations.services.audience import audience_contacts
 from automations.services.date_backfill import dates_backfill_chunk, dates_backfill_count
 from automations.services.engine import runs_advance_ids
 from automations.services.enrolment import Enrolled, runs_enrol
+from automations.services.facts import ContactFacts
 from automations.services.preflight import Preflight, preflight_run, preflight_stale
 from contacts.models import Contact
 from tenants.errors import ConflictError
@@ -226,10 +228,20 @@ def _count(launch: Launch, result: Enrolled, *, cursor: int | None = None) -> No
     launch.save(update_fields=fields)
 
 
-def launch_chunk(launch_id: int) -> tuple[bool, list[int], int]:
-    """Works the launch's next chunk in one transaction; returns whether more are left, the
-    new enrolments (whose first steps the caller runs once this has committed) and the
-    launch's total."""
+@dataclass
+class Chunk:
+    """What ``launch_chunk`` did: whether more chunks are left, the new enrolments (whose
+    first steps the caller runs once the chunk has committed, with the facts their enrolment
+    read) and the launch's total (their sends are batched for it)."""
+
+    more: bool
+    created: list[int] = field(default_factory=list)
+    total: int = 0
+    facts: ContactFacts | None = None
+
+
+def launch_chunk(launch_id: int) -> Chunk:
+    """Works the launch's next chunk in one transaction."""
     with transaction.atomic():
         launch = (
             Launch.objects.select_for_update(of=("self",))
@@ -238,12 +250,12 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int], int]:
         )
         automation = launch.automation
         if launch.state not in OPEN_LAUNCH_STATES or launch.kind == LaunchKind.BULK_EVENT:
-            return False, [], 0
+            return Chunk(more=False)
         if automation.state == State.ARCHIVED:
             _finish(launch, LaunchState.CANCELLED, "The automation was archived.")
-            return False, [], 0
+            return Chunk(more=False)
         if automation.state != State.ACTIVE:  # paused: held, resumed with the automation
-            return False, [], 0
+            return Chunk(more=False)
         if launch.audience == DATE_BACKFILL:
             last, occurrences = dates_backfill_chunk(
                 automation, after_id=launch.cursor, limit=CHUNK
@@ -260,7 +272,7 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int], int]:
             last = ids[-1] if ids else None
         if last is None:
             _finish(launch, LaunchState.COMPLETED)
-            return False, [], 0
+            return Chunk(more=False)
         result = (
             runs_enrol(
                 automation=automation,
@@ -276,7 +288,7 @@ def launch_chunk(launch_id: int) -> tuple[bool, list[int], int]:
         # Done: every contact of the chunk this launch had not handled before (one deleted
         # since it was read too), so a chunk worked twice is counted once.
         _count(launch, result, cursor=last)
-    return True, result.created, launch.total
+    return Chunk(True, result.created, launch.total, result.facts)
 
 
 def launch_work(launch_id: int, *, budget_seconds: float = BUDGET_SECONDS) -> bool:
@@ -284,13 +296,13 @@ def launch_work(launch_id: int, *, budget_seconds: float = BUDGET_SECONDS) -> bo
     returns whether more are left (the task then enqueues itself again)."""
     began = time.monotonic()
     while True:
-        more, created, total = launch_chunk(launch_id)
-        if created:
+        chunk = launch_chunk(launch_id)
+        if chunk.created:
             # Sent in batches sized for the whole launch: a chunk's 1,000 first messages go
             # as two send tasks of 500, not a hundred of 10 (the broker's round trips cost a
             # fifth of a launch).
-            runs_advance_ids(created, send_total=total)
-        if not more:
+            runs_advance_ids(chunk.created, send_total=chunk.total, facts=chunk.facts)
+        if not chunk.more:
             return False
         if time.monotonic() - began >= budget_seconds:
             return True
@@ -362,7 +374,7 @@ def batch_enrol(
         if launch.done >= launch.total:
             _finish(launch, LaunchState.COMPLETED)
     if result.created:
-        runs_advance_ids(result.created, send_total=launch.total)
+        runs_advance_ids(result.created, send_total=launch.total, facts=result.facts)
     return result
 
 

@@ -82,9 +82,9 @@ def test_a_launch_killed_between_chunks_resumes_without_duplicates(personas, chu
     automation = manual(personas)
     people(personas, 7)
     launch = launch_create(automation=automation, audience={"all": True})
-    more, created, _ = launch_chunk(launch.pk)  # the worker dies here: its first steps never ran
-    assert more
-    assert len(created) == 3
+    chunk = launch_chunk(launch.pk)  # the worker dies here: its first steps never ran
+    assert chunk.more
+    assert len(chunk.created) == 3
     launch.refresh_from_db()
     assert (launch.state, launch.done) == (LaunchState.RUNNING, 3)
 
@@ -140,7 +140,7 @@ def test_an_audience_of_tags_and_a_paused_automation(personas, chunk_of_three):
     launch = launch_create(automation=automation, audience={"has_all_tags": ["vip"]})
     assert launch.total == 2
     automation_pause(automation=automation)
-    assert launch_chunk(launch.pk) == (False, [], 0)  # held while paused
+    assert launch_chunk(launch.pk) == launches.Chunk(more=False)  # held while paused
     launch.refresh_from_db()
     assert (launch.state, launch.done) == (LaunchState.PREPARING, 0)
     with pytest.raises(ConflictError):
@@ -216,3 +216,21 @@ def test_a_launchs_first_sends_are_batched_for_the_whole_launch_not_per_chunk(
     assert sorted(pk for batch in batches for pk in batch) == sorted(
         Message.objects.filter(source_ref=str(automation.public_id)).values_list("pk", flat=True)
     )
+
+
+def test_a_chunks_first_steps_use_the_facts_its_enrolment_read(personas, monkeypatch):
+    from automations.services import engine
+
+    read_again: list[int] = []
+    real = engine.contact_facts
+    monkeypatch.setattr(
+        engine, "contact_facts", lambda *a, **k: read_again.append(1) or real(*a, **k)
+    )
+    automation = manual(personas)
+    people(personas, 5)
+    launch = launch_create(automation=automation, audience={"all": True})
+
+    launch_work(launch.pk)
+
+    assert read_again == []
+    assert Message.objects.filter(source_ref=str(automation.public_id)).count() == 5
