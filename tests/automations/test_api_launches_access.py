@@ -15,7 +15,7 @@ from django.test import TestCase
 from rest_framework.test import APIClient
 
 from automations.models import Automation, Launch, LaunchState
-from automations.services.launches import launch_create
+from automations.services.launches import WORKERS, launch_create
 from tests.automations.api_helpers import WRITERS, error, url
 from tests.automations.helpers import active, contact, send, template
 
@@ -101,7 +101,8 @@ def test_owner_admin_and_marketer_keys_write(personas, ours, worked, persona, ro
     if route == "preflight":
         assert (response.json()["audience"], response.json()["cost"]["lines"]) == (0, [])
     if route == "launch":
-        assert worked == [Launch.objects.get(public_id=response.json()["id"]).pk]
+        launched = Launch.objects.get(public_id=response.json()["id"])
+        assert worked == [launched.pk] * WORKERS
     if route == "cancel":
         launch.refresh_from_db()
         assert launch.state == LaunchState.CANCELLED

@@ -9,6 +9,7 @@ import pytest
 
 from automations.models import Launch, LaunchKind
 from automations.services.automations import automation_pause
+from automations.services.launches import WORKERS
 from contacts.services.tags import contact_tags_add
 from tests.automations.helpers import active, contact, send, template
 from tests.automations.insight_helpers import TAG, contacts, detail_url, table, text
@@ -74,7 +75,7 @@ def test_activating_offers_the_contacts_already_tagged_and_enrols_them_on_confir
     )
     assert launch.audience == {"has_all_tags": ["new-lead"]}
     assert (launch.preflight["audience"], launch.preflight["eligible"]) == (3, 3)
-    assert worked == [launch.pk]
+    assert worked == [launch.pk] * WORKERS
     after = text(client.get(started["Location"]))
     assert "Enrolling the 3 contacts who already match" in after
     assert "already match: also enrol them?" not in after

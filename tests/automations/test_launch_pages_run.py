@@ -9,6 +9,7 @@ import pytest
 
 from automations.models import Launch, LaunchKind
 from automations.services.automations import automation_pause
+from automations.services.launches import WORKERS
 from contacts.services.tags import contact_tags_add
 from tests.automations.helpers import active, contact, send, template
 from tests.automations.insight_helpers import TAG, WRITERS, contacts, detail_url, table, text
@@ -118,7 +119,7 @@ def test_confirming_starts_one_launch_on_the_figures_shown(
     assert launch.preflight["eligible"] == 4
     assert launch.preflight["excluded"]["frequency_cap"] == 1
     assert launch.preflight["cost"]["total"] == "0.1106"
-    assert worked == [launch.pk]
+    assert worked == [launch.pk] * WORKERS
     page = text(client.get(response["Location"]))
     assert "Run now started for the 9 contacts of the audience" in page
 
@@ -137,7 +138,7 @@ def test_a_confirmation_sent_twice_starts_one_launch(
 
     assert (first.status_code, second.status_code) == (302, 302)
     launch = Launch.objects.get()
-    assert worked == [launch.pk]
+    assert worked == [launch.pk] * WORKERS
 
 
 def test_an_audience_changed_since_the_preflight_is_refused_with_fresh_figures(personas, worked):

@@ -99,3 +99,36 @@ def test_a_cancelled_launch_works_no_further_chunk(personas, audience, enqueued)
     launch.refresh_from_db()
     assert (launch.state, launch.done) == (LaunchState.CANCELLED, 1000)
     assert AutomationRun.objects.filter(automation=audience).count() == 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_one_launch_enrol_and_text_each_contact_once(personas, audience, enqueued):
+    import threading
+
+    from django.db import connections
+
+    launch = launch_create(automation=audience, audience={"all": True})
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            launch_work(launch.pk)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(launches.WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    launch.refresh_from_db()
+    assert (launch.state, launch.done, launch.enrolled) == (LaunchState.COMPLETED, SIZE, SIZE)
+    runs = AutomationRun.objects.filter(automation=audience)
+    assert runs.count() == SIZE
+    assert not runs.values("contact_id").annotate(n=Count("pk")).filter(n__gt=1).exists()
+    messages = Message.objects.filter(source_ref=str(audience.public_id))
+    assert messages.values("contact_id").distinct().count() == messages.count() == SIZE

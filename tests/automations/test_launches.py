@@ -164,7 +164,7 @@ def test_the_sweeper_resumes_a_launch_its_worker_left(personas, monkeypatch):
     assert launches_resume() == 0  # touched just now
     later = timezone.now() + datetime.timedelta(minutes=3)
     assert launches_resume(now=later) == 1
-    assert enqueued == [launch.pk]
+    assert enqueued == [launch.pk] * launches.WORKERS  # as many tasks as a new launch gets
     assert launches_resume(now=later) == 0  # enqueued once, not at every pass
 
 
