@@ -219,13 +219,15 @@ def test_a_launchs_first_sends_are_batched_for_the_whole_launch_not_per_chunk(
 
 
 def test_a_chunks_first_steps_use_the_facts_its_enrolment_read(personas, monkeypatch):
-    from automations.services import engine
+    from automations.services.facts import contact_facts
 
     read_again: list[int] = []
-    real = engine.contact_facts
-    monkeypatch.setattr(
-        engine, "contact_facts", lambda *a, **k: read_again.append(1) or real(*a, **k)
-    )
+
+    def reading(*args, **kwargs):
+        read_again.append(1)
+        return contact_facts(*args, **kwargs)
+
+    monkeypatch.setattr("automations.services.engine.contact_facts", reading)
     automation = manual(personas)
     people(personas, 5)
     launch = launch_create(automation=automation, audience={"all": True})

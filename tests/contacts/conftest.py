@@ -38,6 +38,15 @@ def bob(personas) -> Contact:
     return contact
 
 
+@pytest.fixture
+def held_imports(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The import ids handed to the import task, in place of running it: imports stay
+    queued."""
+    found: list[int] = []
+    monkeypatch.setattr("contacts.tasks.work_import.delay", found.append)
+    return found
+
+
 # --- The events tests (test_events_*.py): every signal the contacts room sends -------------
 
 SIGNALS = (

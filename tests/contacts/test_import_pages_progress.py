@@ -25,14 +25,6 @@ TWO_BAD_ROWS = [
 ]
 
 
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The import ids handed to the import task, in place of the task: imports stay queued."""
-    found: list[int] = []
-    monkeypatch.setattr("contacts.tasks.work_import.delay", found.append)
-    return found
-
-
 def queued(personas, client, commits) -> ContactImport:
     """Started from its page, with the task held back."""
     contact_import = uploaded(personas.org, PEOPLE, by=personas.marketer)
@@ -43,7 +35,7 @@ def queued(personas, client, commits) -> ContactImport:
 
 
 def test_an_open_import_shows_its_progress_and_is_polled(
-    personas, enqueued, django_capture_on_commit_callbacks
+    personas, held_imports, django_capture_on_commit_callbacks
 ):
     contact_import = queued(
         personas, personas.client("marketer"), django_capture_on_commit_callbacks
@@ -71,7 +63,7 @@ def test_an_open_import_shows_its_progress_and_is_polled(
     assert POLLING in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
     assert "1 of 3 rows read (33%)" in text(fragment)
-    assert enqueued == [contact_import.pk]
+    assert held_imports == [contact_import.pk]
 
 
 def test_polling_stops_once_the_import_has_ended(personas):
@@ -92,7 +84,7 @@ def test_polling_stops_once_the_import_has_ended(personas):
 
 
 def test_cancel_stops_an_open_import_and_resume_carries_it_on(
-    personas, enqueued, django_capture_on_commit_callbacks
+    personas, held_imports, django_capture_on_commit_callbacks
 ):
     client = personas.client("marketer")
     contact_import = queued(personas, client, django_capture_on_commit_callbacks)
@@ -119,7 +111,7 @@ def test_cancel_stops_an_open_import_and_resume_carries_it_on(
     contact_import.refresh_from_db()
     assert contact_import.state == ImportState.QUEUED
     assert "Resumed from row 1 of 3." in text(client.get(resumed["Location"]))
-    assert enqueued == [contact_import.pk, contact_import.pk]
+    assert held_imports == [contact_import.pk, contact_import.pk]
 
 
 def test_cancel_and_resume_are_refused_in_words_when_they_do_not_apply(personas):

@@ -37,14 +37,6 @@ def batches_of_three(monkeypatch):
 
 
 @pytest.fixture
-def held(monkeypatch) -> list[int]:
-    """The imports handed to the task, in place of running it."""
-    found: list[int] = []
-    monkeypatch.setattr("contacts.tasks.work_import.delay", found.append)
-    return found
-
-
-@pytest.fixture
 def started(personas, django_capture_on_commit_callbacks):
     """An import of ROWS started (its task enqueued once the start commits)."""
 
@@ -69,7 +61,9 @@ def assert_imported_once(contact_import: ContactImport) -> None:
     assert ImportedNumber.objects.count() == 10
 
 
-def test_a_worker_killed_mid_batch_is_resumed_without_duplicates(started, held, monkeypatch):
+def test_a_worker_killed_mid_batch_is_resumed_without_duplicates(
+    started, held_imports, monkeypatch
+):
     contact_import = started()
     real = contacts_upsert_many
     calls = []
@@ -94,16 +88,16 @@ def test_a_worker_killed_mid_batch_is_resumed_without_duplicates(started, held, 
     assert_imported_once(contact_import)
 
 
-def test_the_sweeper_starts_an_import_whose_worker_stopped(started, held):
+def test_the_sweeper_starts_an_import_whose_worker_stopped(started, held_imports):
     contact_import = started()
-    assert held == [contact_import.pk]
+    assert held_imports == [contact_import.pk]
     import_work(contact_import.pk, budget_seconds=0)  # one batch, then the worker is gone
-    held.clear()
+    held_imports.clear()
 
     assert imports_resume() == 0  # touched just now: its worker may be busy
     later = timezone.now() + run.STALE_AFTER + datetime.timedelta(seconds=1)
     assert imports_resume(now=later) == 1
-    assert held == [contact_import.pk]
+    assert held_imports == [contact_import.pk]
     assert imports_resume(now=later) == 0  # touched: not enqueued twice
 
     import_work(contact_import.pk)
@@ -111,7 +105,7 @@ def test_the_sweeper_starts_an_import_whose_worker_stopped(started, held):
 
 
 def test_a_cancelled_import_stops_and_a_resumed_one_carries_on_from_its_cursor(
-    personas, started, held, django_capture_on_commit_callbacks
+    personas, started, held_imports, django_capture_on_commit_callbacks
 ):
     contact_import = started()
     assert import_work(contact_import.pk, budget_seconds=0) is True  # one batch done
@@ -127,11 +121,11 @@ def test_a_cancelled_import_stops_and_a_resumed_one_carries_on_from_its_cursor(
     with pytest.raises(ConflictError):
         import_cancel(contact_import=contact_import)
 
-    held.clear()
+    held_imports.clear()
     with django_capture_on_commit_callbacks(execute=True):
         resumed = import_resume(contact_import=contact_import)
     assert resumed.state == ImportState.QUEUED
-    assert held == [contact_import.pk]
+    assert held_imports == [contact_import.pk]
     import_work(contact_import.pk)
 
     assert_imported_once(contact_import)
@@ -139,7 +133,7 @@ def test_a_cancelled_import_stops_and_a_resumed_one_carries_on_from_its_cursor(
         import_resume(contact_import=contact_import)
 
 
-def test_two_workers_on_one_import_do_each_batch_once(started, held):
+def test_two_workers_on_one_import_do_each_batch_once(started, held_imports):
     contact_import = started()
     # A second task for the same import (the sweeper's, say) runs while the first is between
     # batches: whichever reaches a batch first does it, the other stops there.
@@ -151,7 +145,7 @@ def test_two_workers_on_one_import_do_each_batch_once(started, held):
     assert_imported_once(contact_import)
 
 
-def test_an_import_can_be_started_once(started, held):
+def test_an_import_can_be_started_once(started, held_imports):
     contact_import = started()
 
     with pytest.raises(ConflictError) as raised:
@@ -160,7 +154,7 @@ def test_an_import_can_be_started_once(started, held):
 
 
 def test_files_are_removed_after_seven_days_and_the_report_keeps_lines_and_reasons(
-    personas, started, held
+    personas, started, held_imports
 ):
     contact_import = started()
     import_work(contact_import.pk)
@@ -185,7 +179,7 @@ def test_files_are_removed_after_seven_days_and_the_report_keeps_lines_and_reaso
 
 
 def test_beat_resumes_stalled_imports_every_minute_and_removes_old_files_nightly(
-    personas, started, held
+    personas, started, held_imports
 ):
     from config.celery import app
     from contacts import tasks
@@ -198,9 +192,9 @@ def test_beat_resumes_stalled_imports_every_minute_and_removes_old_files_nightly
         updated_at=timezone.now() - run.STALE_AFTER * 2,
         created_at=timezone.now() - datetime.timedelta(days=files.FILE_DAYS + 1),
     )
-    held.clear()
+    held_imports.clear()
 
     assert tasks.resume_imports() == 1
-    assert held == [contact_import.pk]
+    assert held_imports == [contact_import.pk]
     assert tasks.remove_old_import_files() == 1
     assert ImportFilePart.objects.count() == 0
