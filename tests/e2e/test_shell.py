@@ -122,3 +122,26 @@ def test_the_message_log_loads_its_counts(open_page, personas):
     page.wait_for_selector("h1:text-is('Messages')")
     assert page.url.endswith("/messages/?status=suppressed")
     assert page.locator("select#id_status").input_value() == "suppressed"
+
+
+def test_the_top_bar_is_one_row_at_1280_px_even_with_long_names(open_page, personas):
+    page = open_page(width=DESKTOP)
+    log_in(page, "owner@a.example.com")
+    personas.org.name = "Northwind Traders International Holdings"
+    personas.org.save()
+    personas.owner.full_name = "Bartholomew-Christopher Longname"
+    personas.owner.save()
+
+    page.goto("/contacts/")
+
+    rows = {
+        round(page.locator(selector).bounding_box()["y"] // 20)
+        for selector in (".brand", ".mainnav", ".switcher", ".topbar-end")
+    }
+    assert len(rows) == 1, rows
+    assert page.locator("header.topbar").bounding_box()["height"] < 70
+    # The names are cut short on screen, whole for screen readers and in the menus.
+    assert "Northwind Traders International Holdings" in (
+        page.locator(".switcher summary").get_attribute("aria-label") or ""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") == DESKTOP
