@@ -145,3 +145,31 @@ def test_the_top_bar_is_one_row_at_1280_px_even_with_long_names(open_page, perso
         page.locator(".switcher summary").get_attribute("aria-label") or ""
     )
     assert page.evaluate("document.documentElement.scrollWidth") == DESKTOP
+
+
+def test_on_a_phone_the_areas_fold_behind_menu_opened_by_keyboard(open_page, personas):
+    page = open_page(width=PHONE)
+    log_in(page, "owner@a.example.com")
+    page.goto("/contacts/")
+    toggle = page.locator(".nav-toggle")
+    assert toggle.is_visible()
+    assert not page.locator(".mainnav a", has_text="Automations").is_visible()
+
+    toggle.focus()
+    page.keyboard.press("Enter")
+
+    assert toggle.get_attribute("aria-expanded") == "true"
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Dashboard"
+    page.locator(".mainnav a", has_text="Automations").click()
+    page.wait_for_selector("h1:text-is('Automations')")
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE
+
+
+def test_on_a_desktop_there_is_no_menu_button(open_page, personas):
+    page = open_page(width=DESKTOP)
+    log_in(page, "owner@a.example.com")
+
+    assert not page.locator(".nav-toggle").is_visible()
+    assert page.locator(".mainnav a", has_text="Automations").is_visible()

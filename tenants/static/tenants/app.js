@@ -36,6 +36,20 @@
       .catch(function () { body.textContent = "This part could not be loaded. Reload the page to try again."; });
   });
 
+  // The phone's Menu button: shows and hides the main navigation (CSS folds it on phones
+  // only once this script runs, so without JavaScript the areas stay a scrolling row).
+  var toggle = document.querySelector(".nav-toggle");
+  if (toggle) {
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    toggle.hidden = false;
+    document.documentElement.classList.add("js-nav");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      nav.classList.toggle("open", open);
+    });
+  }
+
   // Close an open <details class="menu"> when clicking elsewhere or pressing Escape.
   function closeMenus(except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
