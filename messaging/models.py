@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 from connections.models import Connection
 from contacts.models import Contact
@@ -52,6 +54,8 @@ RANK = {
     Status.CANCELED: 6,
     Status.READ: 7,
 }
+# How long a message's page keeps asking for its news (the sweeper settles older ones).
+IN_FLIGHT_FOR = datetime.timedelta(days=1)
 FINAL = {Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.CANCELED, Status.READ}
 
 
@@ -147,6 +151,21 @@ class Message(models.Model):
 
     def __repr__(self) -> str:
         return f"<Message {self.public_id} {self.status}>"
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether its status may move any moment (pages showing it keep themselves live):
+        outbound, due, not final, not suppressed, not waiting for a person's decision, and
+        less than a day old (later, the sweeper fetches its final status)."""
+        now = timezone.now()
+        return (
+            self.direction == Direction.OUTBOUND
+            and self.status not in FINAL
+            and self.status != Status.SUPPRESSED
+            and not self.needs_attention
+            and (self.send_after is None or self.send_after <= now)
+            and self.created_at > now - IN_FLIGHT_FOR
+        )
 
 
 class MessageEvent(models.Model):

@@ -133,6 +133,7 @@ class ContactMessagesFragment(OrganizationView):
             "contact": contact,
             "history": latest[:CONVERSATION_SIZE][::-1],
             "more": len(latest) > CONVERSATION_SIZE,
+            "live": any(message.in_flight for message in latest),
         }
         return render(request, "messaging/_contact_messages.html", context)
 
@@ -171,6 +172,7 @@ class MessageListView(OrganizationView):
             "without_contact": _log_query(request, contact=""),
             "without_automation": _log_query(request, automation=""),
             "automation_ref": filters.source_ref if filters.source == Source.AUTOMATION else "",
+            "live": any(message.in_flight for message in page.messages),
         }
         return render(request, "messaging/list.html", context)
 
@@ -215,6 +217,7 @@ class MessageDetailView(OrganizationView):
             "callbacks": [e for e in events if e.callback_key or e.status == Status.RECEIVED],
             "attention_form": form or AttentionForm(candidates=candidates),
             "can_decide": message.needs_attention and self.can(Role.MARKETER),
+            "live": message.in_flight,
         }
         status = 400 if form is not None else 200
         return render(self.request, "messaging/detail.html", context, status=status)

@@ -52,7 +52,7 @@ def test_an_open_launch_shows_its_progress_and_is_polled(personas):
     html = page.content.decode()
     assert f'hx-get="{fragment_url(launch.automation)}" {POLLING}' in html
     assert re.search(
-        r'<script src="/static/automations/vendor/htmx-2\.0\.11\.min\.[0-9a-f]+\.js"', html
+        r'<script src="/static/tenants/vendor/htmx-2\.0\.11\.min\.[0-9a-f]+\.js"', html
     )
     assert '<progress max="4" value="2"' in html
     [row] = table(page, "launches")

@@ -32,7 +32,10 @@
         if (!response.ok) throw new Error(response.status);
         return response.text();
       })
-      .then(function (html) { body.innerHTML = html; })
+      .then(function (html) {
+        body.innerHTML = html;
+        if (window.htmx) window.htmx.process(body); // a fragment that keeps itself live
+      })
       .catch(function () { body.textContent = "This part could not be loaded. Reload the page to try again."; });
   });
 
