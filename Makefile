@@ -22,8 +22,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python -m config.devrun
 
+# axe-core, which the accessibility tests serve to the browser (npm only for the tests).
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Run the whole test suite (uses DATABASE_URL / CELERY_BROKER_URL / REDIS_URL when set).
+## Without npm, the accessibility tests say they were skipped (never under CI).
 test: $(VENV)/.installed-dev
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory node_modules/.installed; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Lint, format check, type check and the architecture's import rules, as CI runs them.
@@ -38,4 +45,4 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache node_modules
