@@ -1,6 +1,6 @@
 """axe-core (the npm package, served to the browser by the test) on every page the navigation
 reaches and the pages their main buttons open: no serious or critical violation, at the
-desktop's and the phone's width."""
+desktop's and the phone's width; and each has its own title and one main heading."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")}`);
+    .map(v => `${v.id} (${v.impact}): ` +
+      v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
 }"""
 
 
@@ -51,6 +52,10 @@ def test_every_page_passes_axe_core(open_page, personas, width):
         response = page.goto(path)
         assert response is not None
         assert response.status == 200, path
+        # Every page says what it is: its own title and one main heading.
+        assert page.title().endswith(" · SMS Hub"), path
+        assert page.title() != "SMS Hub · SMS Hub", path
+        assert page.locator("main h1").count() == 1, path
         page.add_script_tag(url=AXE_URL)
         if violations := page.evaluate(RUN):
             found[path] = violations
