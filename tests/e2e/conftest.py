@@ -61,9 +61,10 @@ def open_page(chromium, live_server, settings):
     contexts = []
     pages = []
 
-    def make(width: int = 1280, height: int = 900, *, form_errors: str = ""):
+    def make(width: int = 1280, height: int = 900, *, form_errors: str = "", missing: str = ""):
         """``form_errors``: part of the URL whose answers of 400 are the page's own forms
-        answered with their errors (shown in place, so expected), with their console lines."""
+        answered with their errors (shown in place, so expected), with their console lines;
+        ``missing``: part of the URL whose 404 is what the test expects."""
         context = chromium.new_context(
             viewport={"width": width, "height": height},
             base_url=live_server.url,
@@ -75,7 +76,8 @@ def open_page(chromium, live_server, settings):
         failed: list[str] = []
 
         def a_form_error(status: int, url: str) -> bool:
-            return bool(form_errors) and status == 400 and form_errors in url
+            expected_missing = bool(missing) and status == 404 and missing in url
+            return expected_missing or (bool(form_errors) and status == 400 and form_errors in url)
 
         def on_response(response) -> None:
             if response.status >= 400 and not a_form_error(response.status, response.url):
@@ -84,7 +86,8 @@ def open_page(chromium, live_server, settings):
         def on_console(message) -> None:
             url = message.location.get("url", "")
             if message.type == "error" and not (
-                "status of 400" in message.text and a_form_error(400, url)
+                ("status of 400" in message.text and a_form_error(400, url))
+                or ("status of 404" in message.text and a_form_error(404, url))
             ):
                 failed.append(message.text)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,18 @@ def sign_in(page: Any, base_url: str, user: Any) -> None:
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}]
     )
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """A full-page picture of where a journey stands, ``var/screenshots/<name>-<width>.png``
+    (what the guide shows)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 def unlabelled_fields(page: Any) -> list[str]:
