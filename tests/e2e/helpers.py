@@ -43,6 +43,7 @@ def screenshot(page: Any, name: str) -> Path:
     """A full-page picture of where a journey stands, ``var/screenshots/<name>-<width>.png``
     (what the guide shows)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar where it belongs
     path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
