@@ -176,7 +176,7 @@ def event_handle(event: Event) -> dict[str, int]:
             if live is None or not trigger.matches(live.definition["trigger"], event):
                 continue
             if batch := event.data.get("batch"):  # a bulk change: followed by a launch
-                from automations.services.launches import batch_enrol
+                from automations.services.launch_batches import batch_enrol
 
                 result = batch_enrol(
                     automation=automation,

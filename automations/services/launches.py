@@ -9,9 +9,8 @@ do the same chunk, and the enrolments' ``event_key`` makes even a repeated chunk
 nobody twice. The first steps of a chunk's enrolments run after its commit; should the worker
 die in between, they are due, and the beat's pass runs them.
 
-A bulk change (a bulk tag, an import) already arrives in chunks: its events carry the change's
-``batch`` (key and total), and each chunk's event counts itself into one launch per automation
-(``launch_for_batch``), so its progress shows the same way.
+A bulk change (a bulk tag, an import) already arrives in chunks, each counted into one launch
+per automation by ``launch_batches``, so its progress shows the same way.
 
 No request and no transaction ever holds a whole audience: creating a launch counts the
 audience and enqueues the work; each chunk is its own transaction.
@@ -215,14 +214,14 @@ def launch_create(
     return launch
 
 
-def _finish(launch: Launch, state: str, error: str = "") -> None:
+def launch_finish(launch: Launch, state: str, error: str = "") -> None:
     launch.state, launch.error, launch.finished_at = state, error[:200], timezone.now()
     launch.save(update_fields=["state", "error", "finished_at", "updated_at"])
     logger.info("launch %s %s: %s of %s done", launch.public_id, state, launch.done, launch.total)
 
 
-def _count(launch: Launch, result: Enrolled, *, cursor: int | None = None) -> None:
-    """Adds a chunk's result to the launch (in the chunk's transaction)."""
+def launch_add(launch: Launch, result: Enrolled, *, cursor: int | None = None) -> None:
+    """Adds a chunk's result to the launch (in the chunk's transaction, under its lock)."""
     launch.done += result.handled
     launch.enrolled += len(result.created)
     launch.skipped += result.skipped
@@ -262,7 +261,7 @@ def launch_chunk(launch_id: int) -> Chunk:
         if launch.state not in OPEN_LAUNCH_STATES or launch.kind == LaunchKind.BULK_EVENT:
             return Chunk(more=False)
         if automation.state == State.ARCHIVED:
-            _finish(launch, LaunchState.CANCELLED, "The automation was archived.")
+            launch_finish(launch, LaunchState.CANCELLED, "The automation was archived.")
             return Chunk(more=False)
         if automation.state != State.ACTIVE:  # paused: held, resumed with the automation
             return Chunk(more=False)
@@ -281,7 +280,7 @@ def launch_chunk(launch_id: int) -> Chunk:
             )
             last = ids[-1] if ids else None
         if last is None:
-            _finish(launch, LaunchState.COMPLETED)
+            launch_finish(launch, LaunchState.COMPLETED)
             return Chunk(more=False)
         result = (
             runs_enrol(
@@ -297,7 +296,7 @@ def launch_chunk(launch_id: int) -> Chunk:
         )
         # Done: every contact of the chunk this launch had not handled before (one deleted
         # since it was read too), so a chunk worked twice is counted once.
-        _count(launch, result, cursor=last)
+        launch_add(launch, result, cursor=last)
     return Chunk(True, result.created, launch.total, result.facts)
 
 
@@ -329,63 +328,8 @@ def launch_cancel(*, launch: Launch, by: User | None = None) -> Launch:
             )
         locked.cancelled_by = by
         locked.save(update_fields=["cancelled_by"])
-        _finish(locked, LaunchState.CANCELLED)
+        launch_finish(locked, LaunchState.CANCELLED)
     return locked
-
-
-def launch_for_batch(
-    *,
-    automation: Automation,
-    batch: Mapping[str, Any],
-    audience: Mapping[str, Any],
-    source: str = Source.SYSTEM,
-) -> Launch:
-    """The launch that follows a bulk change's events for this automation (made by the
-    first of its chunks to arrive)."""
-    key = f"batch:{batch['key']}"
-    try:
-        with transaction.atomic():
-            launch, _ = Launch.objects.get_or_create(
-                automation=automation,
-                event_key=key,
-                defaults={
-                    "organization_id": automation.organization_id,
-                    "kind": LaunchKind.BULK_EVENT,
-                    "audience": dict(audience),
-                    "total": int(batch["total"]),
-                    "source": source,
-                },
-            )
-    except IntegrityError:  # another chunk made it at the same moment
-        launch = Launch.objects.get(automation=automation, event_key=key)
-    return launch
-
-
-def batch_enrol(
-    *,
-    automation: Automation,
-    batch: Mapping[str, Any],
-    audience: Mapping[str, Any],
-    contact_ids: tuple[int, ...],
-    key: str,
-    source: str,
-) -> Enrolled:
-    """One chunk of a bulk change: enrolled and counted into its launch together (nothing
-    once the launch is cancelled); the first steps run after the commit."""
-    launch = launch_for_batch(automation=automation, batch=batch, audience=audience, source=source)
-    with transaction.atomic():
-        launch = Launch.objects.select_for_update().get(pk=launch.pk)
-        if launch.state not in OPEN_LAUNCH_STATES:
-            return Enrolled()
-        result = runs_enrol(
-            automation=automation, contact_ids=contact_ids, key=key, source=source, advance=False
-        )
-        _count(launch, result)
-        if launch.done >= launch.total:
-            _finish(launch, LaunchState.COMPLETED)
-    if result.created:
-        runs_advance_ids(result.created, send_total=launch.total, facts=result.facts)
-    return result
 
 
 def launches_resume(*, now: datetime.datetime | None = None) -> int:
@@ -409,7 +353,7 @@ def launches_resume(*, now: datetime.datetime | None = None) -> int:
         kind=LaunchKind.BULK_EVENT, state__in=OPEN_LAUNCH_STATES, updated_at__lt=now - STALE_AFTER
     ):
         missing = launch.total - launch.done
-        _finish(
+        launch_finish(
             launch,
             LaunchState.FAILED,
             f"{missing} contacts of the change were not handled: the automation was paused, "

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from contacts.models import ContactImport
+from tests.contacts.import_helpers import upload_file
 
 IMPORTS = "/contacts/import/"
 POLLING = 'hx-trigger="every 2s"'
@@ -100,3 +101,8 @@ def checked(response: Any, name: str, value: str = "1") -> bool:
     )
     assert found, f"no box {name}={value}"
     return " checked" in found.group(1)
+
+
+def post_file(client: Any, content: bytes, name: str = "people.csv") -> Any:
+    """The upload form posted with a file made of ``content``."""
+    return client.post(IMPORTS, {"file": upload_file(content, name)})
