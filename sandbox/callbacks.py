@@ -17,7 +17,7 @@ async def deliver(app: web.Application, message: Message) -> None:
     """Moves the message through Twilio's statuses, posting each to its StatusCallback."""
     account = app[ACCOUNT]
     options = account.options
-    final, error_code = account.outcome()
+    final, error_code = account.outcome(message.to)
     path = ["queued", final] if final == "failed" else ["queued", "sent", final]
     if message.status == "accepted":
         path.insert(0, "accepted")
@@ -112,6 +112,24 @@ async def inbound(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(f"/sandbox/#{pages.anchor(sender)}")
     return web.json_response(
         {"message_sid": message.sid, "posted_to": url, "status": status, "reply": reply}
+    )
+
+
+async def outcomes(request: web.Request) -> web.StreamResponse:
+    """Sets how every later message to one phone ends (the phones page's choice, or JSON
+    ``{"phone": "+1…", "outcome": "undelivered-30003"}`` from a script)."""
+    account = request.app[ACCOUNT]
+    from_page = request.content_type != "application/json"
+    data: dict[str, Any] = dict(await request.post()) if from_page else await request.json()
+    phone = str(data.get("phone", "")).strip()
+    try:
+        account.set_outcome(phone, str(data.get("outcome", "")).strip())
+    except ValueError as error:
+        return web.json_response({"error": str(error)}, status=400)
+    if from_page:
+        raise web.HTTPSeeOther(f"/sandbox/#{pages.anchor(phone)}")
+    return web.json_response(
+        {"phone": phone, "outcome": account.phone_outcomes.get(phone, "random")}
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from sandbox.state import Account, Message
+from sandbox.state import PHONE_OUTCOMES, Account, Message
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;background:#eef1f5;color:#17202a}
@@ -25,11 +25,32 @@ input,textarea,button{font:inherit}
 textarea{flex:1;border:1px solid #c7cfd9;border-radius:10px;padding:.4rem}
 button{border:0;background:#2b59c3;color:#fff;border-radius:10px;padding:.4rem .9rem;cursor:pointer}
 .empty{padding:1.5rem;color:#5d6b7a}
+.outcome{margin-top:.5rem;font-size:.85rem} select{font:inherit}
 """
 
 
 def anchor(number: str) -> str:
     return "phone-" + re.sub(r"\D", "", number)
+
+
+def outcome_form(account: Account, phone: str) -> str:
+    """A choice of how later messages to ``phone`` end: the rates' draw, or one status."""
+    chosen = account.phone_outcomes.get(phone, "random")
+    choices = [
+        ("random", "As the sandbox's rates draw"),
+        *((k, v[2]) for k, v in PHONE_OUTCOMES.items()),
+    ]
+    options = "".join(
+        f'<option value="{key}"{" selected" if key == chosen else ""}>{escape(label)}</option>'
+        for key, label in choices
+    )
+    return (
+        f'<form class="outcome" method="post" action="/sandbox/outcomes">'
+        f'<input type="hidden" name="phone" value="{escape(phone)}">'
+        f'<label for="outcome-{anchor(phone)}">Next messages end</label>'
+        f'<select id="outcome-{anchor(phone)}" name="outcome">{options}</select>'
+        f"<button>Set</button></form>"
+    )
 
 
 def phones(account: Account) -> str:
@@ -62,7 +83,7 @@ def phones(account: Account) -> str:
             f'<label hidden for="body-{anchor(phone)}">Reply</label>'
             f'<textarea id="body-{anchor(phone)}" name="body" rows="2" required '
             f'placeholder="Reply to {escape(sender)} (try STOP)"></textarea>'
-            f"<button>Send</button></form></section>"
+            f"<button>Send</button></form>{outcome_form(account, phone)}</section>"
         )
     numbers = ", ".join(escape(n) for n in account.numbers)
     body = "".join(cards) or (

@@ -51,6 +51,7 @@ def build_app(options: Options) -> web.Application:
             web.get("/v1/Messaging/Countries/{iso_country}", pricing.messaging_country),
             web.get("/sandbox/", callbacks.phones),
             web.post("/sandbox/inbound", callbacks.inbound),
+            web.post("/sandbox/outcomes", callbacks.outcomes),
             web.get("/sandbox/stats", callbacks.stats),
         ]
     )

@@ -26,6 +26,16 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "YES", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
+# What the phones page (and ``POST /sandbox/outcomes``) can make of every later message to one
+# phone, instead of the configured rates' draw: Twilio's final statuses with their error codes.
+PHONE_OUTCOMES: dict[str, tuple[str, int | None, str]] = {
+    "delivered": ("delivered", None, "Delivered"),
+    "undelivered-30003": ("undelivered", 30003, "Undelivered 30003: unreachable handset"),
+    "undelivered-30005": ("undelivered", 30005, "Undelivered 30005: unknown number"),
+    "undelivered-30006": ("undelivered", 30006, "Undelivered 30006: landline"),
+    "undelivered-30007": ("undelivered", 30007, "Undelivered 30007: carrier filtering"),
+    "failed-30034": ("failed", 30034, "Failed 30034: unregistered A2P 10DLC number"),
+}
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -139,6 +149,8 @@ class Account:
     messages: dict[str, Message] = field(default_factory=dict)
     # (sender, recipient) pairs where the recipient texted STOP to the sender.
     opted_out: set[tuple[str, str]] = field(default_factory=set)
+    # Recipient → a key of PHONE_OUTCOMES: how every later message to it ends.
+    phone_outcomes: dict[str, str] = field(default_factory=dict)
     creates_per_callback_url: Counter[str] = field(default_factory=Counter)
     callback_answers: Counter[str] = field(default_factory=Counter)
     inbound_answers: Counter[str] = field(default_factory=Counter)
@@ -208,14 +220,31 @@ class Account:
             self.creates_per_callback_url[message.status_callback] += 1
         return message
 
-    def outcome(self) -> tuple[str, int | None]:
-        """The final status of a new message, drawn from the configured rates."""
+    def outcome(self, to: str = "") -> tuple[str, int | None]:
+        """The final status of a new message to ``to``: the phone's set outcome, else drawn
+        from the configured rates."""
+        if to in self.phone_outcomes:
+            status, code, _label = PHONE_OUTCOMES[self.phone_outcomes[to]]
+            return status, code
         draw = self.rng.random()
         if draw < self.options.failed_rate:
             return "failed", 30034
         if draw < self.options.failed_rate + self.options.undelivered_rate:
             return "undelivered", self.rng.choice((30003, 30007))
         return "delivered", None
+
+    def set_outcome(self, phone: str, outcome: str) -> None:
+        """Every later message to ``phone`` ends as ``outcome`` (a key of PHONE_OUTCOMES);
+        ``random`` (or empty) goes back to the configured rates."""
+        if outcome in ("", "random"):
+            self.phone_outcomes.pop(phone, None)
+            return
+        if outcome not in PHONE_OUTCOMES:
+            choices = ", ".join(["random", *PHONE_OUTCOMES])
+            raise ValueError(f"Unknown outcome {outcome!r}: one of {choices}.")
+        if not E164.match(phone):
+            raise ValueError(f"{phone!r} is not a phone number in E.164 (+14155550123).")
+        self.phone_outcomes[phone] = outcome
 
     def record_inbound(self, sender: str, recipient: str, body: str) -> str | None:
         """Twilio's default keyword handling; returns the OptOutType a keyword maps to."""
