@@ -5,8 +5,9 @@ password, reused on later runs), migrates, makes sure the demo login and its org
 exist, then runs the Twilio sandbox, the web server, one Celery worker per queue and beat as
 child processes. Unless ``TWILIO_API_BASE_URL`` is set (in the environment or ``.env``), the app
 talks to the sandbox, and the demo organization is connected to it once, through the normal
-connect flow. Output is interleaved with a name prefix; one Ctrl-C stops everything, and if
-one process dies the others are stopped too.
+connect flow. Once the web server answers, ``setup_demo --with-data`` fills the demo
+organization (the first time; later runs change nothing). Output is interleaved with a name
+prefix; one Ctrl-C stops everything, and if one process dies the others are stopped too.
 """
 
 from __future__ import annotations
@@ -167,6 +168,17 @@ def start(
             )
 
 
+def fill_demo(env: dict[str, str], use_sandbox: bool, web: subprocess.Popen[str]) -> None:
+    """Once the web server answers (the sandbox's webhooks need it), fills the demo
+    organization; later runs find it filled and change nothing."""
+    try:
+        wait_for_port(PORT, web)
+        command = ["setup_demo", "--password", env["DEMO_PASSWORD"], "--with-data"]
+        manage(env, *command, *(["--sandbox", SANDBOX_URL] if use_sandbox else []))
+    except (subprocess.CalledProcessError, SystemExit) as exc:
+        print(f"The demo data could not be filled: {exc}", file=sys.stderr)
+
+
 def stop_all(processes: dict[str, subprocess.Popen[str]]) -> None:
     for process in processes.values():
         if process.poll() is None:
@@ -206,6 +218,9 @@ def main() -> int:
         + "  Ctrl-C stops everything.\n",
         flush=True,
     )
+    threading.Thread(
+        target=fill_demo, args=(env, use_sandbox, processes["web"]), daemon=True
+    ).start()
     stopping = False
 
     def stop(*_: object) -> None:

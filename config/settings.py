@@ -144,6 +144,9 @@ else:
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
         "data_folder_out": str(VAR_DIR / "celery" / "queue"),
         "control_folder": str(VAR_DIR / "celery" / "control"),
+        # A worker looks for new tasks ten times a second (kombu's default, once a second, is a
+        # second's delay on every step of an event's way to Twilio).
+        "polling_interval": 0.1,
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
