@@ -148,6 +148,19 @@ def test_the_top_bar_is_one_row_at_1280_px_even_with_long_names(open_page, perso
     assert page.evaluate("document.documentElement.scrollWidth") == DESKTOP
 
 
+def test_an_everyday_organization_name_is_shown_whole_at_1280_px(open_page, personas):
+    personas.org.name = "Demo Organization"
+    personas.org.save()
+    page = open_page(width=DESKTOP)
+    log_in(page, "owner@a.example.com", organization="Demo Organization")
+
+    name = page.locator(".switcher .org-name")
+    # Not cut short: the text's own width fits the box it is shown in.
+    assert name.evaluate("el => el.scrollWidth <= el.clientWidth") is True
+    assert page.locator(".switcher > summary .role-badge").is_hidden()
+    assert "Owner" in page.locator(".switcher .menu-panel").text_content()
+
+
 def test_on_a_phone_the_areas_fold_behind_menu_opened_by_keyboard(open_page, personas):
     page = open_page(width=PHONE)
     log_in(page, "owner@a.example.com")
