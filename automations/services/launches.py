@@ -95,14 +95,18 @@ def backfill_audience(automation: Automation) -> dict[str, Any] | None:
 
 
 def backfill_offer(automation: Automation) -> int:
-    """How many contacts already match the active automation's trigger, for the backfill its
-    activation offers: 0 when the trigger has no backfill or one was launched already."""
+    """How many contacts already match the active automation's trigger and never met it, for
+    the backfill its activation offers: 0 when the trigger has no backfill or one was launched
+    already. (Those the trigger itself enrolled, or skipped, since activation are not offered.)"""
     if automation.state != State.ACTIVE:
         return 0
     audience = backfill_audience(automation)
     if audience is None or automation.launches.filter(kind=LaunchKind.BACKFILL).exists():
         return 0
-    return launch_count(automation, audience)
+    if audience == DATE_BACKFILL:
+        return dates_backfill_count(automation)
+    met = AutomationRun.objects.filter(automation=automation).values("contact_id")
+    return audience_contacts(automation.organization, audience).exclude(pk__in=met).count()
 
 
 def _date_matches(automation: Automation) -> dict[int, str]:

@@ -110,6 +110,21 @@ def test_the_offer_stays_while_active_and_never_backfilled(personas):
     assert "already match" not in text(client.get(detail_url(automation)))
 
 
+def test_contacts_the_trigger_already_enrolled_are_not_offered_again(
+    personas, django_capture_on_commit_callbacks
+):
+    new_leads(personas, 2)
+    automation = active(personas, trigger=TAG, steps=[send(template(personas))])
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):  # tagged while it is active: the trigger enrols them
+            person = contact(personas, f"+1415555{90 + n:04d}")
+            contact_tags_add(contact=person, names=["new-lead"], source="ui")
+
+    page = text(personas.client("admin").get(detail_url(automation)))
+    assert "3 enrolled" in page
+    assert offer(2) in page
+
+
 def test_the_viewer_gets_no_offer_and_may_not_backfill(personas):
     new_leads(personas, 2)
     automation = active(personas, trigger=TAG, steps=[send(template(personas))])
