@@ -15,8 +15,10 @@ from django.utils import timezone
 from automations.definition import Definition, definition_clean, empty_definition, template_ids
 from automations.models import (
     ACTIVE_RUN_STATES,
+    OPEN_LAUNCH_STATES,
     Automation,
     AutomationVersion,
+    LaunchState,
     Reason,
     RunState,
     State,
@@ -202,13 +204,19 @@ def automation_pause(*, automation: Automation, by: User | None = None) -> Autom
 
 @transaction.atomic
 def automation_archive(*, automation: Automation, by: User | None = None) -> int:
-    """Stops it for good: its enrolments still under way end (reason ``archived``). Returns
-    how many ended."""
+    """Stops it for good: its enrolments still under way end (reason ``archived``), and so do
+    its open launches (cancelled before their next chunk). Returns how many enrolments ended."""
     automation.state = State.ARCHIVED
     automation.updated_by = by
     automation.save(update_fields=["state", "updated_by", "updated_at"])
     _date_schedule_sync(automation)
     now = timezone.now()
+    automation.launches.filter(state__in=OPEN_LAUNCH_STATES).update(
+        state=LaunchState.CANCELLED,
+        error="The automation was archived.",
+        finished_at=now,
+        updated_at=now,
+    )
     return automation.runs.filter(state__in=ACTIVE_RUN_STATES).update(
         state=RunState.EXITED, reason=Reason.ARCHIVED, due_at=None, ended_at=now, updated_at=now
     )

@@ -186,6 +186,17 @@ def launch_create(
     cleaned = launch_audience(automation, audience, kind)
     if refusal := launch_refusal(automation):
         raise ConflictError(refusal, code="automation_not_active")
+    if (
+        kind == LaunchKind.BACKFILL
+        and cleaned != DATE_BACKFILL  # a date's enrolment is once per occurrence anyway
+        and automation.launches.filter(kind=kind).exists()
+    ):
+        # Under "every time" re-entry a second tag backfill would text everyone again.
+        raise ConflictError(
+            "The contacts who already matched were enrolled by this automation's backfill; "
+            "use Run now to send it to an audience again.",
+            code="already_backfilled",
+        )
     total = launch_count(automation, cleaned)
     if preflight is not None and (stale := preflight_stale(preflight, total)):
         raise ConflictError(stale, code="preflight_stale")

@@ -10,7 +10,7 @@ from django.test import TestCase
 
 from automations.models import Launch, LaunchKind, LaunchState
 from automations.services import launches
-from automations.services.automations import automation_pause
+from automations.services.automations import automation_archive, automation_pause
 from automations.services.launches import WORKERS, launch_chunk, launch_create, launch_work
 from contacts.services.tags import contact_tags_add
 from messaging.models import IdempotencyKey
@@ -102,6 +102,36 @@ def test_the_backfill_goes_to_who_already_matches_the_trigger(personas, worked):
     )
     assert answer["preflight"] == {"audience": 2}
     assert worked == [Launch.objects.get().pk] * WORKERS
+
+
+def test_a_second_backfill_is_409_and_starts_nothing(personas, worked):
+    automation = active(personas, trigger=TAG, steps=[send(template(personas))])
+    contact_tags_add(contact=contact(personas, "+14155550001"), names=["new-lead"], source="ui")
+    client = personas.api("admin")
+    assert (
+        start(client, automation, {"kind": "backfill", "preflight": {"audience": 1}}).status_code
+        == 201
+    )
+
+    again = start(client, automation, {"kind": "backfill", "preflight": {"audience": 1}})
+
+    assert again.status_code == 409
+    assert error(again)["code"] == "already_backfilled"
+    assert Launch.objects.count() == 1
+
+
+def test_archiving_cancels_the_automations_open_launch(personas):
+    automation = manual(personas)
+    launch = launch_create(automation=automation, audience=EVERYONE)
+    automation_pause(automation=automation, by=personas.marketer)
+
+    automation_archive(automation=automation, by=personas.marketer)
+
+    launch.refresh_from_db()
+    assert (launch.state, launch.error) == (LaunchState.CANCELLED, "The automation was archived.")
+    assert launch.finished_at is not None
+    assert launch_work(launch.pk) is False  # a worker that still gets it enrols nobody
+    assert launch.automation.runs.count() == 0
 
 
 @pytest.mark.parametrize("figures", [{"audience": 100}, {"audience": 1}, {}, {"eligible": 2}])
