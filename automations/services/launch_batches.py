@@ -59,7 +59,9 @@ def batch_enrol(
     launch = launch_for_batch(automation=automation, batch=batch, audience=audience, source=source)
     with transaction.atomic():
         launch = Launch.objects.select_for_update().get(pk=launch.pk)
-        if launch.state not in OPEN_LAUNCH_STATES:
+        # A failed one was given up by the sweeper while its chunks waited in a busy queue:
+        # a late chunk is still enrolled, and the launch is open again.
+        if launch.state not in (*OPEN_LAUNCH_STATES, LaunchState.FAILED):
             return Enrolled()
         result = runs_enrol(
             automation=automation, contact_ids=contact_ids, key=key, source=source, advance=False
@@ -67,6 +69,9 @@ def batch_enrol(
         launch_add(launch, result)
         if launch.done >= launch.total:
             launch_finish(launch, LaunchState.COMPLETED)
+        elif launch.state == LaunchState.FAILED:
+            launch.state, launch.error, launch.finished_at = LaunchState.RUNNING, "", None
+            launch.save(update_fields=["state", "error", "finished_at", "updated_at"])
     if result.created:
         runs_advance_ids(result.created, send_total=launch.total, facts=result.facts)
     return result

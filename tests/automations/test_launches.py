@@ -13,6 +13,7 @@ from automations.services import enrolment, launches
 from automations.services.automations import automation_pause
 from automations.services.engine import runs_advance
 from automations.services.launches import (
+    STALE_AFTER,
     launch_cancel,
     launch_chunk,
     launch_create,
@@ -194,6 +195,41 @@ def test_a_bulk_tag_goes_through_one_launch_per_automation(
     assert (launch.total, launch.done, launch.enrolled) == (7, 7, 7)
     assert launch.audience == {"event": "tag_added", "tag": "new-lead"}
     assert AutomationRun.objects.filter(state=RunState.COMPLETED).count() == 7
+    assert Message.objects.count() == 7
+
+
+def test_a_bulk_launch_the_sweeper_gave_up_on_takes_its_late_chunks_and_completes(
+    personas, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("contacts.signals.CHUNK_SIZE", 3)
+    active(
+        personas,
+        trigger={"type": "tag_added", "tag": "new-lead"},
+        steps=[send(template(personas), respect_quiet_hours=False)],
+    )
+    people(personas, 7)
+    with django_capture_on_commit_callbacks() as chunks:
+        contacts_tag_bulk_add(
+            organization=personas.org,
+            contacts=Contact.objects.filter(organization=personas.org),
+            name="new-lead",
+            source="ui",
+        )
+    first, *late = chunks
+    first()
+    # The other chunks wait in a busy queue past the sweeper's patience.
+    launches_resume(now=timezone.now() + STALE_AFTER + datetime.timedelta(seconds=1))
+    launch = Launch.objects.get()
+    assert (launch.state, launch.done) == (LaunchState.FAILED, 3)
+
+    late[0]()
+    launch.refresh_from_db()
+    assert (launch.state, launch.error, launch.done) == (LaunchState.RUNNING, "", 6)
+    for chunk in late[1:]:
+        chunk()
+
+    launch.refresh_from_db()
+    assert (launch.state, launch.done, launch.enrolled) == (LaunchState.COMPLETED, 7, 7)
     assert Message.objects.count() == 7
 
 
