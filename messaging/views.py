@@ -138,6 +138,10 @@ class ContactMessagesFragment(OrganizationView):
         return render(request, "messaging/_contact_messages.html", context)
 
 
+# The event the log's polls fire, on which the status counts count again.
+LOG_POLLED = "message-log-polled"
+
+
 def _log_query(request: HttpRequest, **changes: str) -> str:
     """The log's query string with ``changes`` (an empty value removes a key); a new filter
     always starts from the newest page."""
@@ -174,7 +178,12 @@ class MessageListView(OrganizationView):
             "automation_ref": filters.source_ref if filters.source == Source.AUTOMATION else "",
             "live": any(message.in_flight for message in page.messages),
         }
-        return render(request, "messaging/list.html", context)
+        response = render(request, "messaging/list.html", context)
+        if request.headers.get("HX-Request"):
+            # The log polled itself: the status counts above it, a fragment of their own,
+            # count again (the last poll too, when the statuses have settled).
+            response["HX-Trigger"] = LOG_POLLED
+        return response
 
 
 class MessageCountsFragment(OrganizationView):

@@ -10,8 +10,9 @@ from sandbox.state import PHONE_OUTCOMES, Account, Message
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;background:#eef1f5;color:#17202a}
 header{background:#f22f46;color:#fff;padding:1rem 1.5rem}
-header h1{margin:0;font-size:1.2rem} header p{margin:.25rem 0 0;opacity:.9}
-main{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1rem;padding:1.5rem}
+header h1{margin:0;font-size:1.2rem} header p{margin:.25rem 0 0;opacity:.9;overflow-wrap:anywhere}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(320px,100%),1fr));gap:1rem;
+ padding:1.5rem}
 .phone{background:#fff;border-radius:18px;padding:1rem;box-shadow:0 2px 8px rgba(0,0,0,.08)}
 .phone h2{font-size:1rem;margin:0 0 .75rem}
 .thread{display:flex;flex-direction:column;gap:.4rem;max-height:420px;overflow-y:auto}
@@ -25,7 +26,8 @@ input,textarea,button{font:inherit}
 textarea{flex:1;border:1px solid #c7cfd9;border-radius:10px;padding:.4rem}
 button{border:0;background:#2b59c3;color:#fff;border-radius:10px;padding:.4rem .9rem;cursor:pointer}
 .empty{padding:1.5rem;color:#5d6b7a}
-.outcome{margin-top:.5rem;font-size:.85rem} select{font:inherit}
+.outcome{margin-top:.5rem;font-size:.85rem;align-items:center;flex-wrap:wrap}
+.outcome select{font:inherit;flex:1 1 10rem;min-width:0;max-width:100%}
 """
 
 
@@ -94,6 +96,8 @@ def phones(account: Account) -> str:
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta http-equiv="refresh" content="10">'
+        # No icon to ask for: /favicon.ico is not the sandbox's, so it would answer 401.
+        '<link rel="icon" href="data:,">'
         f"<title>Twilio sandbox phones</title><style>{STYLE}</style></head><body>"
         f"<header><h1>Twilio sandbox · phones</h1><p>Account {escape(account.options.account_sid)}"
         f" · numbers {numbers}</p></header><main>{body}</main></body></html>"

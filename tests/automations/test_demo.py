@@ -3,28 +3,24 @@ sent through a real sandbox whose webhooks reach a live server; a second run cha
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.middleware.security import SecurityMiddleware
 
 from automations.demo import ANSWERS, LEAD_TAG, LEADS, OUTCOMES, REPLIES
 from automations.models import Automation, AutomationRun, RunState, State
-from connections import twilio_api
-from connections.models import TwilioCredentials
 from contacts.models import OPT_OUT_TAG, ConsentEvent, Contact, ContactTag
 from messaging.models import Message, Status
-from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS
 from templates_sms.models import SmsTemplate
 from templates_sms.segments import count_segments
 from tenants.models import Organization
 from tests.factories import PASSWORD
-from tests.sandbox.conftest import Sandbox, SandboxFactory, sandbox_factory, wait_until
+from tests.live_hub import HubFactory, live_hub, sandbox_factory
+from tests.sandbox.conftest import Sandbox, wait_until
 
-__all__ = ["sandbox_factory"]  # the sandbox's fixture, used here too
+__all__ = ["live_hub", "sandbox_factory"]  # the fixtures, used here too
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,32 +34,11 @@ def setup_demo(*extra: str) -> str:
 
 
 @pytest.fixture
-def hub(settings, monkeypatch, live_server, sandbox_factory: SandboxFactory) -> Sandbox:
+def hub(live_hub: HubFactory) -> Sandbox:
     """A sandbox whose webhooks (status callbacks, inbound texts) reach the live server, and
     the demo organization connected to it."""
-    sandbox = sandbox_factory()
-    monkeypatch.setattr(twilio_api, "_local", threading.local())
-    settings.TWILIO_API_BASE_URL = sandbox.url
-    settings.TWILIO_MESSAGING_BASE_URL = sandbox.url
-    settings.PUBLIC_BASE_URL = live_server.url
-    # The sandbox posts plain HTTP to the live server (Twilio posts HTTPS in production).
-    monkeypatch.setattr(SecurityMiddleware, "process_request", lambda self, request: None)
     slug = setup_demo().strip().splitlines()[-1]
-    call_command(
-        "connect_twilio",
-        slug,
-        "--account-sid",
-        DEFAULT_ACCOUNT_SID,
-        "--auth-token",
-        DEFAULT_AUTH_TOKEN,
-        "--phone-number",
-        DEFAULT_NUMBERS[0],
-        "--configure-number",
-        stdout=StringIO(),
-    )
-    # Faster than a local number's 1 segment a second, as an admin may set it.
-    TwilioCredentials.objects.update(send_rate=100)
-    return sandbox
+    return live_hub(slug)
 
 
 def snapshot(organization: Organization) -> dict[str, object]:

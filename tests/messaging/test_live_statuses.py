@@ -92,3 +92,16 @@ def test_a_message_due_later_or_a_day_old_is_not_polled_for(personas, contact):
     assert not old.in_flight
     html = personas.client("viewer").get("/messages/").content.decode()
     assert POLLING not in html
+
+
+def test_the_logs_poll_has_the_status_counts_count_again(personas, contact):
+    message(personas, contact, Status.DELIVERED)  # the poll that finds it settled too
+    client = personas.client("viewer")
+
+    page = client.get("/messages/?direction=outbound")
+    polled = client.get("/messages/?direction=outbound", headers={"HX-Request": "true"})
+
+    assert "HX-Trigger" not in page.headers
+    assert polled.headers["HX-Trigger"] == "message-log-polled"
+    counts = '"/messages/counts/?direction=outbound" hx-trigger="message-log-polled from:body"'
+    assert f"hx-get={counts}" in page.content.decode()

@@ -224,3 +224,11 @@ def test_it_shows_an_empty_phones_page_before_any_message(sandbox):
 
     assert response.status_code == 200
     assert "No messages yet" in response.text
+
+
+def test_the_phones_page_asks_a_browser_for_no_icon(sandbox):
+    """Its own /favicon.ico would be Twilio's API, which answers 401 without credentials."""
+    page = requests.get(f"{sandbox.url}/sandbox/", timeout=10).text
+
+    assert '<link rel="icon" href="data:,">' in page
+    assert requests.get(f"{sandbox.url}/favicon.ico", timeout=10).status_code == 401
