@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,8 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache node_modules
+
+# The guide's pictures (docs/images/), taken again by the browser journeys that walk them.
+screenshots: $(VENV)/.installed-dev node_modules/.installed
+	$(BIN)/python -m pytest tests/e2e/test_journeys_*.py -q -p no:cacheprovider
+	$(BIN)/python -m tests.e2e.guide_images

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.test import Client
 
+from tests.e2e.guide_images import SCREENSHOTS
 from tests.factories import PASSWORD
 
 # Every visible field, select and text area without a label of its own (by name or id).
@@ -34,9 +35,6 @@ def sign_in(page: Any, base_url: str, user: Any) -> None:
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}]
     )
-
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def screenshot(page: Any, name: str) -> Path:
