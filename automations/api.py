@@ -15,6 +15,8 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,14 +42,23 @@ from automations.services.automations import (
 from automations.services.dry_run import automation_dry_run
 from automations.services.enrolment import contact_enrol
 from contacts.models import Contact
-from messaging.services.idempotency import idempotent
 from tenants.api_base import OrganizationAPIView
+from tenants.api_schema import IDEMPOTENCY_KEY, conflict, query
 from tenants.errors import ConflictError
+from tenants.idempotency import idempotent
 from tenants.sources import Source
 
 CREATE_STATES = (State.DRAFT, State.ACTIVE)
 # An enrolment's occurrence key has 80 characters, "skip:" and "api:" included.
 MAX_KEY = 64
+STATE_CHANGE = conflict(
+    "duplicate_name",
+    "cannot_activate",
+    "invalid_state",
+    "conflict",
+    description="Another automation has the name, or the state cannot change so (the "
+    "message says why: no Twilio connection, say).",
+)
 
 
 def _state_change(automation: Automation, state: str | None) -> Automation:
@@ -82,6 +93,11 @@ class AutomationLookup(OrganizationAPIView):
 
 
 class AutomationsApi(OrganizationAPIView):
+    @extend_schema(
+        summary="The automations",
+        parameters=[query("state", "Only automations in this state.", enum=State.values)],
+        responses=AutomationSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         automations = organization_automations(self.organization)
         wanted = request.query_params.get("state")
@@ -93,6 +109,13 @@ class AutomationsApi(OrganizationAPIView):
             automations = automations.filter(state=wanted)
         return self.paginate(automations, AutomationSerializer)
 
+    @extend_schema(
+        summary="Create an automation",
+        description="The definition is checked as complete, as Publish needs it (a 400 names "
+        "each problem by its path: `steps[2].template`). `state: active` activates it at once.",
+        request=AutomationInputSerializer,
+        responses={201: AutomationSerializer, **STATE_CHANGE},
+    )
     def post(self, request: Request) -> Response:
         serializer = AutomationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -111,9 +134,18 @@ class AutomationsApi(OrganizationAPIView):
 
 
 class AutomationApi(AutomationLookup):
+    @extend_schema(summary="An automation", responses=AutomationSerializer)
     def get(self, request: Request, automation_id: str) -> Response:
         return Response(AutomationSerializer(self.get_automation(automation_id)).data)
 
+    @extend_schema(
+        summary="Change an automation",
+        description="The definition fields sent replace the draft's (Publish makes it live); "
+        "`state` moves it: active, paused or archived. An automation is never deleted: archive "
+        "it.",
+        request=AutomationInputSerializer,
+        responses={200: AutomationSerializer, **STATE_CHANGE},
+    )
     def patch(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)  # 404 before any validation
         serializer = AutomationInputSerializer(data=request.data, partial=True)
@@ -146,6 +178,15 @@ class AutomationApi(AutomationLookup):
 
 
 class AutomationPublishApi(AutomationLookup):
+    @extend_schema(
+        summary="Publish the draft",
+        description="The draft becomes the next live version, which new enrolments enter.",
+        request=None,
+        responses={
+            200: AutomationSerializer,
+            **conflict("conflict", description="An archived automation is not published."),
+        },
+    )
     def post(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)
         automation_publish(automation=automation)
@@ -153,18 +194,42 @@ class AutomationPublishApi(AutomationLookup):
 
 
 class AutomationActivateApi(AutomationLookup):
+    @extend_schema(
+        summary="Activate",
+        description="Publishes first when nothing is published yet.",
+        request=None,
+        responses={200: AutomationSerializer, **conflict("cannot_activate")},
+    )
     def post(self, request: Request, automation_id: str) -> Response:
         automation = automation_activate(automation=self.get_automation(automation_id))
         return Response(AutomationSerializer(automation).data)
 
 
 class AutomationPauseApi(AutomationLookup):
+    @extend_schema(
+        summary="Pause",
+        description="Waiting enrolments stay where they are.",
+        request=None,
+        responses={
+            200: AutomationSerializer,
+            **conflict("conflict", description="Only an active automation is paused."),
+        },
+    )
     def post(self, request: Request, automation_id: str) -> Response:
         automation = automation_pause(automation=self.get_automation(automation_id))
         return Response(AutomationSerializer(automation).data)
 
 
 class AutomationRunsApi(AutomationLookup):
+    @extend_schema(
+        summary="The enrolments",
+        description="Each with its step ledger, oldest step first.",
+        parameters=[
+            query("contact", "A contact's id: its enrolments only.", OpenApiTypes.UUID),
+            query("state", "Only enrolments in this state.", enum=RUN_STATES),
+        ],
+        responses=RunSerializer(many=True),
+    )
     def get(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)
         params = request.query_params
@@ -183,6 +248,11 @@ class AutomationDryRunApi(AutomationLookup):
 
     write_role = OrganizationAPIView.read_role  # a dry run changes nothing
 
+    @extend_schema(
+        summary="Dry run for a contact",
+        request=ContactInputSerializer,
+        responses=DryRunSerializer,
+    )
     def post(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)
         serializer = ContactInputSerializer(data=request.data)
@@ -196,6 +266,16 @@ class AutomationEnrolApi(AutomationLookup):
     """Enrols one contact now: 201 with the enrolment, or 200 with the skip and its reason.
     With an ``Idempotency-Key`` a retried call enrols once and gets the first answer again."""
 
+    @extend_schema(
+        summary="Enrol a contact",
+        parameters=[IDEMPOTENCY_KEY],
+        request=ContactInputSerializer,
+        responses={
+            200: RunSerializer,
+            201: RunSerializer,
+            **conflict("not_active", "idempotency_key_reused"),
+        },
+    )
     def post(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)
         serializer = ContactInputSerializer(data=request.data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,9 +24,11 @@ from automations.serializers_launch import (
     LaunchInputSerializer,
     LaunchSerializer,
     PreflightInputSerializer,
+    PreflightSerializer,
 )
 from automations.services.launches import launch_cancel, launch_create, launch_preflight
-from messaging.services.idempotency import idempotent
+from tenants.api_schema import IDEMPOTENCY_KEY, conflict
+from tenants.idempotency import idempotent
 from tenants.sources import Source
 
 
@@ -37,6 +40,14 @@ class AutomationPreflightApi(AutomationLookup):
     """The preflight's figures for a launch to an audience (or the backfill). Nothing is
     written, yet it is for writers: it asks Twilio for prices, and only writers launch."""
 
+    @extend_schema(
+        summary="Count a launch (the preflight)",
+        request=PreflightInputSerializer,
+        responses={
+            200: PreflightSerializer,
+            **conflict("automation_not_active", "no_backfill"),
+        },
+    )
     def post(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)
         serializer = PreflightInputSerializer(data=request.data)
@@ -52,9 +63,28 @@ class AutomationLaunchesApi(AutomationLookup):
     """The automation's launches, newest first; a POST starts one (201). With an
     ``Idempotency-Key`` a retried call starts one launch and gets the first answer again."""
 
+    @extend_schema(summary="The launches", responses=LaunchSerializer(many=True))
     def get(self, request: Request, automation_id: str) -> Response:
         return self.paginate(_launches(self.get_automation(automation_id)), LaunchSerializer)
 
+    @extend_schema(
+        summary="Start a launch",
+        description="Send the preflight's answer back: a 409 `preflight_stale` when the "
+        "audience has changed by more than 1% since. The work goes on in the background: "
+        "read its progress from the launch.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=LaunchInputSerializer,
+        responses={
+            201: LaunchSerializer,
+            **conflict(
+                "preflight_stale",
+                "automation_not_active",
+                "no_backfill",
+                "already_backfilled",
+                "idempotency_key_reused",
+            ),
+        },
+    )
     def post(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)
         serializer = LaunchInputSerializer(data=request.data)
@@ -94,6 +124,7 @@ class LaunchLookup(AutomationLookup):
 
 
 class AutomationLaunchApi(LaunchLookup):
+    @extend_schema(summary="A launch", responses=LaunchSerializer)
     def get(self, request: Request, automation_id: str, launch_id: str) -> Response:
         return Response(LaunchSerializer(self.get_launch(automation_id, launch_id)).data)
 
@@ -101,6 +132,11 @@ class AutomationLaunchApi(LaunchLookup):
 class AutomationLaunchCancelApi(LaunchLookup):
     """Stops the launch before its next chunk; the enrolments made so far go on."""
 
+    @extend_schema(
+        summary="Cancel a launch",
+        request=None,
+        responses={200: LaunchSerializer, **conflict("launch_not_open")},
+    )
     def post(self, request: Request, automation_id: str, launch_id: str) -> Response:
         launch = launch_cancel(launch=self.get_launch(automation_id, launch_id))
         return Response(LaunchSerializer(launch).data)

@@ -96,12 +96,22 @@ app.conf.update(
             "schedule": crontab(minute=37, hour=2),
         },
         "purge-idempotency-keys": {
-            "task": "messaging.tasks.purge_idempotency_keys",
+            "task": "tenants.tasks.purge_idempotency_keys",
             "schedule": crontab(minute=7),
         },
         "clear-expired-sessions": {
             "task": "tenants.tasks.sessions_clear_expired",
             "schedule": crontab(minute=17, hour=3),
+        },
+        # Outbound webhooks: due attempts handed to workers (tenants/outbound), old events
+        # deleted.
+        "deliver-due-webhooks": {
+            "task": "tenants.outbound.tasks.deliver_due_webhooks",
+            "schedule": 10.0,
+        },
+        "purge-webhook-events": {
+            "task": "tenants.outbound.tasks.purge_webhook_events",
+            "schedule": crontab(minute=57, hour=2),
         },
         # Every minute on the minute: a date trigger's time of day is a whole minute.
         "enrol-due-dates": {

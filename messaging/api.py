@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,13 +15,29 @@ from rest_framework.response import Response
 from contacts.models import Contact
 from contacts.services.contacts import contact_upsert
 from contacts.services.phones import phone_normalize
-from messaging.models import Message
+from messaging.models import Direction, Message, Status
 from messaging.selectors import MessageFilter, messages_filtered
 from messaging.serializers import MessageDetailSerializer, MessageInputSerializer, MessageSerializer
-from messaging.services.idempotency import idempotent
 from messaging.services.sending import message_send
 from templates_sms.models import SmsTemplate
 from tenants.api_base import OrganizationAPIView
+from tenants.api_schema import IDEMPOTENCY_KEY, conflict, query
+from tenants.idempotency import idempotent
+from tenants.sources import Source
+
+MESSAGE_FILTERS = [
+    query("status", "Only messages with this status.", enum=Status.values),
+    query("direction", "outbound or inbound.", enum=Direction.values),
+    query(
+        "contact",
+        "A contact's id: its messages only (404 when there is no such contact).",
+        OpenApiTypes.UUID,
+    ),
+    query("source", "What made the message.", enum=Source.values),
+    query("source_ref", "What `source` refers to (an automation's id, say)."),
+    query("created_after", "Made at or after this time.", OpenApiTypes.DATETIME),
+    query("created_before", "Made before this time.", OpenApiTypes.DATETIME),
+]
 
 
 class MessagesApi(OrganizationAPIView):
@@ -39,10 +57,28 @@ class MessagesApi(OrganizationAPIView):
             created_before=dates.to_internal_value(before) if before else None,
         )
 
+    @extend_schema(
+        summary="The message log",
+        description="Outbound and inbound messages, newest first.",
+        parameters=MESSAGE_FILTERS,
+        responses=MessageSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         messages = messages_filtered(self.organization, self.filters(request.query_params))
         return self.paginate(messages.select_related("contact"), MessageSerializer)
 
+    @extend_schema(
+        summary="Send a text",
+        description="To `contact` (an id) or `to` (a number in any format: it attaches to the "
+        "contact with that number, or makes one). The text is `template` (an id) or `body`. "
+        "The answer is 202 with the message whatever its status: one the send rules stop "
+        "(an opted-out number, the frequency cap…) is `suppressed` with its "
+        "`suppressed_reason`. `respect_quiet_hours` holds it until the organization's send "
+        "window in the contact's time zone.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=MessageInputSerializer,
+        responses={202: MessageSerializer, **conflict("idempotency_key_reused")},
+    )
     def post(self, request: Request) -> Response:
         serializer = MessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -88,6 +124,11 @@ class MessagesApi(OrganizationAPIView):
 
 
 class MessageApi(OrganizationAPIView):
+    @extend_schema(
+        summary="A message",
+        description="With its `events`: each status Twilio reported, oldest first.",
+        responses=MessageDetailSerializer,
+    )
     def get(self, request: Request, message_id: str) -> Response:
         message = self.get_scoped_object(
             Message.objects.select_related("contact").prefetch_related("events"), message_id

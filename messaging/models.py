@@ -208,22 +208,3 @@ class DedupeKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-class IdempotencyKey(models.Model):
-    """The first answer to an API request with an ``Idempotency-Key``, kept 24 hours."""
-
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=("organization", "key"), name="idempotency_key_once")
-        ]
-
-    def __str__(self) -> str:
-        return self.key

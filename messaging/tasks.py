@@ -3,7 +3,6 @@ from collections import Counter
 from celery import shared_task
 
 from messaging.services.dispatch import messages_enqueue_due
-from messaging.services.idempotency import idempotency_keys_purge
 from messaging.services.retention import messages_delete_expired
 from messaging.services.submit import message_submit, messages_submit
 from messaging.services.sweeper import messages_sweep
@@ -26,11 +25,6 @@ def send_message(message_id: int) -> str:
 @shared_task(name="messaging.tasks.enqueue_due_messages")
 def enqueue_due_messages() -> int:
     return messages_enqueue_due()
-
-
-@shared_task(name="messaging.tasks.purge_idempotency_keys")
-def purge_idempotency_keys() -> int:
-    return idempotency_keys_purge()
 
 
 @shared_task(name="messaging.tasks.sweep_messages")

@@ -154,6 +154,20 @@ class Organization(models.Model):
         validators=[MinValueValidator(30), MaxValueValidator(3650)],
         help_text="Messages older than this are deleted.",
     )
+    # Each API key's rate limit (tenants.api_ratelimit); empty: the defaults, API_RATE_LIMIT
+    # and API_BURST (20 a second, bursts of 100).
+    api_rate_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text="Requests per second each API key may make. Empty: the default.",
+    )
+    api_burst = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text="Requests each API key may make at once. Empty: the default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deletion_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -178,6 +192,8 @@ ORGANIZATION_SETTINGS = (
     "opt_out_footer",
     "help_reply",
     "message_retention_days",
+    "api_rate_limit",
+    "api_burst",
 )
 
 
@@ -256,3 +272,24 @@ class ApiKey(models.Model):
 
     def __repr__(self) -> str:
         return f"<ApiKey {self.prefix}… {self.role}>"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API request with an ``Idempotency-Key``, kept 24 hours (for
+    every room's creating POSTs, so it lives in the lowest one)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "messaging_idempotencykey"  # made by messaging, which used to hold it
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "key"), name="idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from tenants.idempotency import idempotency_keys_purge
 from tenants.services import accounts, organizations
 
 
@@ -11,3 +12,8 @@ def sessions_clear_expired() -> int:
 @shared_task(name="tenants.tasks.organization_purge")
 def organization_purge(organization_id: int) -> dict[str, int]:
     return organizations.organization_purge(organization_id=organization_id)
+
+
+@shared_task(name="tenants.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    return idempotency_keys_purge()

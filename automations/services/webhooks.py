@@ -35,8 +35,8 @@ from contacts.models import Contact
 from contacts.services.contacts import contact_upsert, custom_fields_clean
 from contacts.services.phones import phone_normalize
 from contacts.services.tags import tag_names_clean
-from messaging.services.idempotency import idempotent
 from tenants.errors import ApplicationError, ConflictError
+from tenants.idempotency import idempotent
 from tenants.sources import Source
 
 FIELDS = (

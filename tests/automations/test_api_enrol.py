@@ -7,7 +7,8 @@ from django.test import TestCase
 
 from automations.models import AutomationRun, RunState, RunStep
 from automations.services.automations import automation_create, automation_pause
-from messaging.models import IdempotencyKey, Message
+from messaging.models import Message
+from tenants.models import IdempotencyKey
 from tests.automations.api_helpers import (
     RUN_FIELDS,
     TAG,

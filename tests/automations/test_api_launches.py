@@ -13,7 +13,7 @@ from automations.services import launches
 from automations.services.automations import automation_archive, automation_pause
 from automations.services.launches import WORKERS, launch_chunk, launch_create, launch_work
 from contacts.services.tags import contact_tags_add
-from messaging.models import IdempotencyKey
+from tenants.models import IdempotencyKey
 from tests.automations.api_helpers import TAG, error, ids, url
 from tests.automations.helpers import active, contact, send, template
 from tests.connections import pricing_mocks as pricing

@@ -15,7 +15,8 @@ from automations.services.automations import (
 )
 from contacts.models import ConsentSource, Contact
 from contacts.services.consent import consent_opt_out
-from messaging.models import IdempotencyKey, Message
+from messaging.models import Message
+from tenants.models import IdempotencyKey
 from tests.automations.helpers import contact
 from tests.automations.webhook_helpers import (
     WEBHOOK,

@@ -10,7 +10,7 @@ from django.test import Client, TestCase
 
 from automations.models import Automation, AutomationRun
 from contacts.models import Contact
-from messaging.models import IdempotencyKey
+from tenants.models import IdempotencyKey
 from tests.automations.helpers import active, send, template
 
 WEBHOOK = {"type": "incoming_webhook"}

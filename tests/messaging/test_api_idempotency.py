@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from messaging.models import IdempotencyKey, Message
+from messaging.models import Message
+from tenants.models import IdempotencyKey
 from tests.messaging.api_helpers import (
     MESSAGES,
     PHONE,

@@ -1,8 +1,8 @@
 """``Idempotency-Key`` for the API: the first answer is kept 24 hours and returned again.
 
-The key row is written in the same transaction as the message, so a key never outlives a
-rolled-back request, and a concurrent duplicate waits on the key's unique index until the
-first request commits, then gets its answer.
+The key row is written in the same transaction as what the request makes, so a key never
+outlives a rolled-back request, and a concurrent duplicate waits on the key's unique index
+until the first request commits, then gets its answer.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging.models import IdempotencyKey
 from tenants.errors import ConflictError
-from tenants.models import Organization
+from tenants.models import IdempotencyKey, Organization
 
 KEEP = datetime.timedelta(hours=24)
 

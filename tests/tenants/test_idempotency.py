@@ -6,10 +6,10 @@ import datetime
 
 import pytest
 
-from messaging.models import IdempotencyKey
-from messaging.services.idempotency import idempotency_keys_purge, idempotent
-from messaging.tasks import purge_idempotency_keys
 from tenants.errors import ApplicationError, ConflictError
+from tenants.idempotency import idempotency_keys_purge, idempotent
+from tenants.models import IdempotencyKey
+from tenants.tasks import purge_idempotency_keys
 from tests.messaging.helpers import Clock
 
 pytestmark = pytest.mark.django_db
