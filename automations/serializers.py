@@ -9,15 +9,64 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from automations.models import Automation, AutomationRun, RunState, RunStep, State
 from automations.services.automations import has_unpublished_changes
 from automations.services.dry_run import DryRun, DryStep, DryText
+from tenants.api_schema import EXAMPLE_IDS, EXAMPLE_TIME, example, request_example
 
 DEFINITION_FIELDS = ("trigger", "entry_rules", "exit_rules", "reentry", "steps")
+# The definition as ``automations.definition`` documents it; the API's examples.
+DEFINITION_EXAMPLE = {
+    "trigger": {"type": "tag_added", "tag": "new-lead"},
+    "entry_rules": {
+        "has_all_tags": [],
+        "has_any_tags": [],
+        "lacks_tags": ["customer"],
+        "custom_fields": {},
+    },
+    "exit_rules": {"on_reply": False, "on_tag_added": [], "on_trigger_tag_removed": False},
+    "reentry": {"policy": "once"},
+    "steps": [
+        {
+            "id": "welcome",
+            "type": "send_sms",
+            "template": EXAMPLE_IDS["template"],
+            "respect_quiet_hours": False,
+        },
+        {"id": "wait", "type": "wait", "duration": {"days": 1}},
+        {
+            "id": "replied",
+            "type": "branch",
+            "if": {"replied": True},
+            "then": "end",
+            "else": "continue",
+        },
+    ],
+}
+OBJECT = extend_schema_field(OpenApiTypes.OBJECT)
+STEPS = extend_schema_field({"type": "array", "items": {"type": "object"}})
 
 
+@extend_schema_serializer(
+    examples=[
+        example(
+            {
+                "id": EXAMPLE_IDS["automation"],
+                "name": "Welcome new leads",
+                **DEFINITION_EXAMPLE,
+                "state": "active",
+                "version": 1,
+                "has_unpublished_changes": False,
+                "created_at": EXAMPLE_TIME,
+                "updated_at": EXAMPLE_TIME,
+            }
+        )
+    ]
+)
 class AutomationSerializer(serializers.ModelSerializer[Automation]):
     id = serializers.UUIDField(source="public_id", read_only=True)
     trigger = serializers.SerializerMethodField()
@@ -25,7 +74,9 @@ class AutomationSerializer(serializers.ModelSerializer[Automation]):
     exit_rules = serializers.SerializerMethodField()
     reentry = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField()
-    version = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField(
+        help_text="The live version's number; null before the first Publish."
+    )
     has_unpublished_changes = serializers.SerializerMethodField()
 
     class Meta:
@@ -41,18 +92,23 @@ class AutomationSerializer(serializers.ModelSerializer[Automation]):
             "updated_at",
         )
 
+    @OBJECT
     def get_trigger(self, automation: Automation) -> Any:
         return automation.draft.get("trigger", {})
 
+    @OBJECT
     def get_entry_rules(self, automation: Automation) -> Any:
         return automation.draft.get("entry_rules", {})
 
+    @OBJECT
     def get_exit_rules(self, automation: Automation) -> Any:
         return automation.draft.get("exit_rules", {})
 
+    @OBJECT
     def get_reentry(self, automation: Automation) -> Any:
         return automation.draft.get("reentry", {"policy": "once"})
 
+    @STEPS
     def get_steps(self, automation: Automation) -> Any:
         return automation.draft.get("steps", [])
 
@@ -64,17 +120,43 @@ class AutomationSerializer(serializers.ModelSerializer[Automation]):
         return has_unpublished_changes(automation)
 
 
+@extend_schema_serializer(
+    examples=[request_example({"name": "Welcome new leads", **DEFINITION_EXAMPLE})]
+)
 class AutomationInputSerializer(serializers.Serializer[None]):
     """What a client may send. The definition fields are taken as given and checked by
     ``definition_clean``, whose errors name their paths (``steps[2].template``)."""
 
     name = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    trigger = serializers.JSONField(required=False)
-    entry_rules = serializers.JSONField(required=False)
-    exit_rules = serializers.JSONField(required=False)
-    reentry = serializers.JSONField(required=False)
-    steps = serializers.JSONField(required=False)
-    state = serializers.ChoiceField(choices=State.choices, required=False)
+    trigger = serializers.JSONField(
+        required=False,
+        help_text='What enrols a contact: {"type": …} with its settings; types: '
+        "tag_added, tag_removed, contact_created, inbound_keyword, date_field, "
+        "incoming_webhook, manual.",
+    )
+    entry_rules = serializers.JSONField(
+        required=False,
+        help_text="has_all_tags, has_any_tags, lacks_tags (names), custom_fields ({key: value}).",
+    )
+    exit_rules = serializers.JSONField(
+        required=False, help_text="on_reply, on_tag_added (names), on_trigger_tag_removed."
+    )
+    reentry = serializers.JSONField(
+        required=False,
+        help_text='{"policy": "once"}, {"policy": "every_time"} or '
+        '{"policy": "after_days", "days": 30}.',
+    )
+    steps = serializers.JSONField(
+        required=False,
+        help_text="The flow, in order: send_sms (template or variants), wait (duration or "
+        "until), branch (if, then, else); each with its own id.",
+    )
+    state = serializers.ChoiceField(
+        choices=State.choices,
+        required=False,
+        help_text="active activates (publishing first if need be), paused pauses, archived "
+        "archives; a new automation is draft or active.",
+    )
 
     def definition(self) -> dict[str, Any] | None:
         """The definition fields given, or None when there are none."""
@@ -82,8 +164,12 @@ class AutomationInputSerializer(serializers.Serializer[None]):
         return given or None
 
 
+@extend_schema_serializer(
+    examples=[request_example({"contact": EXAMPLE_IDS["contact"]})],
+    component_name="AutomationContact",
+)
 class ContactInputSerializer(serializers.Serializer[None]):
-    contact = serializers.UUIDField()
+    contact = serializers.UUIDField(help_text="A contact's id.")
 
 
 class RunStepSerializer(serializers.ModelSerializer[RunStep]):
@@ -102,6 +188,44 @@ class RunStepSerializer(serializers.ModelSerializer[RunStep]):
         return row.message.status if row.message else None
 
 
+@extend_schema_serializer(
+    examples=[
+        example(
+            {
+                "id": EXAMPLE_IDS["run"],
+                "contact": EXAMPLE_IDS["contact"],
+                "version": 1,
+                "state": "waiting",
+                "step": "wait",
+                "due_at": EXAMPLE_TIME,
+                "reason": None,
+                "detail": "",
+                "created_at": EXAMPLE_TIME,
+                "ended_at": None,
+                "steps": [
+                    {
+                        "step": "welcome",
+                        "outcome": "sent",
+                        "message": EXAMPLE_IDS["message"],
+                        "message_status": "delivered",
+                        "variant": None,
+                        "detail": "",
+                        "at": EXAMPLE_TIME,
+                    },
+                    {
+                        "step": "wait",
+                        "outcome": "waited",
+                        "message": None,
+                        "message_status": None,
+                        "variant": None,
+                        "detail": "",
+                        "at": EXAMPLE_TIME,
+                    },
+                ],
+            }
+        )
+    ]
+)
 class RunSerializer(serializers.ModelSerializer[AutomationRun]):
     """An enrolment (or a skip, with its reason) and its ledger, oldest step first."""
 
@@ -169,6 +293,37 @@ class DryStepSerializer(serializers.Serializer[DryStep]):
     texts = DryTextSerializer(many=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        example(
+            {
+                "would_enrol": True,
+                "refusal": None,
+                "refusal_detail": "",
+                "steps": [
+                    {
+                        "step": "welcome",
+                        "type": "send_sms",
+                        "words": "Send Welcome",
+                        "outcome": "sent",
+                        "detail": "",
+                        "texts": [
+                            {
+                                "template": EXAMPLE_IDS["template"],
+                                "weight": None,
+                                "text": "Hi Ana, welcome to Acme Coffee!",
+                                "segments": 1,
+                                "encoding": "GSM-7",
+                                "suppressed_reason": None,
+                                "send_after": None,
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    ]
+)
 class DryRunSerializer(serializers.Serializer[DryRun]):
     would_enrol = serializers.BooleanField()
     refusal = serializers.SerializerMethodField()

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import django_stubs_ext
+import drf_spectacular_sidecar
 from csp.constants import NONE, SELF
 
 from config.env import (
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "templates_sms",
     "messaging",
     "automations",
+    "drf_spectacular",
     "sandbox",
 ]
 
@@ -195,6 +197,17 @@ STORAGES = {
 
 # --- API ----------------------------------------------------------------------------------
 
+# Swagger UI for /api/v1/docs/, from drf-spectacular-sidecar's files as /static/swagger-ui/
+# (its folder only: the app would bring Redoc's 5 MB too, collected for nothing).
+STATICFILES_DIRS = [
+    (
+        "swagger-ui",
+        Path(drf_spectacular_sidecar.__file__).parent
+        / "static"
+        / "drf_spectacular_sidecar"
+        / "swagger-ui-dist",
+    )
+]
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -209,6 +222,30 @@ REST_FRAMEWORK = {
 # TLS ends at the proxy in front of the app, which says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = not DEBUG
+    # The OpenAPI schema (/api/v1/schema/) is generated from the views: tenants.api_schema.
+    "DEFAULT_SCHEMA_CLASS": "tenants.api_schema.ApiAutoSchema",
+}
+
+# /api/v1/schema/ and /api/v1/docs/ are public: they describe the API, no organization's data.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SMS Hub API",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "tenants.models.Role.choices",
+        "ApiKeyRoleEnum": "tenants.serializers.API_KEY_ROLE_CHOICES",
+        "SourceEnum": "tenants.sources.Source.choices",
+        "AutomationStateEnum": "automations.models.State.choices",
+        "StartedLaunchKindEnum": "automations.serializers_launch.STARTED_KINDS",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tenants.api_schema.postprocess",
+    ],
 # Load balancers probe plain HTTP; the health check must answer them, not redirect.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else 60 * 60 * 24 * 365

@@ -5,6 +5,7 @@ from automations import webhooks as automation_webhooks
 from config.health import healthz
 from messaging import webhooks
 from tenants.api_base import api_not_found
+from tenants.api_docs import ApiDocsView, ApiSchemaView
 
 # A request Django itself refuses (a body too large, too many fields) answers in the API's
 # error shape under /api/.
@@ -17,6 +18,9 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("templates_sms.api_urls")),
     path("", include("messaging.api_urls")),
     path("", include("automations.api_urls")),
+    # The OpenAPI schema and its docs, public (tenants.api_docs).
+    path("schema/", ApiSchemaView.as_view(), name="api_schema"),
+    path("docs/", ApiDocsView.as_view(), name="api_docs"),
     re_path(r"^.*$", api_not_found),
 ]
 

@@ -3,13 +3,28 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from connections.models import Connection
+from connections.models import ComplianceState, Connection, ConnectionState, SenderType
 from connections.selectors import connection_warnings, twilio_credentials
 from connections.services.connections import inbound_webhook_url
+from tenants.api_schema import EXAMPLE_IDS, EXAMPLE_TIME, example, request_example
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 
 
+@extend_schema_serializer(
+    examples=[
+        request_example(
+            {
+                "account_sid": ACCOUNT_SID,
+                "auth_token": "fedcba9876543210" * 2,
+                "phone_number": "+1 415 555 0100",
+            }
+        )
+    ]
+)
 class TwilioConnectSerializer(serializers.Serializer[None]):
     account_sid = serializers.CharField(max_length=64)
     auth_token = serializers.CharField(
@@ -59,3 +74,55 @@ def twilio_connection_data(connection: Connection) -> dict[str, Any]:
         if connection.last_webhook_at
         else None,
     }
+
+
+class WarningSerializer(serializers.Serializer[None]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+@extend_schema_serializer(
+    examples=[
+        example(
+            {
+                "id": EXAMPLE_IDS["connection"],
+                "state": "connected",
+                "account_sid": ACCOUNT_SID,
+                "phone_number": "+14155550100",
+                "messaging_service_sid": None,
+                "sender_type": "local",
+                "sender_country": "US",
+                "account_type": "Full",
+                "compliance_state": "registered",
+                "send_rate": 1.0,
+                "warnings": [],
+                "inbound_webhook_url": "https://hub.example.com/webhooks/twilio/inbound/k3y…",
+                "verified_at": EXAMPLE_TIME,
+                "last_error": None,
+                "last_webhook_at": None,
+            }
+        )
+    ]
+)
+class TwilioConnectionSerializer(serializers.Serializer[None]):
+    """The schema of ``twilio_connection_data``: the Auth Token is never part of it."""
+
+    id = serializers.UUIDField()
+    state = serializers.ChoiceField(choices=ConnectionState.choices)
+    account_sid = serializers.CharField(allow_null=True)
+    phone_number = serializers.CharField(allow_null=True, help_text="E.164, for a number.")
+    messaging_service_sid = serializers.CharField(allow_null=True)
+    sender_type = serializers.ChoiceField(choices=SenderType.choices, allow_null=True)
+    sender_country = serializers.CharField(allow_null=True)
+    account_type = serializers.CharField(allow_null=True, help_text="Trial or Full.")
+    compliance_state = serializers.ChoiceField(choices=ComplianceState.choices, allow_null=True)
+    send_rate = serializers.FloatField(
+        allow_null=True, help_text="Segments a second the sender sends at most."
+    )
+    warnings = WarningSerializer(many=True)
+    inbound_webhook_url = serializers.URLField(
+        help_text="Where Twilio posts replies (it carries a secret key)."
+    )
+    verified_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    last_webhook_at = serializers.DateTimeField(allow_null=True)

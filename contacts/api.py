@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,8 +26,18 @@ from contacts.services.contacts import contact_create, contact_delete, contact_u
 from contacts.services.phones import phone_normalize
 from contacts.services.tags import contact_tags_add, contact_tags_remove
 from tenants.api_base import OrganizationAPIView
+from tenants.api_schema import conflict, query
 from tenants.errors import ApplicationError
 from tenants.models import Organization
+
+# The list's filters, which the export answers too.
+CONTACT_FILTERS = [
+    query("q", "Words found in the name, phone or email."),
+    query("tag", "A tag's name: only the contacts that have it."),
+    query("phone", "A number in any format: the contact with that number."),
+    query("opted_out", "true: only those who opted out; false: only the others.", bool),
+]
+DUPLICATE_PHONE = conflict("duplicate_phone", description="Another contact has the number.")
 
 
 @contextmanager
@@ -78,10 +89,21 @@ def api_contacts_search(organization: Organization, params: QueryDict) -> QueryS
 
 
 class ContactsApi(ContactAPIView):
+    @extend_schema(
+        summary="The contacts",
+        parameters=CONTACT_FILTERS,
+        responses=ContactSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         contacts = api_contacts_search(self.organization, request.query_params)
         return self.paginate(contacts, ContactSerializer)
 
+    @extend_schema(
+        summary="Create a contact",
+        description="`tags` are names; a tag is made when the organization has none so named.",
+        request=ContactInputSerializer,
+        responses={201: ContactSerializer, **DUPLICATE_PHONE},
+    )
     def post(self, request: Request) -> Response:
         serializer = ContactInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -92,9 +114,16 @@ class ContactsApi(ContactAPIView):
 
 
 class ContactApi(ContactAPIView):
+    @extend_schema(summary="A contact", responses=ContactSerializer)
     def get(self, request: Request, contact_id: str) -> Response:
         return Response(ContactSerializer(self.get_contact(contact_id)).data)
 
+    @extend_schema(
+        summary="Change a contact",
+        description="The fields sent change; `tags` replaces the list.",
+        request=ContactInputSerializer,
+        responses={200: ContactSerializer, **DUPLICATE_PHONE},
+    )
     def patch(self, request: Request, contact_id: str) -> Response:
         contact = self.get_contact(contact_id)
         serializer = ContactInputSerializer(data=request.data, partial=True)
@@ -103,6 +132,12 @@ class ContactApi(ContactAPIView):
             contact_update(contact=contact, source="api", **serializer.service_data())
         return self.contact_response(contact)
 
+    @extend_schema(
+        summary="Replace a contact",
+        description="The fields left out are emptied (no tags, no custom fields).",
+        request=ContactInputSerializer,
+        responses={200: ContactSerializer, **DUPLICATE_PHONE},
+    )
     def put(self, request: Request, contact_id: str) -> Response:
         contact = self.get_contact(contact_id)
         serializer = ContactInputSerializer(data=request.data)
@@ -119,12 +154,19 @@ class ContactApi(ContactAPIView):
             contact_update(contact=contact, source="api", **data)
         return self.contact_response(contact)
 
+    @extend_schema(summary="Delete a contact", responses={204: None})
     def delete(self, request: Request, contact_id: str) -> Response:
         contact_delete(contact=self.get_contact(contact_id), source="api")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ContactTagsApi(ContactAPIView):
+    @extend_schema(
+        summary="Tag a contact",
+        description="201 when the tag is added, 200 when the contact had it already.",
+        request=TagInputSerializer,
+        responses={200: ContactSerializer, 201: ContactSerializer},
+    )
     def post(self, request: Request, contact_id: str) -> Response:
         contact = self.get_contact(contact_id)
         serializer = TagInputSerializer(data=request.data)
@@ -138,6 +180,11 @@ class ContactTagsApi(ContactAPIView):
 
 
 class ContactTagApi(ContactAPIView):
+    @extend_schema(
+        summary="Untag a contact",
+        description="Answers the contact, whether or not it had the tag.",
+        responses={200: ContactSerializer},
+    )
     def delete(self, request: Request, contact_id: str, name: str) -> Response:
         contact = self.get_contact(contact_id)
         contact_tags_remove(contact=contact, names=[name], source="api")
@@ -149,6 +196,13 @@ class ContactConsentApi(ContactAPIView):
 
     opt_in = False
 
+    @extend_schema(
+        summary="Opt a contact out, or back in",
+        description="A user's manual change, recorded in the consent ledger. Opting back in a "
+        "number whose person texted STOP is a 409: only their START undoes it.",
+        request=None,
+        responses={200: ContactSerializer, **conflict("consent_locked")},
+    )
     def post(self, request: Request, contact_id: str) -> Response:
         contact = self.get_contact(contact_id)
         change = consent_opt_in if self.opt_in else consent_opt_out
@@ -164,6 +218,12 @@ class ContactConsentApi(ContactAPIView):
 
 
 class ConsentApi(OrganizationAPIView):
+    @extend_schema(
+        summary="The consent ledger",
+        description="Every opt-out, opt-in and HELP, newest first.",
+        parameters=[query("phone", "A number in any format: its events only.")],
+        responses=ConsentEventSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         events = ConsentEvent.objects.filter(organization=self.organization).select_related(
             "contact"

@@ -18,11 +18,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api_export import WhateverAccept
+from contacts.api_export import CSV_FILE, WhateverAccept
 from contacts.export import csv_pieces
 from contacts.imports import reading
 from contacts.imports.files import import_report
@@ -33,8 +35,13 @@ from contacts.imports.services import (
     options_clean,
 )
 from contacts.models import ContactImport
-from contacts.serializers_import import ContactImportSerializer, import_url
+from contacts.serializers_import import (
+    ContactImportSerializer,
+    ImportUploadSerializer,
+    import_url,
+)
 from tenants.api_base import OrganizationAPIView, StrictMultiPartParser, json_field
+from tenants.api_schema import conflict, error_response
 from tenants.errors import ApplicationError
 from tenants.models import Organization, Role
 from tenants.sources import Source
@@ -129,9 +136,43 @@ class ContactImportsApi(ImportLookup):
 
     parser_classes = [StrictMultiPartParser]
 
+    @extend_schema(summary="The imports", responses=ContactImportSerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.paginate(self.imports(), ContactImportSerializer)
 
+    @extend_schema(
+        summary="Import a CSV file",
+        description="The file is checked, stored and started in one transaction: a file "
+        "refused, or a mapping or options not valid, leave nothing behind. The answer is the "
+        "import; `Location` tells its progress (`state`, `rows_read` of `total`).",
+        request={"multipart/form-data": ImportUploadSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[202],
+                description="The import's URL.",
+            )
+        ],
+        responses={
+            202: ContactImportSerializer,
+            400: error_response(
+                400,
+                "The file is refused (`invalid_file`), or a field is not valid (naming "
+                "`mapping` or `options.<option>`).",
+                code="invalid_file",
+                message="The file is not a CSV file.",
+            ),
+            413: error_response(
+                413,
+                "The file is too large to import (`file_too_large`), or the other fields are "
+                "(`request_too_large`).",
+                code="file_too_large",
+                message="The file has more than 1,000,000 rows. Split it into smaller files.",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         if not request.content_type.startswith(StrictMultiPartParser.media_type):
             raise exceptions.UnsupportedMediaType(
@@ -161,6 +202,7 @@ class ContactImportsApi(ImportLookup):
 class ContactImportApi(ImportLookup):
     """An import's progress and counts."""
 
+    @extend_schema(summary="An import", responses=ContactImportSerializer)
     def get(self, request: Request, import_id: str) -> Response:
         return Response(ContactImportSerializer(self.get_import(import_id)).data)
 
@@ -171,6 +213,13 @@ class ContactImportErrorsApi(ImportLookup):
 
     content_negotiation_class = WhateverAccept
 
+    @extend_schema(
+        summary="An import's error report as CSV",
+        operation_id="contacts_imports_errors",
+        description="`line`, `reason`, then the row's cells (left out once the file is "
+        "removed, 7 days after its upload).",
+        responses={(200, "text/csv"): CSV_FILE},
+    )
     def get(self, request: Request, import_id: str) -> StreamingHttpResponse:
         contact_import = self.get_import(import_id)
         response = StreamingHttpResponse(
@@ -185,6 +234,11 @@ class ContactImportCancelApi(ImportLookup):
     """Stops the import before its next batch (the batches done stay); 409 when it is not
     queued or running."""
 
+    @extend_schema(
+        summary="Cancel an import",
+        request=None,
+        responses={200: ContactImportSerializer, **conflict("import_not_open")},
+    )
     def post(self, request: Request, import_id: str) -> Response:
         contact_import = import_cancel(contact_import=self.get_import(import_id))
         return Response(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenants.api_base import OrganizationAPIView
+from tenants.api_schema import conflict
 from tenants.caching import no_store
 from tenants.models import ApiKey, Membership, Role
 from tenants.selectors import organization_api_keys, organization_members
 from tenants.serializers import (
+    ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
     MemberRoleSerializer,
@@ -28,9 +31,15 @@ class OrganizationApi(OrganizationAPIView):
 
     write_role = Role.ADMIN
 
+    @extend_schema(summary="The key's organization", responses=OrganizationSerializer)
     def get(self, request: Request) -> Response:
         return Response(OrganizationSerializer(self.organization).data)
 
+    @extend_schema(
+        summary="Change the organization's settings",
+        request=OrganizationSerializer,
+        responses=OrganizationSerializer,
+    )
     def patch(self, request: Request) -> Response:
         serializer = OrganizationSerializer(self.organization, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -44,6 +53,7 @@ class MembersApi(OrganizationAPIView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
 
+    @extend_schema(summary="The members", responses=MemberSerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.paginate(organization_members(self.organization), MemberSerializer)
 
@@ -55,9 +65,16 @@ class MemberApi(OrganizationAPIView):
     def get_member(self, member_id: str) -> Membership:
         return self.get_scoped_object(Membership.objects.select_related("user"), member_id)
 
+    @extend_schema(summary="A member", responses=MemberSerializer)
     def get(self, request: Request, member_id: str) -> Response:
         return Response(MemberSerializer(self.get_member(member_id)).data)
 
+    @extend_schema(
+        summary="Change a member's role",
+        description="Only an owner makes someone an owner or changes an owner's role (403).",
+        request=MemberRoleSerializer,
+        responses={200: MemberSerializer, **conflict("last_owner")},
+    )
     def patch(self, request: Request, member_id: str) -> Response:
         serializer = MemberRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -68,6 +85,11 @@ class MemberApi(OrganizationAPIView):
         )
         return Response(MemberSerializer(membership).data)
 
+    @extend_schema(
+        summary="Remove a member",
+        description="Only an owner removes an owner (403).",
+        responses={204: None, **conflict("last_owner")},
+    )
     def delete(self, request: Request, member_id: str) -> Response:
         membership_remove(membership=self.get_member(member_id), by=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -78,9 +100,16 @@ class ApiKeysApi(OrganizationAPIView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
 
+    @extend_schema(summary="The API keys", responses=ApiKeySerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.paginate(organization_api_keys(self.organization), ApiKeySerializer)
 
+    @extend_schema(
+        summary="Create an API key",
+        description="The answer carries the key, once: it is stored hashed.",
+        request=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer},
+    )
     def post(self, request: Request) -> Response:
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -93,9 +122,15 @@ class ApiKeyApi(OrganizationAPIView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
 
+    @extend_schema(summary="An API key", responses=ApiKeySerializer)
     def get(self, request: Request, key_id: str) -> Response:
         return Response(ApiKeySerializer(self.get_scoped_object(ApiKey, key_id)).data)
 
+    @extend_schema(
+        summary="Revoke an API key",
+        description="The key answers 401 from then on.",
+        responses={204: None, **conflict("conflict", description="The key is already revoked.")},
+    )
     def delete(self, request: Request, key_id: str) -> Response:
         api_key_revoke(api_key=self.get_scoped_object(ApiKey, key_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -52,6 +52,26 @@ NUL_REFUSED = "NUL characters are not allowed."
 
 
 class _Refused(Exception):
+    def get_paginated_response_schema(self, schema: Any) -> dict[str, Any]:
+        """The envelope in the OpenAPI schema (``tenants.api_schema``)."""
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {
+                "results": schema,
+                "next": {**link, "example": "https://hub.example.com/api/v1/contacts/?cursor=cD0y"},
+                "previous": {**link, "example": None},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        cursor, limit = super().get_schema_operation_parameters(view)
+        cursor["description"] = "The page to answer: the cursor in a list's next or previous."
+        limit["description"] = f"How many per page: {self.page_size} unless given, at most 200."
+        limit["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return [cursor, limit]
+
     def __init__(self, *, field: str | None = None, depth: bool = False) -> None:
         self.field, self.depth = field, depth
 
@@ -167,6 +187,7 @@ class OrganizationAPIView(APIView):
     def api_key(self) -> ApiKey:
         if not isinstance(self.request.auth, ApiKey):  # HasRole already refused this request
             raise exceptions.NotAuthenticated
+    pagination_class = ApiCursorPagination
         return self.request.auth
 
     @property
@@ -186,7 +207,7 @@ class OrganizationAPIView(APIView):
         return get_scoped_object(model_or_queryset, self.organization, public_id)
 
     def paginate(self, queryset: models.QuerySet[Any], serializer_class: Any) -> Response:
-        paginator = ApiCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
