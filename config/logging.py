@@ -36,6 +36,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # A bare 32-hex-digit string is what a Twilio Auth Token looks like.
     (re.compile(r"\b[0-9a-f]{32}\b"), _MASK),
+    # Standard Webhooks signing secrets (outbound webhooks): whsec_ and base64.
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"), f"whsec_{_MASK}"),
     # Fernet keys: 44 characters of url-safe base64 ending in "=".
     (re.compile(r"\b[A-Za-z0-9_-]{43}="), _MASK),
     # Paths whose last part is a secret, wherever they appear: a request line, a Referer, a

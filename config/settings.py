@@ -52,6 +52,9 @@ TWILIO_PRICING_BASE_URL = env_url("TWILIO_PRICING_BASE_URL", "https://pricing.tw
 # Proxies in front of the app that append the client's address to X-Forwarded-For
 # (tenants/client_address.py); 0 means clients connect directly and REMOTE_ADDR is theirs.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Outbound webhooks may reach private addresses and plain http:// (a receiver on this
+# machine, for development only): tenants/outbound/addresses.py.
+OUTBOUND_WEBHOOKS_ALLOW_PRIVATE = env_bool("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE", False)
 
 # --- Applications -------------------------------------------------------------------------
 
@@ -66,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "tenants",
+    "tenants.outbound",
     "connections",
     "contacts",
     "templates_sms",

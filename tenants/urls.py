@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from tenants.views import accounts, api_keys, members, organization
 
@@ -61,4 +61,5 @@ urlpatterns = [
         api_keys.ApiKeyRevokeView.as_view(),
         name="api_key_revoke",
     ),
+    path("settings/webhooks/", include("tenants.outbound.urls")),
 ]
