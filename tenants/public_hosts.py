@@ -111,7 +111,9 @@ def _ipv4_host(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(number)
 
 
-def split_url(url: str, *, label: str, schemes: Collection[str], scheme_message: str) -> SplitResult:
+def split_url(
+    url: str, *, label: str, schemes: Collection[str], scheme_message: str
+) -> SplitResult:
     """The URL's parts, or ``HostRefused`` for one that parsers may read differently.
     ``label`` names the URL in the messages ("The media URL"); ``scheme_message`` is the
     refusal of a scheme not in ``schemes``, or of a URL without a host."""
