@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "tenants",
     "tenants.outbound",
     "connections",
@@ -75,7 +76,6 @@ INSTALLED_APPS = [
     "templates_sms",
     "messaging",
     "automations",
-    "drf_spectacular",
     "sandbox",
 ]
 
@@ -194,13 +194,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
-
-# --- API ----------------------------------------------------------------------------------
-
 # Swagger UI for /api/v1/docs/, from drf-spectacular-sidecar's files as /static/swagger-ui/
 # (its folder only: the app would bring Redoc's 5 MB too, collected for nothing).
 STATICFILES_DIRS = [
@@ -212,6 +205,13 @@ STATICFILES_DIRS = [
         / "swagger-ui-dist",
     )
 ]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- API ----------------------------------------------------------------------------------
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -219,13 +219,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_auth.HasRole"],
     "EXCEPTION_HANDLER": "tenants.api_base.exception_handler",
     "UNAUTHENTICATED_USER": None,
-}
-
-# --- Security -----------------------------------------------------------------------------
-
-# TLS ends at the proxy in front of the app, which says so in X-Forwarded-Proto.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = not DEBUG
     # The OpenAPI schema (/api/v1/schema/) is generated from the views: tenants.api_schema.
     "DEFAULT_SCHEMA_CLASS": "tenants.api_schema.ApiAutoSchema",
 }
@@ -250,6 +243,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenants.api_schema.postprocess",
     ],
+}
+
+# --- Security -----------------------------------------------------------------------------
+
+# TLS ends at the proxy in front of the app, which says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not DEBUG
 # Load balancers probe plain HTTP; the health check must answer them, not redirect.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else 60 * 60 * 24 * 365

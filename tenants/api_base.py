@@ -45,13 +45,6 @@ class ApiCursorPagination(CursorPagination):
             {"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()}
         )
 
-
-# Deeper than any resource's body (a contact's custom fields are two levels down).
-JSON_MAX_DEPTH = 32
-NUL_REFUSED = "NUL characters are not allowed."
-
-
-class _Refused(Exception):
     def get_paginated_response_schema(self, schema: Any) -> dict[str, Any]:
         """The envelope in the OpenAPI schema (``tenants.api_schema``)."""
         link = {"type": "string", "format": "uri", "nullable": True}
@@ -72,6 +65,13 @@ class _Refused(Exception):
         limit["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
         return [cursor, limit]
 
+
+# Deeper than any resource's body (a contact's custom fields are two levels down).
+JSON_MAX_DEPTH = 32
+NUL_REFUSED = "NUL characters are not allowed."
+
+
+class _Refused(Exception):
     def __init__(self, *, field: str | None = None, depth: bool = False) -> None:
         self.field, self.depth = field, depth
 
@@ -180,6 +180,7 @@ class OrganizationAPIView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     parser_classes = [StrictJSONParser]
     permission_classes = [HasRole]
+    pagination_class = ApiCursorPagination
     read_role: str = Role.VIEWER
     write_role: str = Role.MARKETER
 
@@ -187,7 +188,6 @@ class OrganizationAPIView(APIView):
     def api_key(self) -> ApiKey:
         if not isinstance(self.request.auth, ApiKey):  # HasRole already refused this request
             raise exceptions.NotAuthenticated
-    pagination_class = ApiCursorPagination
         return self.request.auth
 
     @property
