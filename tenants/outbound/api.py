@@ -4,12 +4,14 @@ Admin keys only."""
 from __future__ import annotations
 
 from django.utils.decorators import method_decorator
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenants.api_base import OrganizationAPIView
+from tenants.api_schema import conflict
 from tenants.caching import no_store
 from tenants.models import Role
 from tenants.outbound.models import WebhookDelivery, WebhookEndpoint
@@ -36,8 +38,8 @@ from tenants.outbound.services.endpoints import (
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    location=OpenApiParameter.HEADER,
-    required=False,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
     description="A repeated create with the same key and body answers the same endpoint "
     "(and its secret) again; with another body, 409 idempotency_key_reused.",
 )
@@ -67,7 +69,10 @@ class WebhookEndpointsApi(WebhookAPIView):
         description="The answer carries the signing secret, once. The URL must be a public "
         "https:// address (checked again before every attempt).",
         request=WebhookEndpointInputSerializer,
-        responses={201: WebhookEndpointCreatedSerializer},
+        responses={
+            201: WebhookEndpointCreatedSerializer,
+            **conflict("too_many_endpoints", "idempotency_key_reused"),
+        },
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request: Request) -> Response:
@@ -137,9 +142,9 @@ class WebhookEndpointTestApi(WebhookAPIView):
     @extend_schema(
         summary="Send a test event to an endpoint",
         description="A webhook.test event to this endpoint only; the answer is its attempt, "
-        "pending (read the attempts to see how it went). 409 endpoint_disabled.",
+        "pending (read the attempts to see how it went).",
         request=None,
-        responses={202: WebhookDeliverySerializer},
+        responses={202: WebhookDeliverySerializer, **conflict("endpoint_disabled")},
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
         delivery = endpoint_send_test(endpoint=self.get_endpoint(endpoint_id))
@@ -159,10 +164,9 @@ class WebhookDeliveriesApi(WebhookAPIView):
 class WebhookDeliveryReplayApi(WebhookAPIView):
     @extend_schema(
         summary="Send an attempt's event to its endpoint again",
-        description="The same event (same webhook-id) as a new first attempt. 409 "
-        "endpoint_disabled.",
+        description="The same event (same webhook-id) as a new first attempt.",
         request=None,
-        responses={202: WebhookDeliverySerializer},
+        responses={202: WebhookDeliverySerializer, **conflict("endpoint_disabled")},
     )
     def post(self, request: Request, endpoint_id: str, delivery_id: str) -> Response:
         endpoint = self.get_endpoint(endpoint_id)
