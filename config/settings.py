@@ -55,6 +55,9 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Outbound webhooks may reach private addresses and plain http:// (a receiver on this
 # machine, for development only): tenants/outbound/addresses.py.
 OUTBOUND_WEBHOOKS_ALLOW_PRIVATE = env_bool("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE", False)
+# Each API key's rate limit unless its organization sets its own (tenants/api_ratelimit.py).
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 20, minimum=1)  # requests per second
+API_BURST = env_int("API_BURST", 100, minimum=1)  # requests at once
 
 # --- Applications -------------------------------------------------------------------------
 

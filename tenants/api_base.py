@@ -6,14 +6,17 @@ lookups to the key's organization. Errors answer
 ``{"error": {"code": …, "message": …, "fields": {…}}}``: for a body too large too (413), and
 for a JSON body nested too deeply or with NUL in a string (400; no database can store NUL).
 The API takes JSON bodies; a view that takes an upload (the contacts import) sets
-``StrictMultiPartParser``, which refuses NUL in the form as the JSON parser does.
+``StrictMultiPartParser``, which refuses NUL in the form as the JSON parser does. Each key has
+a rate limit (``tenants.api_ratelimit``), counted right after the key is authenticated and
+before its role is checked; every answer to a valid key says where its budget stands in the
+``RateLimit-*`` headers, a 403 or a 404 too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -22,14 +25,18 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants.access import M, get_scoped_object, scoped
 from tenants.actor import Actor
-from tenants.api_auth import ApiKeyAuthentication, HasRole
+from tenants.api_auth import ApiKeyAuthentication, ApiKeyPrincipal, HasRole
+from tenants.api_ratelimit import ApiKeyRateThrottle, RateLimit
 from tenants.errors import ApplicationError
 from tenants.models import ApiKey, Organization, Role
 
@@ -180,9 +187,37 @@ class OrganizationAPIView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     parser_classes = [StrictJSONParser]
     permission_classes = [HasRole]
+    throttle_classes = [ApiKeyRateThrottle]
     pagination_class = ApiCursorPagination
     read_role: str = Role.VIEWER
     write_role: str = Role.MARKETER
+
+    def check_permissions(self, request: Request) -> None:
+        # The key's rate limit comes before its role, so that a 403 counts and tells the
+        # budget too (DRF would throttle after the permissions).
+        super().check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request: Request) -> None:
+        """Done in ``check_permissions``, before the role is checked."""
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        state: RateLimit = request.rate_limit  # type: ignore[attr-defined]
+        raise exceptions.Throttled(
+            wait,
+            detail=f"Too many requests with this API key: at most {state.limit} at once, "
+            f"then {state.rate} a second.",
+        )
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        state: RateLimit | None = getattr(request, "rate_limit", None)
+        if state is not None:
+            for name, value in state.headers().items():
+                response[name] = value
+        return response
 
     @property
     def api_key(self) -> ApiKey:
@@ -277,9 +312,43 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(error_body(code, str(detail)), status=exc.status_code, headers=headers)
 
 
-def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Unknown URLs under /api/ answer in the API's error shape, not with an HTML page."""
-    return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)
+class _ApiKeyIfValid(ApiKeyAuthentication):
+    """An unknown URL is a 404 whatever the key; a valid key's request still counts."""
+
+    def authenticate(self, request: Request) -> tuple[ApiKeyPrincipal, ApiKey] | None:
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            return None
+
+
+class _AnyAccept(DefaultContentNegotiation):
+    """The 404 is the API's JSON whatever ``Accept`` says."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class ApiNotFound(OrganizationAPIView):
+    """Unknown URLs under /api/ answer in the API's error shape, not with an HTML page, with
+    or without a key; with a valid key, the request counts towards its rate limit and the
+    answer has the ``RateLimit-*`` headers, like any other."""
+
+    authentication_classes = [_ApiKeyIfValid]
+    permission_classes = []
+    parser_classes = []
+    content_negotiation_class = _AnyAccept
+    schema = None  # not an endpoint
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound("There is no such API endpoint.")
+
+
+api_not_found = ApiNotFound.as_view()
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -6,6 +6,7 @@ from typing import Any
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from phonenumbers import geocoder
 
@@ -123,6 +124,8 @@ class OrganizationSettingsForm(forms.ModelForm[Organization]):
             "frequency_cap": "Frequency cap",
             "help_reply": "HELP reply",
             "message_retention_days": "Keep messages for (days)",
+            "api_rate_limit": "Requests per second",
+            "api_burst": "Burst",
         }
         help_texts = {"send_window_start": "", "send_window_end": ""}
         widgets = {
@@ -130,6 +133,14 @@ class OrganizationSettingsForm(forms.ModelForm[Organization]):
             "send_window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "help_reply": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rate, burst = self.fields["api_rate_limit"], self.fields["api_burst"]
+        rate.help_text = f"Each API key's steady rate. Empty: {settings.API_RATE_LIMIT}."
+        burst.help_text = f"Requests each API key may make at once. Empty: {settings.API_BURST}."
+        rate.widget.attrs["placeholder"] = str(settings.API_RATE_LIMIT)
+        burst.widget.attrs["placeholder"] = str(settings.API_BURST)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data

@@ -67,6 +67,17 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit budgets (API keys, senders) start whole in every test. On Redis they live in
+    the cache's database, which ``_fresh_cache`` flushes; in-process ones are forgotten here."""
+    from tenants import ratelimit
+
+    ratelimit.shared().forget_local()
+    yield
+    ratelimit.shared().forget_local()
+
+
 @pytest.fixture
 def rsps() -> Iterator[object]:
     """Twilio (or any HTTP peer) mocked at the HTTP level; every registered call must happen."""

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 
 from tenants.access import OrganizationView
+from tenants.api_ratelimit import api_limits
 from tenants.caching import no_store
 from tenants.errors import ApplicationError
 from tenants.forms import ApiKeyForm
@@ -27,11 +28,15 @@ class ApiKeysView(OrganizationView):
     def render_page(
         self, form: ApiKeyForm, *, new_key: str | None = None, status: int = 200
     ) -> HttpResponse:
+        rate, burst = api_limits(self.organization)
         context = {
             "section": "api_keys",
             "api_keys": organization_api_keys(self.organization),
             "form": form,
             "new_key": new_key,
+            "api_rate_limit": rate,
+            "api_burst": burst,
+            "api_limits_own": bool(self.organization.api_rate_limit or self.organization.api_burst),
         }
         return render(self.request, self.template_name, context, status=status)
 
