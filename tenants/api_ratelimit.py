@@ -21,16 +21,19 @@ Every answer to a request with a valid key carries the headers of the IETF draft
 
 Over the limit, the answer is a 429 ``rate_limited`` and the request is not handled at all;
 ``Retry-After`` says in whole seconds, rounded up and at least 1, when the next request will
-be allowed.
+be allowed. When Redis cannot be reached, requests are let through without the headers (and a
+warning is logged): the limit protects the service, it is not worth an outage of the API.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import redis
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -40,6 +43,8 @@ from tenants.models import ApiKey, Organization
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,11 @@ class ApiKeyRateThrottle(BaseThrottle):
     def allow_request(self, request: Request, view: APIView) -> bool:
         if not isinstance(request.auth, ApiKey):
             return True
-        state = api_request_take(request.auth)
+        try:
+            state = api_request_take(request.auth)
+        except redis.RedisError as exc:
+            logger.warning("API rate limit not applied, Redis did not answer: %s", exc)
+            return True
         request.rate_limit = state  # type: ignore[attr-defined]
         self.state = state
         return not state.refused

@@ -17,9 +17,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 
 from contacts.models import Contact
-from tenants import api_ratelimit
+from tenants import api_ratelimit, ratelimit
 from tenants.api_base import OrganizationAPIView
 from tenants.models import ApiKey, Organization, Role
+from tenants.ratelimit import Gcra
 from tenants.services.api_keys import api_key_create, api_key_revoke
 from tests.factories import page_text, settings_data
 
@@ -249,6 +250,18 @@ def test_defaults_come_from_the_settings(personas, clock, settings):
     _api_key, client = key(personas.org)
 
     assert [r.status_code for r in burst(client, 3)] == [200, 200, 429]
+
+
+def test_without_redis_the_api_still_answers_unlimited(personas, clock, monkeypatch, caplog):
+    nowhere = Gcra("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    monkeypatch.setattr(ratelimit, "shared", lambda: nowhere)
+    _api_key, client = key(personas.org)
+
+    response = client.get(ORGANIZATION)
+
+    assert response.status_code == 200
+    assert not any(response.has_header(name) for name in HEADERS)
+    assert "API rate limit not applied, Redis did not answer" in caplog.text
 
 
 # --- Every API view is covered ----------------------------------------------------------------
