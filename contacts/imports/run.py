@@ -39,6 +39,7 @@ from contacts.models import (
     Tag,
 )
 from contacts.services.bulk import contacts_upsert_many
+from contacts.services.outbound import import_completed_record
 from contacts.services.rows import ContactRow, Problem, contact_row_clean
 from tenants.bulk_insert import insert
 from tenants.errors import ApplicationError
@@ -183,6 +184,7 @@ def _finish(import_id: int) -> None:
             _fire(contact_import)
         contact_import.state, contact_import.finished_at = ImportState.COMPLETED, timezone.now()
         contact_import.save(update_fields=["state", "finished_at", "updated_at"])
+        import_completed_record(contact_import=contact_import)
     logger.info(
         "import %s completed: %s created, %s updated, %s unchanged, %s errors",
         contact_import.public_id,

@@ -34,6 +34,7 @@ from contacts.models import (
     search_text,
 )
 from contacts.services.contacts import MAX_CUSTOM_FIELDS
+from contacts.services.outbound import contacts_created_record
 from contacts.services.rows import ContactRow
 from contacts.services.tags import reserved_tag
 from tenants.bulk_insert import insert
@@ -248,6 +249,12 @@ def contacts_upsert_many(
         ]
         insert(ConsentEvent, opt_in, ("public_id", "phone", "contact_id"), opt_ins)
     _announce(organization, result, changes, added, source=source, automations=automations)
+    contacts_created_record(
+        organization=organization,
+        contact_ids=[
+            pk for pk, o in zip(result.contact_ids, result.outcomes, strict=True) if o == "created"
+        ],
+    )
     return result
 
 

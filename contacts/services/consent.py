@@ -23,6 +23,7 @@ from contacts.models import (
     Contact,
     ContactTag,
 )
+from contacts.services.outbound import consent_changed_record
 from contacts.services.tags import reserved_tag
 from tenants.errors import ConflictError
 from tenants.models import Organization, User
@@ -52,12 +53,12 @@ def _record(
     message_sid: str,
     user: User | None,
     actor: str,
-) -> list[int]:
-    """Writes the ledger row; returns the ids of the contact(s) with that number."""
+) -> tuple[list[int], ConsentEvent]:
+    """Writes the ledger row; returns the ids of the contact(s) with that number, and it."""
     contact_ids = list(
         Contact.objects.filter(organization=organization, phone=phone).values_list("pk", flat=True)
     )
-    ConsentEvent.objects.create(
+    event = ConsentEvent.objects.create(
         organization=organization,
         phone=phone,
         contact_id=contact_ids[0] if contact_ids else None,
@@ -67,7 +68,7 @@ def _record(
         user=user,
         actor=actor or (user.get_full_name() if user else ""),
     )
-    return contact_ids
+    return contact_ids, event
 
 
 def _event_source(source: str, event_source: str | None) -> str:
@@ -89,7 +90,7 @@ def consent_opt_out(
     state, _ = ConsentState.objects.select_for_update().get_or_create(
         organization=organization, phone=phone
     )
-    contact_ids = _record(
+    contact_ids, event = _record(
         organization=organization,
         phone=phone,
         kind=ConsentKind.OPT_OUT,
@@ -120,6 +121,7 @@ def consent_opt_out(
         allow_empty=True,
         phone=phone,
     )
+    consent_changed_record(organization=organization, event=event, type="contact.opted_out")
     logger.info("opted out: org=%s source=%s", organization.public_id, source)
     return True
 
@@ -147,7 +149,7 @@ def consent_opt_in(
     )
     if state is not None and state.locked and source not in PERSON_SOURCES:
         raise ConflictError(LOCKED_MESSAGE, code="consent_locked")
-    contact_ids = _record(
+    contact_ids, event = _record(
         organization=organization,
         phone=phone,
         kind=ConsentKind.OPT_IN,
@@ -171,6 +173,7 @@ def consent_opt_in(
         allow_empty=True,
         phone=phone,
     )
+    consent_changed_record(organization=organization, event=event, type="contact.opted_in")
     logger.info("opted in: org=%s source=%s", organization.public_id, source)
     return True
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from contacts import signals
 from contacts.models import ConsentState, Contact, ContactTag
+from contacts.services.outbound import contacts_created_record
 from contacts.services.phones import phone_normalize, phone_time_zone
 from contacts.services.tags import contact_tags_add, contact_tags_set, reserved_tag
 from tenants.errors import ApplicationError, ConflictError
@@ -161,6 +162,7 @@ def contact_create(
         source=source,
     )
     contact_tags_add(contact=contact, names=tags, source=source)
+    contacts_created_record(organization=organization, contact_ids=[contact.pk])
     return contact
 
 
