@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import random
 
+from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Connection
@@ -65,8 +66,9 @@ def failed_call_record(message: Message, connection: Connection, error: TwilioEr
             message, "retry", error_code=code, detail=error.message, send_after=due.isoformat()
         )
         return "retry"
-    if _finish(message, status=Status.FAILED, error_code=code, error_message=error.message):
-        status_announce(message, Status.FAILED, error_code=code)
+    with transaction.atomic():  # the status and its outbound webhook event together
+        if _finish(message, status=Status.FAILED, error_code=code, error_message=error.message):
+            status_announce(message, Status.FAILED, error_code=code)
     event_record(message, Status.FAILED, error_code=code, detail=error.message)
     if code == 21610:
         consent_opt_out(

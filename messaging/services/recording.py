@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from connections.twilio_api import CreatedMessage
 from messaging.models import RANK, DedupeKey, Message, MessageEvent, Status
+from messaging.services.outbound import messages_status_record
 from messaging.signals import status_changed_after_commit
 from tenants.sources import Source
 
@@ -32,7 +33,9 @@ def event_record(
 def status_announce(
     message: Message, status: str, *, error_code: int | None = None, source: Source = Source.SYSTEM
 ) -> None:
-    """``message_status_changed`` for one message, once its transaction commits."""
+    """``message_status_changed`` for one message, once its transaction commits, and its
+    outbound webhook event in that transaction."""
+    messages_status_record(organization_id=message.organization_id, message_ids=[message.pk])
     status_changed_after_commit(
         organization_id=message.organization_id,
         messages=[(message.pk, message.contact_id)],
@@ -43,13 +46,15 @@ def status_announce(
 
 
 def messages_announce(messages: list[Message], status: str) -> None:
-    """``message_status_changed`` for these messages, one event per organization."""
+    """``message_status_changed`` for these messages, one event per organization (and their
+    outbound webhook events)."""
     by_organization: dict[int, list[tuple[int, int | None]]] = {}
     for message in messages:
         by_organization.setdefault(message.organization_id, []).append(
             (message.pk, message.contact_id)
         )
     for organization_id, moved in by_organization.items():
+        messages_status_record(organization_id=organization_id, message_ids=[pk for pk, _ in moved])
         status_changed_after_commit(
             organization_id=organization_id,
             messages=moved,

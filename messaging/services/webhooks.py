@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -32,6 +33,11 @@ from contacts.services.phones import phone_normalize
 from messaging import signals
 from messaging.models import Direction, Message, MessageEvent, Status
 from messaging.services.callback_sql import StatusMove, callback_target, callback_write
+from messaging.services.outbound import (
+    message_received_record,
+    messages_status_record,
+    status_changed_wanted,
+)
 from tenants.errors import ApplicationError
 from tenants.sources import Source
 
@@ -137,20 +143,28 @@ def status_callback_apply(
     params = _cleaned(params)
     # An event's status column holds 32 characters; Twilio's longest status has 11.
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "")[:32]
-    moved = callback_write(
-        message_id=target.message_id,
-        move=StatusMove.to(status, sid=sid, error_code=code),
-        params=params,
-        callback_key=f"{sid}:{status}:{code or ''}"[:80],
-    )
-    if moved:
-        signals.status_changed_after_commit(
-            organization_id=target.organization_id,
-            messages=[(target.message_id, target.contact_id)],
-            status=status,
-            error_code=code,
-            source=Source.WEBHOOK,
+    # With an outbound webhook subscribed, its event is written in the status's transaction
+    # (on PostgreSQL the write is otherwise one statement under autocommit).
+    recording = status_changed_wanted(target.organization_id)
+    with transaction.atomic() if recording else nullcontext():
+        moved = callback_write(
+            message_id=target.message_id,
+            move=StatusMove.to(status, sid=sid, error_code=code),
+            params=params,
+            callback_key=f"{sid}:{status}:{code or ''}"[:80],
         )
+        if moved:
+            if recording:
+                messages_status_record(
+                    organization_id=target.organization_id, message_ids=[target.message_id]
+                )
+            signals.status_changed_after_commit(
+                organization_id=target.organization_id,
+                messages=[(target.message_id, target.contact_id)],
+                status=status,
+                error_code=code,
+                source=Source.WEBHOOK,
+            )
     return True
 
 
@@ -251,6 +265,7 @@ def inbound_receive(
         elif keyword == "HELP":
             consent_help(organization=organization, phone=phone, source=source, message_sid=sid)
             reply = organization.help_reply.strip()
+        message_received_record(message)
         message_id, contact_id = message.pk, contact.pk if contact else None
         transaction.on_commit(
             lambda: signals.inbound_received.send(

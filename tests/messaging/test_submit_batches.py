@@ -19,6 +19,7 @@ from messaging.services.dispatch import MAX_BATCH, batches
 from messaging.services.sending import message_send
 from messaging.services.submit import messages_submit
 from messaging.tasks import send_messages
+from tenants.outbound import services as outbound
 from tests import twilio_mocks as tw
 from tests.concurrency import run_together
 from tests.connections.helpers import connect
@@ -247,6 +248,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(personas, rsps, clo
 
     connect(personas)
     messages_create(rsps)
+    # Whether an outbound webhook wants status changes: read once, then cached (tenants.outbound).
+    outbound.wanted(personas.org.pk, "message.status_changed")
     counted = {}
     for n in (2, 20):
         sql = statements_to_submit(clock, [m.pk for m in waiting(personas, n=n)])
@@ -264,6 +267,7 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(personas, rsps, clo
 @pytest.mark.usefixtures("unlimited_slots")
 def test_with_a_frequency_cap_and_dedupe_keys_a_batch_still_costs_the_same(personas, rsps, clock):
     capped(personas, rsps, 100)
+    outbound.wanted(personas.org.pk, "message.status_changed")  # read once, then cached
     counted = {}
     for n in (2, 20):
         ids = [

@@ -1,0 +1,51 @@
+"""The messaging room's outbound webhook events (``tenants.outbound``), recorded in the
+transaction of the change, with the message as this room's API shows it
+(``MessageSerializer``):
+
+- ``message.status_changed``: once per message per status it actually moved to (a Twilio
+  status, or ``suppressed`` at send time), from every path that announces
+  ``message_status_changed``: the send task, the status callbacks, the sweeper, a person's
+  decision;
+- ``message.received``: an inbound message, once stored.
+
+Each asks ``wanted`` first (one cached read), so the send task and the status callbacks read
+and serialize nothing for an organization without a subscribed endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from messaging.models import Message
+from messaging.serializers import MessageSerializer
+from tenants.outbound import services as outbound
+
+STATUS_CHANGED = "message.status_changed"
+RECEIVED = "message.received"
+CHUNK = 500
+
+
+def status_changed_wanted(organization_id: int) -> bool:
+    return outbound.wanted(organization_id, STATUS_CHANGED)
+
+
+def messages_status_record(*, organization_id: int, message_ids: Sequence[int]) -> None:
+    if not message_ids or not status_changed_wanted(organization_id):
+        return
+    for start in range(0, len(message_ids), CHUNK):
+        chunk = list(message_ids[start : start + CHUNK])
+        messages = Message.objects.filter(pk__any=chunk).select_related("contact").order_by("pk")
+        outbound.events_record(
+            organization_id=organization_id,
+            type=STATUS_CHANGED,
+            data=[MessageSerializer(message).data for message in messages],
+        )
+
+
+def message_received_record(message: Message) -> None:
+    if outbound.wanted(message.organization_id, RECEIVED):
+        outbound.event_record(
+            organization_id=message.organization_id,
+            type=RECEIVED,
+            data=MessageSerializer(message).data,
+        )
