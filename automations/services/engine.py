@@ -49,6 +49,7 @@ from automations.services.facts import (
     contact_facts,
     entry_refusal,
 )
+from automations.services.outbound import runs_completed_record
 from automations.services.waits import wait_until
 from messaging.models import Message, Status
 from messaging.services.sending import message_send_many
@@ -299,6 +300,8 @@ def _advance(
             ended_at=ended_at,
             updated_at=now,
         )
+    completed = [w.run.pk for w in everyone if w.changed and w.run.state == RunState.COMPLETED]
+    runs_completed_record(organization_id=organization.pk, run_ids=completed)
 
 
 def runs_advance(

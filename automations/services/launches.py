@@ -43,6 +43,7 @@ from automations.services.date_backfill import dates_backfill_chunk, dates_backf
 from automations.services.engine import runs_advance_ids
 from automations.services.enrolment import Enrolled, runs_enrol
 from automations.services.facts import ContactFacts
+from automations.services.outbound import launch_completed_record
 from automations.services.preflight import Preflight, preflight_run, preflight_stale
 from contacts.models import Contact
 from tenants.errors import ConflictError
@@ -232,6 +233,8 @@ def launch_create(
 def launch_finish(launch: Launch, state: str, error: str = "") -> None:
     launch.state, launch.error, launch.finished_at = state, error[:200], timezone.now()
     launch.save(update_fields=["state", "error", "finished_at", "updated_at"])
+    if state == LaunchState.COMPLETED:
+        launch_completed_record(launch)
     logger.info("launch %s %s: %s of %s done", launch.public_id, state, launch.done, launch.total)
 
 
