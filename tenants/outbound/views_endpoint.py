@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from tenants.errors import ApplicationError
 from tenants.outbound.models import EVENT_TYPES, WebhookDelivery
@@ -31,6 +32,7 @@ class EndpointView(WebhooksAdminView):
             endpoint=endpoint,
             page=page,
             event_types=[t for t in EVENT_TYPES if t in endpoint.event_types],
+            now=timezone.now(),
         )
 
 

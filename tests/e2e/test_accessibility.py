@@ -30,6 +30,8 @@ PAGES = [
     "/settings/",
     "/settings/members/",
     "/settings/api-keys/",
+    "/settings/webhooks/",
+    "/settings/webhooks/new/",
 ]
 # What axe reports, in words a failure message can show.
 RUN = """async () => {
