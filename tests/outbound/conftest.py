@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from tenants.outbound.models import WebhookDelivery, WebhookEndpoint
 from tenants.outbound.services import event_record
 from tenants.outbound.services.endpoints import endpoint_create
+from tenants.outbound.services.events import subscriptions_forget_all
 
 PUBLIC_ADDRESS = "93.184.215.14"
 URL = "https://hooks.example.com/sms-hub"
@@ -21,7 +23,12 @@ class Dns:
 
     def __call__(self, host, port, *args, **kwargs):
         self.asked.append(host)
-        addresses = self.answers.get(host, [PUBLIC_ADDRESS])
+        try:  # an address is its own answer (Redis, PostgreSQL at 127.0.0.1)
+            ipaddress.ip_address(host)
+            literal = [host]
+        except ValueError:
+            literal = ["127.0.0.1"] if host == "localhost" else None
+        addresses = self.answers.get(host, literal or [PUBLIC_ADDRESS])
         if not addresses:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [
@@ -34,6 +41,15 @@ class Dns:
             )
             for a in addresses
         ]
+
+
+@pytest.fixture(autouse=True)
+def _subscriptions_forgotten():
+    """Each test starts and ends with no organization's webhook types kept in the process
+    (an organization's id comes again after a rollback)."""
+    subscriptions_forget_all()
+    yield
+    subscriptions_forget_all()
 
 
 @pytest.fixture(autouse=True)
