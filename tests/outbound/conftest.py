@@ -23,12 +23,14 @@ class Dns:
 
     def __call__(self, host, port, *args, **kwargs):
         self.asked.append(host)
+        default = [PUBLIC_ADDRESS]
         try:  # an address is its own answer (Redis, PostgreSQL at 127.0.0.1)
             ipaddress.ip_address(host)
-            literal = [host]
+            default = [host]
         except ValueError:
-            literal = ["127.0.0.1"] if host == "localhost" else None
-        addresses = self.answers.get(host, literal or [PUBLIC_ADDRESS])
+            if host == "localhost":
+                default = ["127.0.0.1"]
+        addresses = self.answers.get(host, default)
         if not addresses:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [
