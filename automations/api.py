@@ -42,8 +42,8 @@ from automations.services.automations import (
 from automations.services.dry_run import automation_dry_run
 from automations.services.enrolment import contact_enrol
 from contacts.models import Contact
-from tenants.api_base import OrganizationAPIView
-from tenants.api_schema import IDEMPOTENCY_KEY, conflict, query
+from tenants.api_base import OrganizationAPIView, entity_tag, precondition_check
+from tenants.api_schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, conflict, errors, query
 from tenants.errors import ConflictError
 from tenants.idempotency import idempotent
 from tenants.sources import Source
@@ -133,18 +133,32 @@ class AutomationsApi(OrganizationAPIView):
         return Response(AutomationSerializer(automation).data, status=status.HTTP_201_CREATED)
 
 
+def _tagged(automation: Automation, status_code: int = 200) -> Response:
+    """The automation as the API shows it, with its ``ETag`` (for ``If-Match``)."""
+    data = AutomationSerializer(automation).data
+    return Response(data, status=status_code, headers={"ETag": entity_tag(data)})
+
+
 class AutomationApi(AutomationLookup):
-    @extend_schema(summary="An automation", responses=AutomationSerializer)
+    @extend_schema(
+        summary="An automation",
+        description="With its `ETag`: send it back as `If-Match` on a change, so that a change "
+        "someone made meanwhile is not overwritten (412 instead).",
+        parameters=[ETAG],
+        responses={200: AutomationSerializer},
+    )
     def get(self, request: Request, automation_id: str) -> Response:
-        return Response(AutomationSerializer(self.get_automation(automation_id)).data)
+        return _tagged(self.get_automation(automation_id))
 
     @extend_schema(
         summary="Change an automation",
         description="The definition fields sent replace the draft's (Publish makes it live); "
         "`state` moves it: active, paused or archived. An automation is never deleted: archive "
-        "it.",
+        "it. With `If-Match` (the `ETag` of your read), a change someone made since is a 412 "
+        "rather than overwritten.",
+        parameters=[IF_MATCH, ETAG],
         request=AutomationInputSerializer,
-        responses={200: AutomationSerializer, **STATE_CHANGE},
+        responses={200: AutomationSerializer, **STATE_CHANGE, **errors(412)},
     )
     def patch(self, request: Request, automation_id: str) -> Response:
         automation = self.get_automation(automation_id)  # 404 before any validation
@@ -153,6 +167,9 @@ class AutomationApi(AutomationLookup):
         name = serializer.validated_data.get("name")
         given = serializer.definition()
         with transaction.atomic():  # a refused state change keeps the edit out too
+            # Checked under the row's lock: two editors sending the same ETag, one wins.
+            automation = Automation.objects.select_for_update().get(pk=automation.pk)
+            precondition_check(request, entity_tag(AutomationSerializer(automation).data))
             if name is not None or given is not None:
                 automation = automation_update(
                     automation=automation,
@@ -161,7 +178,7 @@ class AutomationApi(AutomationLookup):
                     complete=True,
                 )
             automation = _state_change(automation, serializer.validated_data.get("state"))
-        return Response(AutomationSerializer(automation).data)
+        return _tagged(automation)
 
     def http_method_not_allowed(  # type: ignore[override]  # as DRF declares it
         self, request: Request, *args: Any, **kwargs: Any

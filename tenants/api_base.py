@@ -14,6 +14,7 @@ before its role is checked; every answer to a valid key says where its budget st
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
@@ -37,7 +38,7 @@ from tenants.access import M, get_scoped_object, scoped
 from tenants.actor import Actor
 from tenants.api_auth import ApiKeyAuthentication, ApiKeyPrincipal, HasRole
 from tenants.api_ratelimit import ApiKeyRateThrottle, RateLimit
-from tenants.errors import ApplicationError
+from tenants.errors import ApplicationError, PreconditionFailed
 from tenants.models import ApiKey, Organization, Role
 
 
@@ -281,6 +282,26 @@ def _too_large_body() -> dict[str, Any]:
         "request_too_large",
         f"The request body is larger than the API accepts ({limit} bytes).",
     )
+
+
+def entity_tag(representation: Any) -> str:
+    """A strong ``ETag`` for a resource as the API shows it: any change it shows changes it."""
+    digest = hashlib.sha256(json.dumps(representation, sort_keys=True, default=str).encode())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+def precondition_check(request: Request, current: str) -> None:
+    """``If-Match`` (RFC 9110): the change goes ahead only if the client saw the current
+    version; ``*`` or no header at all leaves it to the client."""
+    wanted = request.headers.get("If-Match", "").strip()
+    if not wanted or wanted == "*":
+        return
+    tags = [tag.strip() for tag in wanted.split(",")]
+    if current not in tags:
+        raise PreconditionFailed(
+            "Someone changed this since you read it: read it again (its ETag is new), then "
+            "make your change.",
+        )
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

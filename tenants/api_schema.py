@@ -101,6 +101,13 @@ ERRORS: dict[int, tuple[str, str, str]] = {
         "Not found.",
     ),
     409: ("The request clashes with the current state.", "conflict", "…"),
+    412: (
+        "`If-Match` names a version that is no longer current: someone changed it since you "
+        "read it. Nothing was changed; read it again for its new `ETag`.",
+        "precondition_failed",
+        "Someone changed this since you read it: read it again (its ETag is new), then make "
+        "your change.",
+    ),
     413: (
         "The request body is larger than the API accepts (2.5 MB).",
         "request_too_large",
@@ -143,6 +150,13 @@ def error_response(
     return OpenApiResponse(
         ErrorSerializer, description=description or default_description, examples=[example]
     )
+
+
+# A body that names an object by its id (a contact, a template) another organization owns, or
+# none does: a 404, as in the path.
+UNKNOWN_IN_BODY = error_response(
+    404, "The body names an object (by its id) that is not in the key's organization."
+)
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
@@ -192,6 +206,22 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "Any string (up to 200 characters are used): the same key with the same body gets the "
         "first answer again for 24 hours, and does the work once; with another body, a 409."
     ),
+)
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The `ETag` of the version you read: a 412 instead of overwriting a change "
+    "someone made since (optional; `*` matches any).",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="This version's tag, for `If-Match`.",
+    response=[200],
 )
 
 

@@ -47,6 +47,13 @@ class ConflictError(ApplicationError):
     code = "conflict"
 
 
+class PreconditionFailed(ApplicationError):
+    """The client's ``If-Match`` names a version that is no longer the current one."""
+
+    status = 412
+    code = "precondition_failed"
+
+
 class AccessDenied(PermissionDenied):
     """The actor's role does not allow this: a 403 on pages and in the API, with the reason."""
 
