@@ -34,7 +34,7 @@ def contacts_created_record(*, organization: Organization, contact_ids: Sequence
         outbound.events_record(
             organization_id=organization.pk,
             type="contact.created",
-            data=ContactSerializer(contacts, many=True).data,  # fields built once, not per contact
+            data=list(ContactSerializer(contacts, many=True).data),  # fields built once
         )
 
 

@@ -38,7 +38,7 @@ def messages_status_record(*, organization_id: int, message_ids: Sequence[int]) 
         outbound.events_record(
             organization_id=organization_id,
             type=STATUS_CHANGED,
-            data=MessageSerializer(messages, many=True).data,  # fields built once
+            data=list(MessageSerializer(messages, many=True).data),  # fields built once
         )
 
 
