@@ -43,7 +43,15 @@ from automations.services.dry_run import automation_dry_run
 from automations.services.enrolment import contact_enrol
 from contacts.models import Contact
 from tenants.api_base import OrganizationAPIView, entity_tag, precondition_check
-from tenants.api_schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, conflict, errors, query
+from tenants.api_schema import (
+    ETAG,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    conflict,
+    errors,
+    once_conflict,
+    query,
+)
 from tenants.errors import ConflictError
 from tenants.idempotency import idempotent
 from tenants.sources import Source
@@ -51,13 +59,12 @@ from tenants.sources import Source
 CREATE_STATES = (State.DRAFT, State.ACTIVE)
 # An enrolment's occurrence key has 80 characters, "skip:" and "api:" included.
 MAX_KEY = 64
+STATE_CHANGE_WHY = (
+    "Another automation has the name, or the state cannot change so (the message says why: "
+    "no Twilio connection, say)."
+)
 STATE_CHANGE = conflict(
-    "duplicate_name",
-    "cannot_activate",
-    "invalid_state",
-    "conflict",
-    description="Another automation has the name, or the state cannot change so (the "
-    "message says why: no Twilio connection, say).",
+    "duplicate_name", "cannot_activate", "invalid_state", "conflict", description=STATE_CHANGE_WHY
 )
 
 
@@ -113,10 +120,23 @@ class AutomationsApi(OrganizationAPIView):
         summary="Create an automation",
         description="The definition is checked as complete, as Publish needs it (a 400 names "
         "each problem by its path: `steps[2].template`). `state: active` activates it at once.",
+        parameters=[IDEMPOTENCY_KEY],
         request=AutomationInputSerializer,
-        responses={201: AutomationSerializer, **STATE_CHANGE},
+        responses={
+            201: AutomationSerializer,
+            **once_conflict(
+                "duplicate_name",
+                "cannot_activate",
+                "invalid_state",
+                "conflict",
+                description=STATE_CHANGE_WHY,
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
+        return self.created_once(request, lambda: self.create(request))
+
+    def create(self, request: Request) -> Response:
         serializer = AutomationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         state = serializer.validated_data.get("state") or State.DRAFT

@@ -26,7 +26,7 @@ from contacts.services.contacts import contact_create, contact_delete, contact_u
 from contacts.services.phones import phone_normalize
 from contacts.services.tags import contact_tags_add, contact_tags_remove
 from tenants.api_base import OrganizationAPIView
-from tenants.api_schema import conflict, query
+from tenants.api_schema import IDEMPOTENCY_KEY, conflict, once_conflict, query
 from tenants.errors import ApplicationError
 from tenants.models import Organization
 
@@ -101,10 +101,17 @@ class ContactsApi(ContactAPIView):
     @extend_schema(
         summary="Create a contact",
         description="`tags` are names; a tag is made when the organization has none so named.",
+        parameters=[IDEMPOTENCY_KEY],
         request=ContactInputSerializer,
-        responses={201: ContactSerializer, **DUPLICATE_PHONE},
+        responses={
+            201: ContactSerializer,
+            **once_conflict("duplicate_phone", description="Another contact has the number."),
+        },
     )
     def post(self, request: Request) -> Response:
+        return self.created_once(request, lambda: self.create(request))
+
+    def create(self, request: Request) -> Response:
         serializer = ContactInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.service_data()

@@ -38,10 +38,10 @@ from contacts.models import ContactImport
 from contacts.serializers_import import (
     ContactImportSerializer,
     ImportUploadSerializer,
-    import_url,
+    import_url_of,
 )
 from tenants.api_base import OrganizationAPIView, StrictMultiPartParser, json_field
-from tenants.api_schema import conflict, error_response
+from tenants.api_schema import IDEMPOTENCY_KEY, conflict, error_response, once_conflict
 from tenants.errors import ApplicationError
 from tenants.models import Organization, Role
 from tenants.sources import Source
@@ -153,10 +153,12 @@ class ContactImportsApi(ImportLookup):
                 OpenApiParameter.HEADER,
                 response=[202],
                 description="The import's URL.",
-            )
+            ),
+            IDEMPOTENCY_KEY,
         ],
         responses={
             202: ContactImportSerializer,
+            **once_conflict(),
             400: error_response(
                 400,
                 "The file is refused (`invalid_file`), or a field is not valid (naming "
@@ -174,6 +176,11 @@ class ContactImportsApi(ImportLookup):
         },
     )
     def post(self, request: Request) -> Response:
+        answer = self.created_once(request, lambda: self.create(request))
+        answer["Location"] = import_url_of(answer.data["id"])  # a retry's answer has it too
+        return answer
+
+    def create(self, request: Request) -> Response:
         if not request.content_type.startswith(StrictMultiPartParser.media_type):
             raise exceptions.UnsupportedMediaType(
                 request.content_type,
@@ -192,11 +199,7 @@ class ContactImportsApi(ImportLookup):
                 raise _too_large(error) from None
             import_start(contact_import=contact_import, mapping=mapping, options=options)
         fresh = self.get_import(str(contact_import.public_id))
-        return Response(
-            ContactImportSerializer(fresh).data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": import_url(fresh)},
-        )
+        return Response(ContactImportSerializer(fresh).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ContactImportApi(ImportLookup):

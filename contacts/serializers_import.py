@@ -49,8 +49,11 @@ IMPORT_EXAMPLE = {
 
 def import_url(contact_import: ContactImport, name: str = "api_contact_import") -> str:
     """An absolute URL of the import's API (``PUBLIC_BASE_URL``, as the webhooks' URLs)."""
-    path = reverse(name, args=[str(contact_import.public_id)])
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    return import_url_of(str(contact_import.public_id), name)
+
+
+def import_url_of(import_id: str, name: str = "api_contact_import") -> str:
+    return f"{settings.PUBLIC_BASE_URL}{reverse(name, args=[import_id])}"
 
 
 @extend_schema_serializer(examples=[example(IMPORT_EXAMPLE, status_codes=[200, 202])])

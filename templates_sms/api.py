@@ -14,7 +14,15 @@ from templates_sms.segments import MAX_TEXT
 from templates_sms.selectors import organization_templates
 from templates_sms.services import Saved, template_create, template_delete, template_update
 from tenants.api_base import OrganizationAPIView
-from tenants.api_schema import EXAMPLE_IDS, EXAMPLE_TIME, conflict, example, request_example
+from tenants.api_schema import (
+    EXAMPLE_IDS,
+    EXAMPLE_TIME,
+    IDEMPOTENCY_KEY,
+    conflict,
+    example,
+    once_conflict,
+    request_example,
+)
 
 TEMPLATE_EXAMPLE = {
     "id": EXAMPLE_IDS["template"],
@@ -115,10 +123,17 @@ class TemplatesApi(OrganizationAPIView):
     @extend_schema(
         summary="Create an SMS template",
         description="`body` may use merge fields such as `{{first_name}}`.",
+        parameters=[IDEMPOTENCY_KEY],
         request=TemplateInputSerializer,
-        responses={201: TemplateSavedSerializer, **DUPLICATE_NAME},
+        responses={
+            201: TemplateSavedSerializer,
+            **once_conflict("duplicate_name", description="Another template has the name."),
+        },
     )
     def post(self, request: Request) -> Response:
+        return self.created_once(request, lambda: self.create(request))
+
+    def create(self, request: Request) -> Response:
         serializer = TemplateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         saved = template_create(organization=self.organization, **serializer.validated_data)

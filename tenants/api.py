@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenants.api_base import OrganizationAPIView
-from tenants.api_schema import conflict
+from tenants.api_schema import IDEMPOTENCY_KEY, conflict, once_conflict
 from tenants.caching import no_store
 from tenants.models import ApiKey, Membership, Role
 from tenants.selectors import organization_api_keys, organization_members
@@ -106,11 +106,16 @@ class ApiKeysApi(OrganizationAPIView):
 
     @extend_schema(
         summary="Create an API key",
-        description="The answer carries the key, once: it is stored hashed.",
+        description="The answer carries the key, once: it is stored hashed. (A retry with the "
+        "same `Idempotency-Key` gets the same answer, kept encrypted for those 24 hours.)",
+        parameters=[IDEMPOTENCY_KEY],
         request=ApiKeyCreateSerializer,
-        responses={201: ApiKeyCreatedSerializer},
+        responses={201: ApiKeyCreatedSerializer, **once_conflict()},
     )
     def post(self, request: Request) -> Response:
+        return self.created_once(request, lambda: self.create(request), sealed=True)
+
+    def create(self, request: Request) -> Response:
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         api_key, key = api_key_create(organization=self.organization, **serializer.validated_data)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -39,6 +40,7 @@ from tenants.actor import Actor
 from tenants.api_auth import ApiKeyAuthentication, ApiKeyPrincipal, HasRole
 from tenants.api_ratelimit import ApiKeyRateThrottle, RateLimit
 from tenants.errors import ApplicationError, PreconditionFailed
+from tenants.idempotency import idempotent
 from tenants.models import ApiKey, Organization, Role
 
 
@@ -220,6 +222,29 @@ class OrganizationAPIView(APIView):
                 response[name] = value
         return response
 
+    def created_once(
+        self, request: Request, create: Callable[[], Response], *, sealed: bool = False
+    ) -> Response:
+        """A POST that creates something, done once per ``Idempotency-Key``: the same key with
+        the same path and body gets the first answer again for 24 hours; with another, a 409
+        ``idempotency_key_reused`` (``tenants.idempotency``). An upload counts by its bytes."""
+        key = request.headers.get("Idempotency-Key", "").strip()[:200]
+        if not key:
+            return create()
+
+        def run() -> tuple[int, Any]:
+            response = create()
+            return response.status_code, response.data
+
+        status_code, body = idempotent(
+            organization=self.organization,
+            key=key,
+            data={"path": request.path, "body": _fingerprinted(request.data)},
+            run=run,
+            sealed=sealed,
+        )
+        return Response(body, status=status_code)
+
     @property
     def api_key(self) -> ApiKey:
         if not isinstance(self.request.auth, ApiKey):  # HasRole already refused this request
@@ -282,6 +307,22 @@ def _too_large_body() -> dict[str, Any]:
         "request_too_large",
         f"The request body is larger than the API accepts ({limit} bytes).",
     )
+
+
+def _fingerprinted(data: Any) -> Any:
+    """The request's data as the idempotency fingerprint sees it: an upload by its bytes."""
+    if not hasattr(data, "items"):
+        return data
+    seen: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, UploadedFile):
+            digest = hashlib.sha256()
+            for chunk in value.chunks():
+                digest.update(chunk)
+            value.seek(0)
+            value = f"sha256:{digest.hexdigest()}"
+        seen[name] = value
+    return seen
 
 
 def entity_tag(representation: Any) -> str:

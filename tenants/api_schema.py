@@ -9,9 +9,9 @@ annotation repeats it:
   reads them, in its description;
 - every path parameter: an ``…_id`` is a public id (UUID), another (a tag's name) a string;
 - the error answers in the error shape (``ErrorSerializer``): 401 and 429 always; 403 when
-  the role needed is above viewer; 400 for an operation that takes input; 404 for one with a
-  path parameter, a cursor or a filter by id; 413 and 415 for one with a body. A view adds
-  its own (409, 502) with ``errors(…)``;
+  the role needed is above viewer; 400 always (a field, a parameter, or the request itself:
+  a NUL, a Host that is not ours); 404 for one with a path parameter, a cursor or a filter by
+  id; 413 and 415 for one with a body. A view adds its own (409, 502) with ``errors(…)``;
 - the list envelope ``{"results", "next", "previous"}`` with ``cursor`` and ``limit``: an
   operation answering ``Serializer(many=True)`` is a list (``ApiCursorPagination``).
 """
@@ -84,7 +84,12 @@ class ErrorSerializer(serializers.Serializer[None]):
 
 # What each error status means, and the code it answers, as the exception handler writes it.
 ERRORS: dict[int, tuple[str, str, str]] = {
-    400: ("The request is not valid.", "validation_error", "Some fields are not valid."),
+    400: (
+        "The request is not valid: a field or a parameter (named in `fields`), or the request "
+        "itself (`bad_request`, `parse_error`).",
+        "validation_error",
+        "Some fields are not valid.",
+    ),
     401: (
         "No API key, or one that is not valid or has been revoked.",
         "not_authenticated",
@@ -169,6 +174,13 @@ def conflict(*codes: str, description: str = "") -> dict[int, OpenApiResponse]:
     named = ", ".join(f"`{code}`" for code in codes)
     text = description or ERRORS[409][0]
     return {409: error_response(409, f"{text} Codes: {named}.", code=codes[0])}
+
+
+def once_conflict(*codes: str, description: str = "") -> dict[int, OpenApiResponse]:
+    """The 409 of a POST that creates something once per ``Idempotency-Key``: its own codes,
+    then ``idempotency_key_reused``."""
+    text = f"{description or ERRORS[409][0]} Or the `Idempotency-Key` was used with another "
+    return conflict(*codes, "idempotency_key_reused", description=text + "request.")
 
 
 def example(value: Any, name: str = "Example", **kwargs: Any) -> OpenApiExample:
@@ -284,15 +296,15 @@ class ApiAutoSchema(AutoSchema):
         return [*parameters, *super().get_override_parameters()]
 
     def standard_errors(self, operation: dict[str, Any]) -> list[int]:
-        statuses = [401, 429]
+        # Any request may be refused as a whole (a NUL in a query parameter, a Host header
+        # that is not ours), whatever the operation takes.
+        statuses = [400, 401, 429]
         if self.needed_role() != READ_ONLY_ROLE:
             statuses.append(403)
         parameters = operation.get("parameters", [])
         has_path = any(p["in"] == "path" for p in parameters)
         takes_query = any(p["in"] == "query" for p in parameters)
         has_body = "requestBody" in operation
-        if has_path or takes_query or has_body:
-            statuses.append(400)
         if has_path or takes_query:  # an unknown id, or a cursor that is not valid
             statuses.append(404)
         if has_body:

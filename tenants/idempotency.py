@@ -16,10 +16,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tenants.crypto import decrypt, encrypt
 from tenants.errors import ConflictError
 from tenants.models import IdempotencyKey, Organization
 
 KEEP = datetime.timedelta(hours=24)
+SEALED = "sealed"  # the one key of a stored answer kept encrypted
 
 
 def request_fingerprint(data: Any) -> str:
@@ -27,9 +29,16 @@ def request_fingerprint(data: Any) -> str:
 
 
 def idempotent(
-    *, organization: Organization, key: str, data: Any, run: Callable[[], tuple[int, Any]]
+    *,
+    organization: Organization,
+    key: str,
+    data: Any,
+    run: Callable[[], tuple[int, Any]],
+    sealed: bool = False,
 ) -> tuple[int, Any]:
-    """Runs ``run`` once per (organization, key); later calls get its (status, body)."""
+    """Runs ``run`` once per (organization, key); later calls get its (status, body).
+    ``sealed``: the answer holds a secret shown once (a new API key), so it is kept
+    encrypted, as every stored secret is."""
     fingerprint = request_fingerprint(data)
     with transaction.atomic():
         IdempotencyKey.objects.filter(
@@ -53,9 +62,13 @@ def idempotent(
                     "This Idempotency-Key was used with a different request.",
                     code="idempotency_key_reused",
                 )
-            return first.response_status, first.response_body
+            stored = first.response_body
+            if isinstance(stored, dict) and set(stored) == {SEALED}:
+                stored = json.loads(decrypt(stored[SEALED]).reveal())
+            return first.response_status, stored
         status, body = run()
-        record.response_status, record.response_body = status, body
+        kept = {SEALED: encrypt(json.dumps(body, default=str))} if sealed else body
+        record.response_status, record.response_body = status, kept
         record.save(update_fields=["response_status", "response_body"])
         return status, body
 
