@@ -4,14 +4,13 @@ Admin keys only."""
 from __future__ import annotations
 
 from django.utils.decorators import method_decorator
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenants.api_base import OrganizationAPIView
-from tenants.api_schema import conflict
+from tenants.api_schema import IDEMPOTENCY_KEY, conflict, once_conflict
 from tenants.caching import no_store
 from tenants.models import Role
 from tenants.outbound.models import WebhookDelivery, WebhookEndpoint
@@ -25,7 +24,6 @@ from tenants.outbound.serializers import (
 )
 from tenants.outbound.services.endpoints import (
     endpoint_create,
-    endpoint_create_once,
     endpoint_delete,
     endpoint_disable,
     endpoint_enable,
@@ -33,15 +31,6 @@ from tenants.outbound.services.endpoints import (
     endpoint_send_test,
     endpoint_update,
     event_replay,
-    request_fingerprint,
-)
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="A repeated create with the same key and body answers the same endpoint "
-    "(and its secret) again; with another body, 409 idempotency_key_reused.",
 )
 
 
@@ -53,11 +42,6 @@ class WebhookAPIView(OrganizationAPIView):
         return self.get_scoped_object(WebhookEndpoint, endpoint_id)
 
 
-def _created(endpoint: WebhookEndpoint, secret: str) -> Response:
-    body = {**WebhookEndpointSerializer(endpoint).data, "secret": secret}
-    return Response(body, status=status.HTTP_201_CREATED)
-
-
 @method_decorator(no_store, name="dispatch")  # POST answers the secret once
 class WebhookEndpointsApi(WebhookAPIView):
     @extend_schema(summary="The webhook endpoints", responses=WebhookEndpointSerializer(many=True))
@@ -67,32 +51,25 @@ class WebhookEndpointsApi(WebhookAPIView):
     @extend_schema(
         summary="Add a webhook endpoint",
         description="The answer carries the signing secret, once. The URL must be a public "
-        "https:// address (checked again before every attempt).",
-        request=WebhookEndpointInputSerializer,
-        responses={
-            201: WebhookEndpointCreatedSerializer,
-            **conflict("too_many_endpoints", "idempotency_key_reused"),
-        },
+        "https:// address (checked again before every attempt). (A retry with the same "
+        "`Idempotency-Key` gets the same answer, kept encrypted for those 24 hours.)",
         parameters=[IDEMPOTENCY_KEY],
+        request=WebhookEndpointInputSerializer,
+        responses={201: WebhookEndpointCreatedSerializer, **once_conflict("too_many_endpoints")},
     )
     def post(self, request: Request) -> Response:
+        return self.created_once(request, lambda: self.create(request), sealed=True)
+
+    def create(self, request: Request) -> Response:
         serializer = WebhookEndpointInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         enabled = fields.pop("enabled", True)
-        key = request.headers.get("Idempotency-Key", "").strip()[:200]
-        if key:
-            endpoint, secret = endpoint_create_once(
-                organization=self.organization,
-                idempotency_key=key,
-                fingerprint=request_fingerprint(request.data),
-                **fields,
-            )
-        else:
-            endpoint, secret = endpoint_create(organization=self.organization, **fields)
+        endpoint, secret = endpoint_create(organization=self.organization, **fields)
         if not enabled:
             endpoint_disable(endpoint=endpoint)
-        return _created(endpoint, secret)
+        body = {**WebhookEndpointSerializer(endpoint).data, "secret": secret}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class WebhookEndpointApi(WebhookAPIView):

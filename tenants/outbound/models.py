@@ -57,23 +57,12 @@ class WebhookEndpoint(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The API's Idempotency-Key of the create, and a hash of its body: a repeated create
-    # answers this endpoint again.
-    idempotency_key = models.CharField(max_length=200, blank=True)
-    idempotency_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("created_at", "pk")
         indexes = [models.Index(fields=("organization", "created_at"), name="webhook_endpoint_org")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=("organization", "idempotency_key"),
-                condition=~models.Q(idempotency_key=""),
-                name="webhook_endpoint_idempotency_once",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.url

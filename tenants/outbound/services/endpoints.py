@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
-import json
 import logging
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from tenants.crypto import decrypt, encrypt
+from tenants.crypto import encrypt
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization, User
 from tenants.outbound.addresses import endpoint_url_check
@@ -42,11 +40,6 @@ MAX_DESCRIPTION = 200
 # After a rotation the old secret signs too (a second signature) for this long, so that a
 # receiver can switch to the new one without losing events.
 ROTATION_OVERLAP = datetime.timedelta(hours=24)
-
-
-def request_fingerprint(data: Any) -> str:
-    """What an ``Idempotency-Key`` is compared against: the request's body."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def secret_new() -> str:
@@ -87,8 +80,6 @@ def endpoint_create(
     event_types: Iterable[str],
     description: str = "",
     by: User | None = None,
-    idempotency_key: str = "",
-    idempotency_hash: str = "",
 ) -> tuple[WebhookEndpoint, str]:
     """A new enabled endpoint and its secret, which is shown this once."""
     errors: dict[str, list[str]] = {}
@@ -111,47 +102,11 @@ def endpoint_create(
         organization=organization,
         secret_encrypted=encrypt(secret),
         created_by=by,
-        idempotency_key=idempotency_key,
-        idempotency_hash=idempotency_hash,
         **values,
     )
     subscriptions_forget(organization.pk)
     logger.info("webhook endpoint created: %s in %s", endpoint.public_id, organization.public_id)
     return endpoint, secret
-
-
-def endpoint_create_once(
-    *, organization: Organization, idempotency_key: str, fingerprint: str, **fields: Any
-) -> tuple[WebhookEndpoint, str]:
-    """``endpoint_create`` for the API's ``Idempotency-Key``: the same key with the same body
-    answers the endpoint it created (and its current secret) again; with another body, a 409."""
-
-    def first() -> WebhookEndpoint | None:
-        found = WebhookEndpoint.objects.filter(
-            organization=organization, idempotency_key=idempotency_key
-        ).first()
-        if found is not None and found.idempotency_hash != fingerprint:
-            raise ConflictError(
-                "This Idempotency-Key was used with a different request.",
-                code="idempotency_key_reused",
-            )
-        return found
-
-    found = first()
-    if found is None:
-        try:
-            with transaction.atomic():
-                return endpoint_create(
-                    organization=organization,
-                    idempotency_key=idempotency_key,
-                    idempotency_hash=fingerprint,
-                    **fields,
-                )
-        except IntegrityError:  # the same key, created meanwhile
-            found = first()
-            if found is None:
-                raise
-    return found, decrypt(found.secret_encrypted).reveal()
 
 
 @transaction.atomic
