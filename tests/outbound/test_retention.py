@@ -44,3 +44,21 @@ def test_rotating_the_encryption_keys_re_encrypts_the_signing_secrets(personas, 
         assert endpoint.secrets()[0].reveal() == secret
     with override_settings(FIELD_ENCRYPTION_KEYS=[new_key]):
         assert endpoint.secrets()[0].reveal() == secret
+
+
+def test_deleting_the_organization_purges_its_endpoints_events_and_attempts(personas):
+    from tenants.actor import Actor
+    from tenants.services.organizations import organization_purge, organization_request_deletion
+
+    make_endpoint(personas.org)
+    record_event(personas.org)
+    theirs, _ = make_endpoint(personas.other_org)
+    organization_request_deletion(
+        organization=personas.org,
+        by=Actor.for_membership(personas.membership("owner")),
+        confirmation=personas.org.name,
+    )
+    counts = organization_purge(organization_id=personas.org.pk)
+    assert counts["outbound.WebhookDelivery"] == 1
+    assert list(WebhookEndpoint.objects.values_list("pk", flat=True)) == [theirs.pk]
+    assert not WebhookEvent.objects.exists()
