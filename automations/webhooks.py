@@ -32,7 +32,8 @@ from automations.services.webhooks import (
 )
 from automations.triggers.incoming_webhook import rate_of
 from messaging import ratelimit
-from tenants.api_base import StrictJSONParser, error_body
+from tenants.api_base import error_body
+from tenants.api_parsers import StrictJSONParser
 from tenants.errors import ApplicationError
 
 MAX_BODY = 64 * 1024

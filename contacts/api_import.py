@@ -40,7 +40,8 @@ from contacts.serializers_import import (
     ImportUploadSerializer,
     import_url_of,
 )
-from tenants.api_base import OrganizationAPIView, StrictMultiPartParser, json_field
+from tenants.api_base import OrganizationAPIView
+from tenants.api_parsers import StrictMultiPartParser, json_field
 from tenants.api_schema import IDEMPOTENCY_KEY, conflict, error_response, once_conflict
 from tenants.errors import ApplicationError
 from tenants.models import Organization, Role

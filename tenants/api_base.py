@@ -5,8 +5,9 @@ checks the key's role (``read_role`` for safe methods, ``write_role`` otherwise)
 lookups to the key's organization. Errors answer
 ``{"error": {"code": …, "message": …, "fields": {…}}}``: for a body too large too (413), and
 for a JSON body nested too deeply or with NUL in a string (400; no database can store NUL).
-The API takes JSON bodies; a view that takes an upload (the contacts import) sets
-``StrictMultiPartParser``, which refuses NUL in the form as the JSON parser does. Each key has
+The API takes JSON bodies (``tenants.api_parsers``); a view that takes an upload (the
+contacts import) sets ``StrictMultiPartParser``, which refuses NUL in the form as the JSON
+parser does. Each key has
 a rate limit (``tenants.api_ratelimit``), counted right after the key is authenticated and
 before its role is checked; every answer to a valid key says where its budget stands in the
 ``RateLimit-*`` headers, a 403 or a 404 too.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -29,7 +30,6 @@ from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +38,7 @@ from rest_framework.views import APIView
 from tenants.access import M, get_scoped_object, scoped
 from tenants.actor import Actor
 from tenants.api_auth import ApiKeyAuthentication, ApiKeyPrincipal, HasRole
+from tenants.api_parsers import StrictJSONParser
 from tenants.api_ratelimit import ApiKeyRateThrottle, RateLimit
 from tenants.errors import ApplicationError, PreconditionFailed
 from tenants.idempotency import idempotent
@@ -74,116 +75,6 @@ class ApiCursorPagination(CursorPagination):
         limit["description"] = f"How many per page: {self.page_size} unless given, at most 200."
         limit["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
         return [cursor, limit]
-
-
-# Deeper than any resource's body (a contact's custom fields are two levels down).
-JSON_MAX_DEPTH = 32
-NUL_REFUSED = "NUL characters are not allowed."
-
-
-class _Refused(Exception):
-    def __init__(self, *, field: str | None = None, depth: bool = False) -> None:
-        self.field, self.depth = field, depth
-
-
-def _json_check(data: Any) -> None:
-    """Raises ``_Refused`` for a body nested too deeply, or with NUL in a string or a key
-    (``field``: the top-level key it is under, None when the body is not an object).
-    Iterative, so that a body as deep as Python's parser allows costs no recursion here."""
-    stack: list[tuple[Any, int, str | None]] = [(data, 1, None)]
-    while stack:
-        value, depth, field = stack.pop()
-        if depth > JSON_MAX_DEPTH:
-            raise _Refused(depth=True)
-        if isinstance(value, str):
-            if "\x00" in value:
-                raise _Refused(field=field)
-        elif isinstance(value, Mapping):
-            for key, item in value.items():
-                name = key.replace("\x00", "\ufffd") if field is None else field
-                if "\x00" in key:
-                    raise _Refused(field=name)
-                stack.append((item, depth + 1, name))
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1, field) for item in value)
-
-
-class StrictJSONParser(JSONParser):
-    """JSON that the API can take: at most ``JSON_MAX_DEPTH`` levels (a parse error, like
-    a body deep enough to exhaust Python's own parser) and no NUL in any string or key
-    (a validation error naming the top-level field)."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError(
-                f"JSON parse error - the body is nested more than {JSON_MAX_DEPTH} levels deep."
-            ) from None
-        try:
-            _json_check(data)
-        except _Refused as refused:
-            if refused.depth:
-                raise exceptions.ParseError(
-                    f"JSON parse error - the body is nested more than {JSON_MAX_DEPTH} levels deep."
-                ) from None
-            if refused.field is None:
-                raise exceptions.ValidationError(
-                    [f"The body has a NUL character in a string. {NUL_REFUSED}"]
-                ) from None
-            raise exceptions.ValidationError({refused.field: [NUL_REFUSED]}) from None
-        return data
-
-
-def _nul_field(name: str) -> ApplicationError:
-    shown = name.replace("\x00", "\ufffd")
-    return ApplicationError(
-        f"The field “{shown}” contains a NUL character, which is not allowed.",
-        fields={shown: [NUL_REFUSED]},
-    )
-
-
-class StrictMultiPartParser(MultiPartParser):
-    """A multipart form (an upload) that the API can take: no NUL in a field's name or value
-    or in a file's field name (a 400 naming the field), as ``NulRefusalMiddleware`` refuses
-    for the pages' forms. Django keeps a file over ``FILE_UPLOAD_MAX_MEMORY_SIZE`` in a
-    temporary file; the other fields count towards ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413).
-    For the views that take an upload only: the API is JSON otherwise."""
-
-    def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: Any = None
-    ) -> DataAndFiles[Any, Any]:
-        parsed = super().parse(stream, media_type, parser_context)
-        for name, values in parsed.data.lists():
-            if "\x00" in name or any("\x00" in value for value in values):
-                raise _nul_field(name)
-        for name in parsed.files:
-            if "\x00" in name:  # file names: Django drops their unprintable characters
-                raise _nul_field(name)
-        return parsed
-
-
-def json_field(data: Mapping[str, Any], field: str) -> Any:
-    """A form field that holds JSON (an upload's settings), parsed and checked as a JSON body
-    is (depth, NUL); None when it is absent or blank, a 400 naming the field otherwise."""
-    raw = data.get(field)
-    if raw is None or not str(raw).strip():
-        return None
-    deep = f"“{field}” is nested more than {JSON_MAX_DEPTH} levels deep."
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ApplicationError.for_field(
-            field, f"“{field}” is not valid JSON ({exc.msg}, at character {exc.pos + 1})."
-        ) from None
-    except RecursionError:
-        raise ApplicationError.for_field(field, deep) from None
-    try:
-        _json_check(value)
-    except _Refused as refused:
-        message = deep if refused.depth else f"“{field}” has a NUL character. {NUL_REFUSED}"
-        raise ApplicationError.for_field(field, message) from None
-    return value
 
 
 class OrganizationAPIView(APIView):

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 
-from tenants.api_base import NUL_REFUSED, error_body
+from tenants.api_base import error_body
+from tenants.api_parsers import NUL_REFUSED
 
 NUL = "\x00"
 API_PREFIX = "/api/"
