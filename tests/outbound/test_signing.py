@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import responses
@@ -124,3 +125,24 @@ def test_no_log_line_shows_the_secret(personas, rsps, caplog):
 def test_the_log_filter_masks_a_secret_logged_by_mistake():
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     assert redact(f"verifying with {secret} failed") == "verifying with whsec_[redacted] failed"
+
+
+def test_the_readmes_verification_example_accepts_our_request(personas, rsps):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("Verifying an event in Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    _endpoint, secret = make_endpoint(personas.org)
+    _event, request = record_and_send(personas.org, rsps)
+    seen: list[str] = []
+    processed: list[tuple[str, dict]] = []
+    namespace = {
+        "SECRET": secret,
+        "already_seen": lambda event_id: event_id in seen or seen.append(event_id),
+        "process": lambda type, data: processed.append((type, data)),
+    }
+    exec(code, namespace)  # noqa: S102 - the README's own example
+    headers = dict(request.headers)
+    assert namespace["handle"](request.body, headers) == 204
+    assert processed == [("message.status_changed", DATA)]
+    assert namespace["handle"](request.body, headers) == 200  # a retry: already seen
+    assert namespace["handle"](request.body.replace(b"delivered", b"failed"), headers) == 400
