@@ -21,7 +21,7 @@ from messaging.serializers import MessageDetailSerializer, MessageInputSerialize
 from messaging.services.sending import message_send
 from templates_sms.models import SmsTemplate
 from tenants.api_base import OrganizationAPIView
-from tenants.api_schema import IDEMPOTENCY_KEY, conflict, query
+from tenants.api_schema import IDEMPOTENCY_KEY, UNKNOWN_IN_BODY, conflict, query
 from tenants.idempotency import idempotent
 from tenants.sources import Source
 
@@ -77,7 +77,11 @@ class MessagesApi(OrganizationAPIView):
         "window in the contact's time zone.",
         parameters=[IDEMPOTENCY_KEY],
         request=MessageInputSerializer,
-        responses={202: MessageSerializer, **conflict("idempotency_key_reused")},
+        responses={
+            202: MessageSerializer,
+            404: UNKNOWN_IN_BODY,
+            **conflict("idempotency_key_reused"),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = MessageInputSerializer(data=request.data)

@@ -29,8 +29,9 @@ def test_the_footer_links_the_docs_and_the_schema(personas, persona):
 
 
 def test_a_visitor_signing_in_finds_the_docs_too(client):
-    page = client.get("/login/").content.decode()
-    assert "/api/v1/docs/" in _links(FOOTER.search(page).group(1))
+    footer = FOOTER.search(client.get("/login/").content.decode())
+    assert footer
+    assert "/api/v1/docs/" in _links(footer.group(1))
 
 
 def test_the_api_keys_page_links_the_docs_and_the_schema(personas):

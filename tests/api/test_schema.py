@@ -53,7 +53,7 @@ def test_each_operation_says_its_role_auth_and_errors(method, path, operation):
     assert operation["security"] == [{"ApiKey": []}]
     assert "**Role:**" in operation["description"]
     responses = operation["responses"]
-    assert {"401", "429"} <= set(responses)
+    assert {"400", "401", "429"} <= set(responses)
     if "{" in path:
         assert {"400", "404"} <= set(responses)
     if "requestBody" in operation:
