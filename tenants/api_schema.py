@@ -13,7 +13,9 @@ annotation repeats it:
   a NUL, a Host that is not ours); 404 for one with a path parameter, a cursor or a filter by
   id; 413 and 415 for one with a body. A view adds its own (409, 502) with ``errors(…)``;
 - the list envelope ``{"results", "next", "previous"}`` with ``cursor`` and ``limit``: an
-  operation answering ``Serializer(many=True)`` is a list (``ApiCursorPagination``).
+  operation answering ``Serializer(many=True)`` is a list (``ApiCursorPagination``);
+- the rate limit's ``RateLimit-*`` headers on every answer but a 401, ``Retry-After`` on a
+  429 (``postprocess``).
 """
 
 from __future__ import annotations
@@ -345,9 +347,43 @@ def _blank_or(node: Any) -> None:
             _blank_or(value)
 
 
+# Every answer to a request with a valid key says where the key's budget stands
+# (tenants.api_ratelimit); a 429 says when to try again.
+RATE_HEADERS = {
+    "RateLimit-Limit": "The most requests the key may send at once (its burst).",
+    "RateLimit-Remaining": "How many more it may send at once, right now.",
+    "RateLimit-Reset": "Seconds until its budget is whole again.",
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Seconds to wait before the next request.",
+    }
+}
+
+
+def _rate_headers(result: dict[str, Any]) -> None:
+    components = result.setdefault("components", {}).setdefault("headers", {})
+    for name, text in RATE_HEADERS.items():
+        components[name] = {"schema": {"type": "integer", "minimum": 0}, "description": text}
+    refs = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_HEADERS}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if {SECURITY_SCHEME: []} not in operation.get("security", []):
+                continue
+            for status, response in operation["responses"].items():
+                if status == "401":  # no valid key: nothing counted
+                    continue
+                headers = response.setdefault("headers", {})
+                headers.update(refs)
+                if status == "429":
+                    headers.update(RETRY_AFTER)
+
+
 def postprocess(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
     """The schema's description, kept here beside what it describes; blank strings allowed
-    as meant."""
+    as meant; the rate limit's headers on every answer to a valid key."""
     result["info"]["description"] = DESCRIPTION
     _blank_or(result)
+    _rate_headers(result)
     return result

@@ -90,6 +90,13 @@ def test_lists_have_the_envelope_and_the_cursor():
     assert set(envelope["required"]) == {"results", "next", "previous"}
 
 
+def test_answers_say_the_rate_limit():
+    responses = generated_schema()["paths"]["/api/v1/contacts/"]["get"]["responses"]
+    assert "RateLimit-Remaining" in responses["200"]["headers"]
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "headers" not in responses["401"]  # no valid key, nothing counted
+
+
 def test_the_idempotency_key_is_where_it_is_honoured():
     paths = generated_schema()["paths"]
     honoured = {
