@@ -4,8 +4,8 @@ lists the operations, and tries one with a key given to Authorize."""
 
 import pytest
 
-from tests.e2e.helpers import log_in
 from tenants.services.api_keys import api_key_create
+from tests.e2e.helpers import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
