@@ -23,7 +23,8 @@ def test_a_read_carries_the_etag_that_a_change_then_replaces(personas):
     automation = created(personas)
     api = personas.api("marketer")
     first = api.get(url(automation))
-    assert first["ETag"].startswith('"') and first["ETag"].endswith('"')
+    assert first["ETag"].startswith('"')
+    assert first["ETag"].endswith('"')
     assert api.get(url(automation))["ETag"] == first["ETag"]  # the same version, the same tag
 
     changed = api.patch(
