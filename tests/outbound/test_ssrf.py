@@ -37,6 +37,8 @@ pytestmark = pytest.mark.django_db
         ("https://0.0.0.0/hook", "is a private"),
         ("https://2130706433/hook", "is a private"),  # 127.0.0.1 as one number
         ("https://0x7f.1/hook", "is a private"),
+        ("https://0177.0.0.1/hook", "is a private"),  # 127.0.0.1 in octal
+        ("https://017700000001/hook", "is a private"),  # 127.0.0.1 as one octal number
         ("https://user:pw@hooks.example.com/", "must not contain a user name or password"),
         ("https://hooks.example.com\\@10.0.0.1/", "must not contain a backslash"),
         ("https://hooks.example.com/a b", "must not contain spaces"),
