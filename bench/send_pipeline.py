@@ -55,8 +55,8 @@ from bench.stack import (
     get_json,
     log_problems,
     start_sandbox,
-    start_send_worker,
     start_web,
+    start_worker,
     stop,
     wait_for_sessions_to_end,
 )
@@ -255,7 +255,9 @@ def main() -> None:
         )
         organization = prepare(options.messages)
         children.append(start_web(logs, port=WEB_PORT, workers=WEB_WORKERS))
-        children.append(start_send_worker(logs, threads=options.threads))
+        children.append(
+            start_worker(logs, queue="send", pool="threads", concurrency=options.threads)
+        )
         procs = {child.name: child for child in children}
         result = run(organization, procs, options.messages, limit)
         stop(children)

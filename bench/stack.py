@@ -1,6 +1,6 @@
 """What the benchmarks that start real processes share: free ports, waiting for a port, child
 processes with their logs (started, stopped, their problems), the Twilio sandbox, gunicorn and a
-Celery send worker started as docker-compose runs them (and the status callbacks gunicorn
+Celery worker started as docker-compose runs them (and the status callbacks gunicorn
 answered), the scratch database (its URL for a child process, its main database created, its
 sessions waited for), a Twilio connection row, and the web app as it runs behind its proxy.
 
@@ -150,18 +150,19 @@ def start_web(logs: Path, *, port: int, workers: int) -> Child:
     return web
 
 
-def start_send_worker(logs: Path, *, threads: int) -> Child:
-    # docker-compose's worker-send: celery -A config worker -Q send -P threads -c 16 -n send@%h
+def start_worker(logs: Path, *, queue: str, pool: str, concurrency: int) -> Child:
+    """A Celery worker as docker-compose runs one: ``celery -A config worker -Q <queue> -P
+    <pool> -c <concurrency> -n <queue>@%h``, once it answers a ping."""
     from config.celery import app as celery_app
 
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "send"]
-    command += ["-P", "threads", "-c", str(threads), "-n", "send@%h"]
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]
+    command += ["-P", pool, "-c", str(concurrency), "-n", f"{queue}@%h"]
     worker = start("worker", command, logs)
-    name = f"send@{socket.gethostname()}"
+    name = f"{queue}@{socket.gethostname()}"
     deadline = time.monotonic() + 60
     while not celery_app.control.ping(destination=[name], timeout=1.0):
         if worker.process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the send worker did not start; see {worker.log}")
+            raise SystemExit(f"the {queue} worker did not start; see {worker.log}")
     return worker
 
 

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -35,7 +34,6 @@ from messaging.models import Direction, Message, MessageEvent, Status
 from messaging.services.callback_sql import StatusMove, callback_target, callback_write
 from messaging.services.outbound import (
     message_received_record,
-    messages_status_record,
     status_changed_wanted,
 )
 from tenants.errors import ApplicationError
@@ -143,28 +141,24 @@ def status_callback_apply(
     params = _cleaned(params)
     # An event's status column holds 32 characters; Twilio's longest status has 11.
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "")[:32]
-    # With an outbound webhook subscribed, its event is written in the status's transaction
-    # (on PostgreSQL the write is otherwise one statement under autocommit).
-    recording = status_changed_wanted(target.organization_id)
-    with transaction.atomic() if recording else nullcontext():
-        moved = callback_write(
-            message_id=target.message_id,
-            move=StatusMove.to(status, sid=sid, error_code=code),
-            params=params,
-            callback_key=f"{sid}:{status}:{code or ''}"[:80],
+    moved = callback_write(
+        message_id=target.message_id,
+        move=StatusMove.to(status, sid=sid, error_code=code),
+        params=params,
+        callback_key=f"{sid}:{status}:{code or ''}"[:80],
+        # With an outbound webhook subscribed, the move's event is recorded with it.
+        announce_to=target.organization_id
+        if status_changed_wanted(target.organization_id)
+        else None,
+    )
+    if moved:
+        signals.status_changed_after_commit(
+            organization_id=target.organization_id,
+            messages=[(target.message_id, target.contact_id)],
+            status=status,
+            error_code=code,
+            source=Source.WEBHOOK,
         )
-        if moved:
-            if recording:
-                messages_status_record(
-                    organization_id=target.organization_id, message_ids=[target.message_id]
-                )
-            signals.status_changed_after_commit(
-                organization_id=target.organization_id,
-                messages=[(target.message_id, target.contact_id)],
-                status=status,
-                error_code=code,
-                source=Source.WEBHOOK,
-            )
     return True
 
 

@@ -141,8 +141,6 @@ class WebhookDelivery(models.Model):
     # When this event's first attempt at this endpoint was due (a replay starts again).
     started_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # Stamped when a task is asked to try it: beat leaves it to that task for 2 minutes.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
     attempted_at = models.DateTimeField(null=True, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -6,12 +6,12 @@ from tenants.outbound.services import delivery, retention
 
 
 @shared_task(name="tenants.outbound.tasks.deliver_webhooks")
-def deliver_webhooks(delivery_ids: list[int]) -> int:
-    return delivery.deliveries_attempt(delivery_ids)
+def deliver_webhooks() -> int:
+    return delivery.deliveries_drain()
 
 
 @shared_task(name="tenants.outbound.tasks.deliver_due_webhooks")
-def deliver_due_webhooks() -> int:
+def deliver_due_webhooks() -> bool:
     return delivery.deliveries_due()
 
 

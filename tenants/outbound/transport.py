@@ -7,7 +7,8 @@
   application/json`` and a ``User-Agent`` naming the product.
 - The connection goes to the address ``addresses.delivery_target`` checked (the name is not
   resolved again; TLS still verifies the certificate against the name), no proxy from the
-  environment, no redirect followed, 10 seconds to connect and 10 to read.
+  environment, no redirect followed, 10 seconds to connect and 10 to read. A ``Poster`` keeps
+  it alive for the next POST to the same endpoint in the same batch.
 - Only the first 1 KB of the answer is read and kept.
 """
 
@@ -125,29 +126,47 @@ def _read_head(response: requests.Response) -> bytes:
     return kept[:BODY_KEPT]
 
 
-def post(
-    *, url: str, body: str, secrets: Sequence[Secret], webhook_id: str, at: datetime.datetime
-) -> Answer:
-    """Posts ``body`` to ``url``, signed at ``at``; never raises for the network or the
-    receiver (an address now refused is an error too: no connection is made)."""
-    began = time.monotonic()
+class Poster:
+    """Posts to one endpoint's URL, over a connection kept alive from one POST to the next: a
+    drain sends a batch's deliveries to an endpoint through one of these. The address is
+    checked (and the name resolved) once, when it is made; ``close`` when done. Never raises
+    for the network or the receiver (an address now refused is an error too: no connection
+    is made)."""
 
-    def took() -> int:
-        return int((time.monotonic() - began) * 1000)
-
-    try:
-        target = delivery_target(url)
-    except Refused as refused:
-        return Answer(None, took(), error=f"Not sent: {refused.message}"[:300])
-    headers = signed_headers(secrets=secrets, webhook_id=webhook_id, timestamp=at, body=body)
-    with requests.Session() as session:
-        session.trust_env = False  # no proxy from the environment between us and the check
-        adapter = PinnedAdapter(target.address)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.refused = ""
+        self.session: requests.Session | None = None
         try:
-            response = session.post(
-                url,
+            target = delivery_target(url)
+        except Refused as refused:
+            self.refused = f"Not sent: {refused.message}"[:300]
+            return
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy from the environment between us and the check
+        adapter = PinnedAdapter(target.address)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    def post(
+        self, *, body: str, secrets: Sequence[Secret], webhook_id: str, at: datetime.datetime
+    ) -> Answer:
+        """Posts ``body``, signed at ``at``."""
+        began = time.monotonic()
+
+        def took() -> int:
+            return int((time.monotonic() - began) * 1000)
+
+        if self.session is None:
+            return Answer(None, took(), error=self.refused)
+        headers = signed_headers(secrets=secrets, webhook_id=webhook_id, timestamp=at, body=body)
+        try:
+            response = self.session.post(
+                self.url,
                 data=body.encode(),
                 headers=headers,
                 timeout=TIMEOUT,

@@ -22,7 +22,7 @@ def test_the_webhook_pages_pass_axe_core(open_page, personas, monkeypatch, width
     monkeypatch.setattr(
         "tenants.public_hosts.resolve_host", lambda host, port=443: ["93.184.215.14"]
     )
-    monkeypatch.setattr("tenants.outbound.services.events.deliveries_enqueue", lambda ids: None)
+    monkeypatch.setattr("tenants.outbound.services.events.wake", lambda: None)
     endpoint, _secret = endpoint_create(
         organization=personas.org,
         url="https://crm.example.com/webhooks/sms-hub",

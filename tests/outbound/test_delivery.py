@@ -30,9 +30,7 @@ SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000]
 
 def record(organization) -> WebhookDelivery:
     delivery = record_event(organization, data={"n": 1})
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        started_at=T0, next_attempt_at=T0, enqueued_at=T0
-    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(started_at=T0, next_attempt_at=T0)
     return delivery
 
 
@@ -139,33 +137,35 @@ def test_an_attempt_a_dead_worker_held_is_due_again_after_the_lease(personas, rs
     assert delivery_attempt(delivery.pk, now=T0 + LEASE) == DeliveryState.SUCCEEDED
 
 
-def test_the_beat_hands_due_attempts_nobody_holds_to_workers(
+def test_the_beat_asks_for_a_drain_only_when_something_is_due(
     personas, rsps, django_capture_on_commit_callbacks
 ):
     make_endpoint(personas.org)
     rsps.add(responses.POST, URL, status=200)
-    delivery = record(personas.org)  # enqueued when recorded: left to that task for 2 min
-    assert deliveries_due(now=T0 + datetime.timedelta(seconds=30)) == 0
-    # The task was lost: two minutes on, the beat hands it to a worker (eager here).
-    with django_capture_on_commit_callbacks(execute=True):
-        assert deliveries_due(now=T0 + datetime.timedelta(minutes=3)) == 1
+    delivery = record(personas.org)  # recorded outside a commit hook: its drain never ran
+    # A drain holds it (leased): not due, nothing asked.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=T0 + LEASE)
+    assert deliveries_due(now=T0 + datetime.timedelta(seconds=30)) is False
+    assert len(rsps.calls) == 0
+    # That drain died: once the lease has run out the beat asks for one (eager here).
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=T0)
+    assert deliveries_due(now=timezone.now()) is True
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.SUCCEEDED
-    assert deliveries_due(now=T0 + datetime.timedelta(minutes=10)) == 0
+    assert len(rsps.calls) == 1
+    assert deliveries_due(now=timezone.now()) is False
 
 
-def test_a_retry_due_is_picked_up_by_the_beat(personas, rsps, django_capture_on_commit_callbacks):
+def test_a_retry_due_is_picked_up_by_the_beat(personas, rsps):
     make_endpoint(personas.org)
     rsps.add(responses.POST, URL, status=500)
     delivery = record(personas.org)
     delivery_attempt(delivery.pk, now=T0)
     retry = pending(delivery)
-    assert retry.enqueued_at is None
-    assert deliveries_due(now=T0 + datetime.timedelta(seconds=4)) == 0
+    assert deliveries_due(now=T0 + datetime.timedelta(seconds=4)) is False
     rsps.replace(responses.POST, URL, status=200)
-    # The eager task tries it at the real clock's now, which is after its due time.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert deliveries_due(now=timezone.now()) == 1
+    # The eager drain claims at the real clock's now, which is after its due time.
+    assert deliveries_due(now=timezone.now()) is True
     retry.refresh_from_db()
     assert retry.state == DeliveryState.SUCCEEDED
 

@@ -3,16 +3,21 @@ message, with the message as the API lists it; none without a subscribed endpoin
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import responses
 
 from messaging.models import Message, Status
 from messaging.services.sending import message_send
-from tenants.outbound.models import WebhookEvent
+from tenants.outbound.models import WebhookDelivery, WebhookEvent
+from tenants.outbound.services.delivery import deliveries_drain
+from tenants.outbound.services.events import payload_rendered
 from tests.connections.helpers import connect
 from tests.messaging import inbound_helpers as ih
 from tests.messaging import webhook_helpers as wh
 from tests.messaging.helpers import messages_create, messages_refuse, send_now, unlimited
-from tests.outbound.conftest import make_endpoint
+from tests.outbound.conftest import URL, make_endpoint
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unlimited_slots")]
 
@@ -20,7 +25,10 @@ SID = "SM" + "6" * 32
 
 
 def payloads(type: str) -> list[dict]:
-    return [e.payload for e in WebhookEvent.objects.filter(type=type).order_by("pk")]
+    """Each event's payload as it is delivered (the status callback's is stored as a snapshot
+    of the row on PostgreSQL, rendered by the first drain)."""
+    events = WebhookEvent.objects.filter(type=type).order_by("pk")
+    return [payload_rendered(event)[0] for event in events]
 
 
 def listed(personas, message: Message) -> dict:
@@ -75,6 +83,27 @@ def test_status_callbacks_record_each_move_once(personas, client):
     last = payloads("message.status_changed")[-1]["data"]
     now = listed(personas, message)
     assert {**last, "updated_at": None} == {**now, "updated_at": None}
+
+
+def test_the_drain_posts_and_stores_the_callbacks_event_as_the_api_lists_the_message(
+    personas, client, rsps
+):
+    connect(personas)
+    make_endpoint(personas.org)
+    contactless = message_send(organization=personas.org, to=wh.CUSTOMER, body="Hi", source="test")
+    Message.objects.filter(pk=contactless.pk).update(status=Status.QUEUED, sid=SID, contact=None)
+    wh.post_signed(client, wh.status_path(contactless), wh.status_form(sid=SID, status="sent"))
+    rsps.add(responses.POST, URL, status=204)
+    assert deliveries_drain() == 1
+    (event,) = WebhookEvent.objects.all()
+    posted = json.loads(rsps.calls[0].request.body)
+    assert posted == event.payload  # stored as it was posted
+    assert posted["data"] == {
+        **listed(personas, contactless),
+        "updated_at": posted["data"]["updated_at"],
+    }
+    assert posted["data"]["contact"] is None
+    assert WebhookDelivery.objects.get().state == "succeeded"
 
 
 def test_a_callback_records_nothing_without_a_subscribed_endpoint(personas, client):

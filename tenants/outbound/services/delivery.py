@@ -1,34 +1,59 @@
-"""Trying deliveries: the claim, the POST, the log of the attempt, the next try.
+"""Trying deliveries: the drain, the claim, the POSTs, the log of each attempt, the next try.
 
-- **Claim.** A pending row due now is taken by moving its ``next_attempt_at`` a lease ahead
-  (``LEASE``) in one conditional update: of two workers, one gets it. A worker that dies
-  mid-attempt leaves the row pending; it is due again when the lease runs out.
-- **Outcome**, in one transaction: the attempt's status, duration, first 1 KB and error on its
-  row; a 2xx is ``succeeded``; anything else is ``failed`` with the next attempt as a new
-  pending row after ``SCHEDULE`` (Standard Webhooks' suggestion: 5 s, 5 min, 30 min, 2 h, 5 h,
-  10 h, 10 h), or ``given_up`` when that would fall more than 24 hours (``GIVE_UP_AFTER``)
-  after the first attempt was due.
+- **Drain.** A ``deliver_webhooks`` task claims due pending rows a batch at a time
+  (``BATCH``), posts them, records them, and claims again until nothing is due or its budget
+  is spent (then it asks for another drain and ends). Writers ask for a drain once their
+  transaction commits (``events.wake``: one Redis ``SET NX``, so one task is published for a
+  stream of events, not one per event); the beat asks too when something is due (retries,
+  and rows of a task that was lost).
+- **Claim.** Rows are taken with ``FOR UPDATE SKIP LOCKED`` and leased by moving their
+  ``next_attempt_at`` ``LEASE`` ahead: two drains never hold the same row. A worker that dies
+  mid-batch leaves its rows pending; they are due again when the lease runs out.
+- **POSTs.** A batch is split into lanes, each one endpoint's deliveries over one kept-alive
+  connection (``transport.Poster``), ``POSTERS`` lanes at a time in threads (a receiver's
+  latency, not the worker's CPU, bounds a lane). No lane starts a POST later than
+  ``POST_DEADLINE`` after the claim, so that every POST ends within the lease; the rows left
+  are released, due at once. After an attempt that got no answer at all, the rest of that
+  endpoint's deliveries in the lane are failed without trying (and retried on the schedule):
+  a receiver that is down costs one timeout per lane, not one per event.
+- **Outcome**, in one transaction per batch: each attempt's status, duration, first 1 KB and
+  error on its row (successes with one UPDATE per distinct answer); a 2xx is ``succeeded``;
+  anything else is ``failed`` with the next attempt as a new pending row after ``SCHEDULE``
+  (Standard Webhooks' suggestion: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), or ``given_up``
+  when that would fall more than 24 hours (``GIVE_UP_AFTER``) after the first attempt was due.
 - **Failing endpoints.** ``failing_since`` is the first failure since the last success; an
   endpoint failing for 3 days (``DISABLE_AFTER``) is disabled with the reason, and its
   organization's owners and admins are e-mailed.
-- **Beat** (``deliveries_due``) hands due rows no task holds to tasks; nothing waits in a
-  Celery countdown. Delivery is at least once: a receiver dedupes on ``webhook-id``.
+
+Delivery is at least once: a receiver dedupes on ``webhook-id``.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import math
 import time
+from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from tenants.outbound import transport
-from tenants.outbound.models import DeliveryState, WebhookDelivery, WebhookEndpoint
-from tenants.outbound.services.events import TASK_BATCH, subscriptions_forget
+from tenants.outbound.models import (
+    DeliveryState,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from tenants.outbound.services.events import (
+    payload_rendered,
+    subscriptions_forget,
+    wake,
+    wake_clear,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +69,12 @@ SCHEDULE = (
 GIVE_UP_AFTER = datetime.timedelta(hours=24)
 DISABLE_AFTER = datetime.timedelta(days=3)
 LEASE = datetime.timedelta(seconds=60)
-STALE_ENQUEUE = datetime.timedelta(minutes=2)
-DUE_LIMIT = 500  # one statement marks them: within SQLite's 999 parameters
-BUDGET_SECONDS = 120.0
+# The last moment a lane may start a POST: one POST takes at most twice TIMEOUT.
+POST_DEADLINE = LEASE.total_seconds() - 2 * transport.TIMEOUT - 5
+BATCH = 100  # rows claimed at a time (SQLite's 999 parameters are far)
+POSTERS = 8  # lanes posting at once in one drain
+BUDGET_SECONDS = 120.0  # a drain's run before it hands over to a new task
+NOT_TRIED = "Not tried: the endpoint did not answer the attempt before it."
 
 
 def next_attempt_at(delivery: WebhookDelivery, at: datetime.datetime) -> datetime.datetime | None:
@@ -65,61 +93,176 @@ def _claim(delivery_id: int, now: datetime.datetime) -> bool:
     )
 
 
-def delivery_attempt(delivery_id: int, *, now: datetime.datetime | None = None) -> str | None:
-    """Tries one delivery if it is still pending and due; its new state, or None when it was
-    not this call's to try."""
-    now = now or timezone.now()
-    if not _claim(delivery_id, now):
-        return None
-    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
-    endpoint, event = delivery.endpoint, delivery.event
-    if not endpoint.enabled:
-        answer = transport.Answer(None, 0, error="Not sent: the endpoint is disabled.")
-    else:
-        answer = transport.post(
-            url=endpoint.url,
-            body=transport.body_of(event.payload),
-            secrets=endpoint.secrets(now),
-            webhook_id=event.webhook_id,
-            at=now,
+def _claim_due(now: datetime.datetime, limit: int) -> list[int]:
+    """Up to ``limit`` due pending rows no other drain holds, leased to this one."""
+    with transaction.atomic():
+        ids = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
         )
-    state = _record(delivery, answer, now, retry=endpoint.enabled)
-    logger.info(
-        "webhook %s %s to endpoint %s: attempt %s %s (%s ms)",
-        event.type,
-        event.webhook_id,
-        endpoint.public_id,
-        delivery.attempt,
-        answer.status_code or answer.error[:80],
-        answer.duration_ms,
+        if ids:
+            WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now + LEASE)
+    return ids
+
+
+Outcome = tuple[WebhookDelivery, transport.Answer | None]  # None: not tried, released
+
+
+def _lane(
+    endpoint: WebhookEndpoint,
+    deliveries: Sequence[WebhookDelivery],
+    now: datetime.datetime,
+    deadline: float,
+) -> list[Outcome]:
+    """Posts these deliveries to their endpoint in turn, over one connection. No database
+    access here: lanes run in threads."""
+    if not endpoint.enabled:
+        disabled = transport.Answer(None, 0, error="Not sent: the endpoint is disabled.")
+        return [(delivery, disabled) for delivery in deliveries]
+    outcomes: list[Outcome] = []
+    secrets = endpoint.secrets(now)
+    poster = transport.Poster(endpoint.url)
+    unanswered: transport.Answer | None = None
+    try:
+        for delivery in deliveries:
+            if unanswered is not None:
+                outcomes.append((delivery, transport.Answer(None, 0, error=NOT_TRIED)))
+                continue
+            if time.monotonic() > deadline:
+                outcomes.append((delivery, None))
+                continue
+            answer = poster.post(
+                body=transport.body_of(delivery.event.payload),
+                secrets=secrets,
+                webhook_id=delivery.event.webhook_id,
+                at=now,
+            )
+            outcomes.append((delivery, answer))
+            if answer.status_code is None and not poster.refused:
+                unanswered = answer
+    finally:
+        poster.close()
+    return outcomes
+
+
+def _lanes(deliveries: Sequence[WebhookDelivery]) -> list[list[WebhookDelivery]]:
+    """Each endpoint's deliveries, split so that a batch makes about ``POSTERS`` lanes."""
+    by_endpoint: dict[int, list[WebhookDelivery]] = defaultdict(list)
+    for delivery in deliveries:
+        by_endpoint[delivery.endpoint_id].append(delivery)
+    size = max(1, math.ceil(len(deliveries) / POSTERS))
+    return [
+        group[start : start + size]
+        for group in by_endpoint.values()
+        for start in range(0, len(group), size)
+    ]
+
+
+def _attempt(
+    ids: Sequence[int], now: datetime.datetime, pool: ThreadPoolExecutor | None
+) -> dict[int, str]:
+    """Posts and records the claimed rows ``ids``; each tried row's new state."""
+    deliveries = list(
+        WebhookDelivery.objects.select_related("endpoint", "event").filter(pk__in=list(ids))
     )
-    return state
+    _render(deliveries)
+    deadline = time.monotonic() + POST_DEADLINE
+    lanes = _lanes(deliveries)
+    if pool is None or len(lanes) == 1:
+        results = [_lane(lane[0].endpoint, lane, now, deadline) for lane in lanes]
+    else:
+        futures = [pool.submit(_lane, lane[0].endpoint, lane, now, deadline) for lane in lanes]
+        results = [future.result() for future in futures]
+    outcomes = [outcome for result in results for outcome in result]
+    states = _record(outcomes, now)
+    for delivery, answer in outcomes:
+        if answer is not None and not answer.succeeded:
+            logger.info(
+                "webhook %s %s to endpoint %s: attempt %s failed: %s (%s ms)",
+                delivery.event.type,
+                delivery.event.webhook_id,
+                delivery.endpoint.public_id,
+                delivery.attempt,
+                answer.status_code or answer.error[:80],
+                answer.duration_ms,
+            )
+    return states
+
+
+def _render(deliveries: Sequence[WebhookDelivery]) -> None:
+    """Events recorded as a snapshot of a row are rendered (once per event, whichever of its
+    deliveries comes first) and stored rendered."""
+    rendered: dict[int, WebhookEvent] = {}
+    for delivery in deliveries:
+        event = rendered.get(delivery.event_id)
+        if event is not None:
+            delivery.event = event
+            continue
+        payload, changed = payload_rendered(delivery.event)
+        if changed:
+            delivery.event.payload = payload
+            rendered[delivery.event_id] = delivery.event
+    if rendered:
+        WebhookEvent.objects.bulk_update(list(rendered.values()), ["payload"])
 
 
 @transaction.atomic
-def _record(
+def _record(outcomes: Sequence[Outcome], now: datetime.datetime) -> dict[int, str]:
+    states: dict[int, str] = {}
+    succeeded: dict[tuple[int | None, int, str], list[int]] = defaultdict(list)
+    released: list[int] = []
+    for delivery, answer in outcomes:
+        if answer is None:
+            released.append(delivery.pk)
+        elif answer.succeeded:
+            succeeded[(answer.status_code, answer.duration_ms, answer.body)].append(delivery.pk)
+            states[delivery.pk] = DeliveryState.SUCCEEDED
+        else:
+            states[delivery.pk] = _record_failure(
+                delivery, answer, now, retry=delivery.endpoint.enabled
+            )
+    for (status_code, duration_ms, body), ids in succeeded.items():
+        WebhookDelivery.objects.filter(pk__in=ids).update(
+            state=DeliveryState.SUCCEEDED,
+            next_attempt_at=None,
+            attempted_at=now,
+            status_code=status_code,
+            duration_ms=duration_ms,
+            response_body=body,
+            error="",
+        )
+    answered = {d.endpoint_id for d, a in outcomes if a is not None and a.succeeded}
+    if answered:
+        WebhookEndpoint.objects.filter(pk__in=answered, failing_since__isnull=False).update(
+            failing_since=None, updated_at=now
+        )
+    if released:
+        WebhookDelivery.objects.filter(pk__in=released).update(next_attempt_at=now)
+    return states
+
+
+def _record_failure(
     delivery: WebhookDelivery, answer: transport.Answer, now: datetime.datetime, *, retry: bool
 ) -> str:
-    endpoints = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
-    if answer.succeeded:
-        state: str = DeliveryState.SUCCEEDED
-        endpoints.filter(failing_since__isnull=False).update(failing_since=None, updated_at=now)
-    else:
-        if retry:
-            endpoints.filter(failing_since__isnull=True).update(failing_since=now, updated_at=now)
-            retry = not _disable_if_failing(delivery.endpoint_id, now)
-        due = next_attempt_at(delivery, now) if retry else None
-        state = DeliveryState.FAILED if due else DeliveryState.GIVEN_UP
-        if due:
-            WebhookDelivery.objects.create(
-                organization_id=delivery.organization_id,
-                endpoint_id=delivery.endpoint_id,
-                event_id=delivery.event_id,
-                attempt=delivery.attempt + 1,
-                started_at=delivery.started_at,
-                next_attempt_at=due,
-                created_at=now,
-            )
+    if retry:
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, failing_since__isnull=True).update(
+            failing_since=now, updated_at=now
+        )
+        retry = not _disable_if_failing(delivery.endpoint_id, now)
+    due = next_attempt_at(delivery, now) if retry else None
+    state: str = DeliveryState.FAILED if due else DeliveryState.GIVEN_UP
+    if due:
+        WebhookDelivery.objects.create(
+            organization_id=delivery.organization_id,
+            endpoint_id=delivery.endpoint_id,
+            event_id=delivery.event_id,
+            attempt=delivery.attempt + 1,
+            started_at=delivery.started_at,
+            next_attempt_at=due,
+            created_at=now,
+        )
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         state=state,
         next_attempt_at=None,
@@ -155,42 +298,42 @@ def _disable_if_failing(endpoint_id: int, now: datetime.datetime) -> bool:
     return True
 
 
-def deliveries_attempt(
-    delivery_ids: Sequence[int], *, budget_seconds: float = BUDGET_SECONDS
-) -> int:
-    """Tries these deliveries in turn until the budget is spent; the rest stay pending
-    (enqueued: the beat hands them on after ``STALE_ENQUEUE``). How many were tried."""
+def delivery_attempt(delivery_id: int, *, now: datetime.datetime | None = None) -> str | None:
+    """Tries one delivery if it is still pending and due; its new state, or None when it was
+    not this call's to try."""
+    now = now or timezone.now()
+    if not _claim(delivery_id, now):
+        return None
+    return _attempt([delivery_id], now, None).get(delivery_id)
+
+
+def deliveries_drain(*, budget_seconds: float = BUDGET_SECONDS, batch: int = BATCH) -> int:
+    """The ``deliver_webhooks`` task: due rows a batch at a time until none is due, or the
+    budget is spent (another drain is asked for then). How many were tried."""
+    wake_clear()  # from here on a writer's commit asks for another drain
     began, tried = time.monotonic(), 0
-    for delivery_id in delivery_ids:
-        if time.monotonic() - began > budget_seconds:
-            break
-        if delivery_attempt(delivery_id) is not None:
-            tried += 1
+    with ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="webhooks") as pool:
+        while True:
+            if time.monotonic() - began > budget_seconds:
+                wake()
+                break
+            now = timezone.now()
+            ids = _claim_due(now, batch)
+            if not ids:
+                break
+            tried += len(_attempt(ids, now, pool))
+    if tried:
+        logger.info("webhooks: %s deliveries tried", tried)
     return tried
 
 
-def deliveries_due(*, now: datetime.datetime | None = None, limit: int = DUE_LIMIT) -> int:
-    """The beat's pass: due pending rows no task holds (never enqueued, or enqueued over 2
-    minutes ago and still pending) are stamped and handed to tasks. How many."""
-    from tenants.outbound.tasks import deliver_webhooks
-
+def deliveries_due(*, now: datetime.datetime | None = None) -> bool:
+    """The beat's pass: asks for a drain when a pending row is due (a retry, or the rows of a
+    drain that was lost); whether one was."""
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - STALE_ENQUEUE))
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if not due:
-            return 0
-        WebhookDelivery.objects.filter(pk__in=due).update(enqueued_at=now)
-
-        def enqueue() -> None:
-            for start in range(0, len(due), TASK_BATCH):
-                deliver_webhooks.delay(due[start : start + TASK_BATCH])
-
-        transaction.on_commit(enqueue)
-    logger.info("webhooks: %s due deliveries handed to workers", len(due))
-    return len(due)
+    due = WebhookDelivery.objects.filter(
+        state=DeliveryState.PENDING, next_attempt_at__lte=now
+    ).exists()
+    if due:
+        wake()
+    return due

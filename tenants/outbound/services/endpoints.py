@@ -27,9 +27,9 @@ from tenants.outbound.models import (
 )
 from tenants.outbound.services.events import (
     deliveries_create,
-    deliveries_enqueue,
     payload_of,
     subscriptions_forget,
+    wake_on_commit,
 )
 from tenants.types import UNSET, Unset
 
@@ -231,5 +231,5 @@ def _deliver_once(
         event_ids=[event.pk],
         now=now,
     )
-    deliveries_enqueue([delivery_id])
+    wake_on_commit()
     return WebhookDelivery.objects.get(pk=delivery_id)
