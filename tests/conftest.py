@@ -58,6 +58,17 @@ def personas(db):
 
 
 @pytest.fixture(autouse=True)
+def _webhook_drains_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every commit asks for a webhook drain, and a drain with nothing to do ends at once
+    (deployed, they ask at most twice a second and linger a second: tests/outbound)."""
+    from tenants.outbound.services import events
+
+    monkeypatch.setattr(events, "WAKE_SKIP", 0.0)
+    monkeypatch.setattr(events, "DRAIN_LINGER", 0.0)
+    monkeypatch.setattr(events, "_asked_at", -1.0)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Throttle counters and other cached state never leak from one test to the next."""
     from django.core.cache import cache

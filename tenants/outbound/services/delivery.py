@@ -1,8 +1,9 @@
 """Trying deliveries: the drain, the claim, the POSTs, the log of each attempt, the next try.
 
 - **Drain.** A ``deliver_webhooks`` task claims due pending rows a batch at a time
-  (``BATCH``), posts them, records them, and claims again until nothing is due or its budget
-  is spent (then it asks for another drain and ends). Writers ask for a drain once their
+  (``BATCH``), posts them, records them, and claims again until nothing has been due for
+  ``events.DRAIN_LINGER`` (it looks every ``POLL_SECONDS``), or its budget is spent (then it
+  asks for another drain and ends). Writers ask for a drain once their
   transaction commits (``events.wake``: one Redis ``SET NX``, so one task is published for a
   stream of events, not one per event); the beat asks too when something is due (retries,
   and rows of a task that was lost).
@@ -48,6 +49,7 @@ from tenants.outbound.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from tenants.outbound.services import events
 from tenants.outbound.services.events import (
     payload_rendered,
     subscriptions_forget,
@@ -74,6 +76,7 @@ POST_DEADLINE = LEASE.total_seconds() - 2 * transport.TIMEOUT - 5
 BATCH = 100  # rows claimed at a time (SQLite's 999 parameters are far)
 POSTERS = 8  # lanes posting at once in one drain
 BUDGET_SECONDS = 120.0  # a drain's run before it hands over to a new task
+POLL_SECONDS = 0.05  # between a lingering drain's looks
 NOT_TRIED = "Not tried: the endpoint did not answer the attempt before it."
 
 
@@ -308,10 +311,12 @@ def delivery_attempt(delivery_id: int, *, now: datetime.datetime | None = None) 
 
 
 def deliveries_drain(*, budget_seconds: float = BUDGET_SECONDS, batch: int = BATCH) -> int:
-    """The ``deliver_webhooks`` task: due rows a batch at a time until none is due, or the
-    budget is spent (another drain is asked for then). How many were tried."""
+    """The ``deliver_webhooks`` task: due rows a batch at a time until none has been due for
+    ``DRAIN_LINGER``, or the budget is spent (another drain is asked for then). How many were
+    tried."""
     wake_clear()  # from here on a writer's commit asks for another drain
     began, tried = time.monotonic(), 0
+    idle_since: float | None = None
     with ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="webhooks") as pool:
         while True:
             if time.monotonic() - began > budget_seconds:
@@ -319,9 +324,14 @@ def deliveries_drain(*, budget_seconds: float = BUDGET_SECONDS, batch: int = BAT
                 break
             now = timezone.now()
             ids = _claim_due(now, batch)
-            if not ids:
+            if ids:
+                idle_since = None
+                tried += len(_attempt(ids, now, pool))
+                continue
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= events.DRAIN_LINGER:
                 break
-            tried += len(_attempt(ids, now, pool))
+            time.sleep(POLL_SECONDS)
     if tried:
         logger.info("webhooks: %s deliveries tried", tried)
     return tried

@@ -19,6 +19,12 @@ reads. A commit while a drain runs publishes the next one; commits while one wai
 nothing (it will read their rows). Were the task lost, the key lapses after ``WAKE_TTL`` and
 the beat's pass (every 10 s) asks again.
 
+A process that asked less than ``WAKE_SKIP`` ago does not ask again (a Redis round trip per
+event cost 0.35 ms): a drain that finds nothing due keeps looking for ``DRAIN_LINGER`` (at
+least ``WAKE_SKIP``) before it ends. The drain asked for, or found waiting, at that last ask
+starts after it, so it looks for the last time later than ``DRAIN_LINGER`` after it, when
+every row committed within ``WAKE_SKIP`` of it is there to be read.
+
 The hot paths (every status callback, every send) ask ``wanted`` first: the types the
 organization's enabled endpoints want, kept in the process for ``LOCAL_TTL`` seconds (a
 dictionary read: a Redis round trip per callback cost 0.27 ms), over the shared cache
@@ -61,6 +67,9 @@ LOCAL_TTL = 5.0  # seconds, in this process
 _local: dict[int, tuple[float, frozenset[str]]] = {}
 WAKE_KEY = "outbound:drain-asked"
 WAKE_TTL = 10  # seconds
+WAKE_SKIP = 0.5  # seconds
+DRAIN_LINGER = 1.0  # seconds, at least WAKE_SKIP
+_asked_at = -WAKE_SKIP  # time.monotonic() of this process's last ask
 
 
 def _key(organization_id: int) -> str:
@@ -161,7 +170,9 @@ def snapshot_ctes(
         outbox_event AS (
             INSERT INTO {event} (public_id, organization_id, type, payload, created_at)
             SELECT gen_random_uuid(), %s, %s,
-                jsonb_build_object('{SNAPSHOT}', jsonb_build_object('kind', %s::text, 'row', {row})),
+                jsonb_build_object(
+                    '{SNAPSHOT}', jsonb_build_object('kind', %s::text, 'row', {row})
+                ),
                 %s
             FROM {source}
             RETURNING id
@@ -194,15 +205,22 @@ def _deliveries_params(organization_id: int, type: str, now: Any) -> list[Any]:
 
 
 def wake() -> None:
-    """Asks for a drain unless one is asked for and has not started yet."""
+    """Asks for a drain unless one is asked for and has not started yet (or this process
+    asked within ``WAKE_SKIP``)."""
     from tenants.outbound.tasks import deliver_webhooks  # tasks import services
 
+    global _asked_at
+    now = time.monotonic()
+    if now - _asked_at < WAKE_SKIP:
+        return
     try:
         if cache.add(WAKE_KEY, 1, WAKE_TTL):
             deliver_webhooks.delay()
     except Exception:  # the rows are committed: the beat's pass finds them
         logger.warning("webhooks: could not ask for a drain; the beat will", exc_info=True)
         cache.delete(WAKE_KEY)
+        return
+    _asked_at = now
 
 
 def wake_clear() -> None:
