@@ -22,7 +22,6 @@ from messaging.services.sending import message_send
 from templates_sms.models import SmsTemplate
 from tenants.api_base import OrganizationAPIView
 from tenants.api_schema import IDEMPOTENCY_KEY, UNKNOWN_IN_BODY, conflict, query
-from tenants.idempotency import idempotent
 from tenants.sources import Source
 
 MESSAGE_FILTERS = [
@@ -87,17 +86,12 @@ class MessagesApi(OrganizationAPIView):
         serializer = MessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        key = request.headers.get("Idempotency-Key", "").strip()[:200]
-        if key:
-            status, body = idempotent(
-                organization=self.organization,
-                key=key,
-                data=request.data,
-                run=lambda: self.send(data),
-            )
-        else:
+
+        def create() -> Response:
             status, body = self.send(data)
-        return Response(body, status=status)
+            return Response(body, status=status)
+
+        return self.created_once(request, create)
 
     @transaction.atomic
     def send(self, data: dict[str, Any]) -> tuple[int, Any]:
