@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
@@ -167,9 +168,11 @@ def _attempt(
     ids: Sequence[int], now: datetime.datetime, pool: ThreadPoolExecutor | None
 ) -> dict[int, str]:
     """Posts and records the claimed rows ``ids``; each tried row's new state."""
-    deliveries = list(
-        WebhookDelivery.objects.select_related("endpoint", "event").filter(pk__in=list(ids))
-    )
+    deliveries = list(WebhookDelivery.objects.select_related("event").filter(pk__in=list(ids)))
+    # Each endpoint read once, not once per delivery: a batch's deliveries share a few.
+    endpoints = WebhookEndpoint.objects.in_bulk({d.endpoint_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.endpoint = endpoints[delivery.endpoint_id]
     _render(deliveries)
     deadline = time.monotonic() + POST_DEADLINE
     lanes = _lanes(deliveries)
@@ -214,19 +217,60 @@ def _render(deliveries: Sequence[WebhookDelivery]) -> None:
 @transaction.atomic
 def _record(outcomes: Sequence[Outcome], now: datetime.datetime) -> dict[int, str]:
     states: dict[int, str] = {}
-    succeeded: dict[tuple[int | None, int, str], list[int]] = defaultdict(list)
+    succeeded: list[tuple[int, transport.Answer]] = []
     released: list[int] = []
     for delivery, answer in outcomes:
         if answer is None:
             released.append(delivery.pk)
         elif answer.succeeded:
-            succeeded[(answer.status_code, answer.duration_ms, answer.body)].append(delivery.pk)
+            succeeded.append((delivery.pk, answer))
             states[delivery.pk] = DeliveryState.SUCCEEDED
         else:
             states[delivery.pk] = _record_failure(
                 delivery, answer, now, retry=delivery.endpoint.enabled
             )
-    for (status_code, duration_ms, body), ids in succeeded.items():
+    _record_successes(succeeded, now)
+    answered = {d.endpoint_id for d, a in outcomes if a is not None and a.succeeded}
+    if answered:
+        WebhookEndpoint.objects.filter(pk__in=answered, failing_since__isnull=False).update(
+            failing_since=None, updated_at=now
+        )
+    if released:
+        WebhookDelivery.objects.filter(pk__in=released).update(next_attempt_at=now)
+    return states
+
+
+def _record_successes(
+    succeeded: Sequence[tuple[int, transport.Answer]], now: datetime.datetime
+) -> None:
+    """On PostgreSQL one UPDATE from arrays for the batch (durations differ row by row: one
+    UPDATE per distinct answer was 26 statements a batch); elsewhere one per distinct
+    answer."""
+    if not succeeded:
+        return
+    if db.vendor == "postgresql":
+        table = db.ops.quote_name(WebhookDelivery._meta.db_table)
+        with db.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS delivery SET state = %s, next_attempt_at = NULL,"  # noqa: S608
+                " attempted_at = %s, status_code = answer.status_code,"
+                " duration_ms = answer.duration_ms, response_body = answer.body, error = ''"
+                " FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::text[])"
+                " AS answer(id, status_code, duration_ms, body) WHERE delivery.id = answer.id",
+                [
+                    DeliveryState.SUCCEEDED.value,
+                    now,
+                    [pk for pk, _ in succeeded],
+                    [a.status_code for _, a in succeeded],
+                    [a.duration_ms for _, a in succeeded],
+                    [a.body for _, a in succeeded],
+                ],
+            )
+        return
+    groups: dict[tuple[int | None, int, str], list[int]] = defaultdict(list)
+    for pk, answer in succeeded:
+        groups[(answer.status_code, answer.duration_ms, answer.body)].append(pk)
+    for (status_code, duration_ms, body), ids in groups.items():
         WebhookDelivery.objects.filter(pk__in=ids).update(
             state=DeliveryState.SUCCEEDED,
             next_attempt_at=None,
@@ -236,14 +280,6 @@ def _record(outcomes: Sequence[Outcome], now: datetime.datetime) -> dict[int, st
             response_body=body,
             error="",
         )
-    answered = {d.endpoint_id for d, a in outcomes if a is not None and a.succeeded}
-    if answered:
-        WebhookEndpoint.objects.filter(pk__in=answered, failing_since__isnull=False).update(
-            failing_since=None, updated_at=now
-        )
-    if released:
-        WebhookDelivery.objects.filter(pk__in=released).update(next_attempt_at=now)
-    return states
 
 
 def _record_failure(
