@@ -35,11 +35,7 @@ are in ``bench.send_pipeline_figures``.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import signal
-import sys
-import tempfile
 import time
 from collections import Counter
 from decimal import Decimal
@@ -49,16 +45,14 @@ from bench.cpu import PostgresCPU, RunCPU, others_cpu, postmaster_pid
 from bench.stack import (
     Child,
     answered_callbacks,
-    database_url,
-    ensure_main_database,
     free_port,
     get_json,
-    log_problems,
+    print_log_problems,
+    scratch_stack,
     start_sandbox,
     start_web,
     start_worker,
     stop,
-    wait_for_sessions_to_end,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -79,13 +73,11 @@ os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
 os.environ["TRUSTED_PROXY_COUNT"] = "1"
 os.environ["PYTHONUNBUFFERED"] = "1"
 
-import redis  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Max, Min  # noqa: E402
-from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 # bench.pages sets Django up: it comes before any model.
-from bench.pages import machine, require_postgresql  # noqa: E402
+from bench.pages import machine  # noqa: E402
 from bench.results import git_commit, write  # noqa: E402
 from bench.send_pipeline_figures import FINAL_STATUSES, Run, figures, report  # noqa: E402
 from connections.services.connections import twilio_connect, twilio_set_send_rate  # noqa: E402
@@ -231,20 +223,7 @@ def main() -> None:
     if options.smoke:
         options.messages = 500
     limit = options.threads / (options.latency_ms / 1000)
-    require_postgresql()
-    logging.disable(logging.INFO)  # this process's own lines; the children log as deployed
-    # A Ctrl-C or a SIGTERM unwinds through the finally clauses below.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    ensure_main_database()
-    db = connection.settings_dict
-    db["TEST"]["NAME"] = f"test_{db['NAME']}_send_pipeline"
-    redis.Redis.from_url(REDIS).flushdb()
-    logs = Path(tempfile.mkdtemp(prefix="send_pipeline-"))
-    print(f"logs in {logs}")
-    children: list[Child] = []
-    databases = setup_databases(verbosity=0, interactive=False)
-    try:
-        os.environ["DATABASE_URL"] = database_url()  # the children's: the scratch database
+    with scratch_stack("send_pipeline", REDIS) as (logs, children):
         children.append(
             start_sandbox(
                 logs,
@@ -263,12 +242,7 @@ def main() -> None:
         stop(children)
         result.callbacks_answered = answered_callbacks(procs["web"])
         report(result, limit, options, web_workers=WEB_WORKERS, callback_delay_ms=CALLBACK_DELAY_MS)
-        for child in children:
-            problems = log_problems(child)
-            if problems:
-                print(f"{child.name} log: {len(problems)} warning/error lines, first ones:")
-                for line in problems[:5]:
-                    print(f"  {line[:200]}")
+        print_log_problems(children)
         write(
             "send_pipeline",
             figures(result, limit),
@@ -280,12 +254,6 @@ def main() -> None:
             run_seconds=round(result.settled_s, 1),
             other_load_cpu_seconds=round(others_cpu(result.machine, result.cpu), 1),
         )
-    finally:
-        stop(children)
-        connection.close()
-        wait_for_sessions_to_end()
-        teardown_databases(databases, verbosity=0)
-        redis.Redis.from_url(REDIS).flushdb()
 
 
 if __name__ == "__main__":

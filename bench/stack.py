@@ -11,22 +11,28 @@ gunicorn imports ``behind_proxy`` in its workers.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import redis
+
 if TYPE_CHECKING:
     from connections.models import Connection
+    from messaging.models import Message
     from tenants.models import Organization
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,6 +233,103 @@ def wait_for_sessions_to_end(seconds: float = 10) -> None:
                 break
         time.sleep(0.2)
     connection.close()
+
+
+@contextmanager
+def scratch_stack(name: str, redis_url: str) -> Iterator[tuple[Path, list[Child]]]:
+    """Where a benchmark of real processes runs: PostgreSQL required, a SIGTERM unwinding
+    through here, the scratch database ``test_<name>_<benchmark>`` created beside
+    ``DATABASE_URL``'s (the children's ``DATABASE_URL`` from then on) and dropped at the end,
+    the Redis database flushed before and after, and a directory for the children's logs.
+    Yields the directory and the list to put the children in; they are stopped at the end."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures PostgreSQL.")
+    logging.disable(logging.INFO)  # this process's own lines; the children log as deployed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ensure_main_database()
+    db = connection.settings_dict
+    db["TEST"]["NAME"] = f"test_{db['NAME']}_{name}"
+    redis_db = redis.Redis.from_url(redis_url)
+    redis_db.flushdb()
+    logs = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    print(f"logs in {logs}")
+    children: list[Child] = []
+    databases = setup_databases(verbosity=0, interactive=False)
+    try:
+        os.environ["DATABASE_URL"] = database_url()
+        yield logs, children
+    finally:
+        stop(children)
+        connection.close()
+        wait_for_sessions_to_end()
+        teardown_databases(databases, verbosity=0)
+        redis_db.flushdb()
+
+
+def print_log_problems(children: list[Child]) -> None:
+    for child in children:
+        problems = log_problems(child)
+        if problems:
+            print(f"{child.name} log: {len(problems)} warning/error lines, first ones:")
+            for line in problems[:5]:
+                print(f"  {line[:200]}")
+
+
+CALLBACK_TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+CALLBACK_ACCOUNT = "AC" + "b" * 32
+CALLBACK_SENDER = "+14155550100"
+
+
+def queued_messages(count: int) -> tuple[Organization, list[Message]]:
+    """An organization with a local number (``CALLBACK_TOKEN``) and ``count`` queued messages
+    with SIDs, for status callbacks to move."""
+    from messaging.models import Message, Status
+    from tenants.models import User
+    from tenants.services.organizations import organization_create
+
+    owner = User.objects.create_user("bench@example.com", "bench-password-123")
+    organization = organization_create(name="Bench", owner=owner)
+    row = twilio_row(
+        organization,
+        account_sid=CALLBACK_ACCOUNT,
+        auth_token=CALLBACK_TOKEN,
+        phone_number=CALLBACK_SENDER,
+        send_rate=1,
+    )
+    messages = Message.objects.bulk_create(
+        Message(
+            organization=organization,
+            connection=row,
+            to=f"+1415{2000000 + n:07d}",
+            body="Our spring sale starts today. Reply STOP to opt out.",
+            status=Status.QUEUED,
+            sid=f"SM{n:032x}",
+        )
+        for n in range(count)
+    )
+    return organization, messages
+
+
+def delivered_callback(message: Message) -> tuple[str, dict[str, str], str]:
+    """The path, form and signature of Twilio's ``delivered`` callback for ``message``."""
+    from twilio.request_validator import RequestValidator
+
+    path = f"/webhooks/twilio/status/{message.public_id}"
+    form = {
+        "AccountSid": CALLBACK_ACCOUNT,
+        "ApiVersion": "2010-04-01",
+        "From": CALLBACK_SENDER,
+        "MessageSid": message.sid or "",
+        "MessageStatus": "delivered",
+        "SmsSid": message.sid or "",
+        "SmsStatus": "delivered",
+        "To": message.to,
+    }
+    url = os.environ["PUBLIC_BASE_URL"] + path
+    return path, form, RequestValidator(CALLBACK_TOKEN).compute_signature(url, form)
 
 
 def twilio_row(

@@ -35,39 +35,17 @@ django.setup()
 from aiohttp import ClientSession, TCPConnector  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bench.stack import database_url, free_port, twilio_row, wait_for_port  # noqa: E402
+from bench.stack import (  # noqa: E402
+    database_url,
+    delivered_callback,
+    free_port,
+    queued_messages,
+    wait_for_port,
+)
 from messaging.models import Message, Status  # noqa: E402
-from tenants.models import User  # noqa: E402
-from tenants.services.organizations import organization_create  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-ACCOUNT = "AC" + "b" * 32
-
-
-def prepare(count: int) -> list[Message]:
-    owner = User.objects.create_user("bench@example.com", "bench-password-123")
-    organization = organization_create(name="Bench", owner=owner)
-    conn = twilio_row(
-        organization,
-        account_sid=ACCOUNT,
-        auth_token=TOKEN,
-        phone_number="+14155550100",
-        send_rate=1,
-    )
-    return Message.objects.bulk_create(
-        Message(
-            organization=organization,
-            connection=conn,
-            to=f"+1415{2000000 + n:07d}",
-            body="Benchmark",
-            status=Status.QUEUED,
-            sid=f"SM{n:032x}",
-        )
-        for n in range(count)
-    )
 
 
 Request = tuple[str, bytes, dict[str, str]]
@@ -112,7 +90,7 @@ def main() -> None:
     databases = setup_databases(verbosity=0, interactive=False)
     server = None
     try:
-        messages = prepare(options.messages * options.rounds)
+        _organization, messages = queued_messages(options.messages * options.rounds)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url(), "ALLOWED_HOSTS": "127.0.0.1"}
         server = subprocess.Popen(
@@ -138,23 +116,11 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         proxy = {"X-Forwarded-Proto": "https"}
         wait_for_port(port, "gunicorn did not start")
-        validator = RequestValidator(TOKEN)
         form_type = {**proxy, "Content-Type": "application/x-www-form-urlencoded"}
         callbacks: list[Request] = []
         empties: list[Request] = []  # the same bodies, posted to the empty view
         for message in messages:
-            path = f"/webhooks/twilio/status/{message.public_id}"
-            form = {
-                "AccountSid": ACCOUNT,
-                "ApiVersion": "2010-04-01",
-                "From": "+14155550100",
-                "MessageSid": message.sid or "",
-                "MessageStatus": "delivered",
-                "SmsSid": message.sid or "",
-                "SmsStatus": "delivered",
-                "To": message.to,
-            }
-            signature = validator.compute_signature(os.environ["PUBLIC_BASE_URL"] + path, form)
+            path, form, signature = delivered_callback(message)
             body = urlencode(form).encode()
             callbacks.append((base + path, body, {**form_type, "X-Twilio-Signature": signature}))
             empties.append((f"{base}/bench/empty", body, form_type))

@@ -30,14 +30,10 @@ off), with ``OUTBOUND_WEBHOOKS_ALLOW_PRIVATE`` on so that an endpoint may be on 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import signal
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 REDIS = "redis://127.0.0.1:6379/9"
@@ -51,31 +47,27 @@ os.environ["PYTHONUNBUFFERED"] = "1"
 
 import redis  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test.utils import setup_databases, teardown_databases  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
 
 # bench.pages sets Django up: it comes before any model.
 from bench.cpu import PostgresCPU, postmaster_pid, tree_cpu  # noqa: E402
-from bench.pages import machine, require_postgresql  # noqa: E402
+from bench.pages import machine  # noqa: E402
 from bench.results import Figure, git_commit, write  # noqa: E402
 from bench.stack import (  # noqa: E402
-    Child,
-    database_url,
-    ensure_main_database,
+    delivered_callback,
     free_port,
     get_json,
-    log_problems,
+    print_log_problems,
+    queued_messages,
+    scratch_stack,
     start,
     start_worker,
     stop,
-    twilio_row,
     wait_for_port,
-    wait_for_sessions_to_end,
 )
-from messaging.models import Message, Status  # noqa: E402
+from messaging.models import Message  # noqa: E402
 from messaging.serializers import MessageSerializer  # noqa: E402
 from messaging.services.webhooks import status_callback_apply  # noqa: E402
-from tenants.models import Organization, User  # noqa: E402
+from tenants.models import Organization  # noqa: E402
 from tenants.outbound.models import DeliveryState, WebhookDelivery, WebhookEndpoint  # noqa: E402
 from tenants.outbound.services import events_record  # noqa: E402
 from tenants.outbound.services.endpoints import (  # noqa: E402
@@ -83,57 +75,17 @@ from tenants.outbound.services.endpoints import (  # noqa: E402
     endpoint_disable,
     endpoint_enable,
 )
-from tenants.services.organizations import organization_create  # noqa: E402
 
-TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-ACCOUNT = "AC" + "b" * 32
 STATUS_CHANGED = "message.status_changed"
 ROUNDS = 6
 DRAIN_S = 60.0  # after the writing stopped, for the last deliveries
-
-
-def prepare(messages: int) -> tuple[Organization, list[Message]]:
-    owner = User.objects.create_user("bench@example.com", "bench-password-123")
-    organization = organization_create(name="Bench", owner=owner)
-    row = twilio_row(
-        organization,
-        account_sid=ACCOUNT,
-        auth_token=TOKEN,
-        phone_number="+14155550100",
-        send_rate=1,
-    )
-    created = Message.objects.bulk_create(
-        Message(
-            organization=organization,
-            connection=row,
-            to=f"+1415{2000000 + n:07d}",
-            body="Our spring sale starts today. Reply STOP to opt out.",
-            status=Status.QUEUED,
-            sid=f"SM{n:032x}",
-        )
-        for n in range(messages)
-    )
-    return organization, created
 
 
 # --- 1. What the outbox adds to a status callback --------------------------------------------
 
 
 def callback_args(message: Message) -> dict[str, Any]:
-    path = f"/webhooks/twilio/status/{message.public_id}"
-    params = {
-        "AccountSid": ACCOUNT,
-        "ApiVersion": "2010-04-01",
-        "From": "+14155550100",
-        "MessageSid": message.sid or "",
-        "MessageStatus": "delivered",
-        "SmsSid": message.sid or "",
-        "SmsStatus": "delivered",
-        "To": message.to,
-    }
-    signature = RequestValidator(TOKEN).compute_signature(
-        os.environ["PUBLIC_BASE_URL"] + path, params
-    )
+    path, params, signature = delivered_callback(message)
     return {"public_id": message.public_id, "path": path, "params": params, "signature": signature}
 
 
@@ -220,20 +172,8 @@ def main() -> None:
     options = parser.parse_args()
     if options.smoke:
         options.seconds, options.callbacks = options.seconds / 10, options.callbacks // 10
-    require_postgresql()
-    logging.disable(logging.INFO)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    ensure_main_database()
-    db = connection.settings_dict
-    db["TEST"]["NAME"] = f"test_{db['NAME']}_webhooks"
-    redis.Redis.from_url(REDIS).flushdb()
-    logs = Path(tempfile.mkdtemp(prefix="webhooks-"))
-    print(f"logs in {logs}")
-    children: list[Child] = []
-    databases = setup_databases(verbosity=0, interactive=False)
-    try:
-        os.environ["DATABASE_URL"] = database_url()
-        organization, messages = prepare(options.callbacks)
+    with scratch_stack("webhooks", REDIS) as (logs, children):
+        organization, messages = queued_messages(options.callbacks)
         port = free_port()
         endpoint, secret = endpoint_create(
             organization=organization,
@@ -258,7 +198,7 @@ def main() -> None:
         children.append(worker)
         sample = Message.objects.select_related("contact").filter(organization=organization).first()
         data = dict(MessageSerializer(sample).data)
-        postgres = PostgresCPU(postmaster_pid(), str(db["NAME"]))
+        postgres = PostgresCPU(postmaster_pid(), str(connection.settings_dict["NAME"]))
         cpu_before = {child.name: tree_cpu(child.process.pid) for child in children}
         postgres.start()
         began, ended, total = write_events(
@@ -308,12 +248,7 @@ def main() -> None:
             f"(over {drained - began:.1f} s)"
         )
         stop(children)
-        for child in children:
-            problems = log_problems(child)
-            if problems:
-                print(f"{child.name} log: {len(problems)} warning/error lines, first ones:")
-                for line in problems[:5]:
-                    print(f"  {line[:200]}")
+        print_log_problems(children)
         write(
             "webhooks_smoke" if options.smoke else "webhooks",
             [
@@ -341,12 +276,6 @@ def main() -> None:
         )
         if lost or stats["duplicates"] or stats["bad_signatures"]:
             raise SystemExit("events were lost, duplicated or badly signed")
-    finally:
-        stop(children)
-        connection.close()
-        wait_for_sessions_to_end()
-        teardown_databases(databases, verbosity=0)
-        redis.Redis.from_url(REDIS).flushdb()
 
 
 if __name__ == "__main__":
