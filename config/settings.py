@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "templates_sms",
     "messaging",
     "automations",
+    "reports",
     "sandbox",
 ]
 
