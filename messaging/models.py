@@ -208,3 +208,50 @@ class DedupeKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class MessageRollup(models.Model):
+    """Messages counted by the hour they were created (UTC) and what they are now, kept by
+    database triggers on the message table in the transaction of every change
+    (``messaging/rollup_sql.py``): the dashboard reads these instead of the messages.
+
+    "None" is 0 or "" (``template_id``, ``error_code``, ``automation``, ``suppressed_reason``),
+    so that one unique key holds on every database. ``shard`` (the message's id modulo 4)
+    spreads concurrent writers of one hour's row over four; readers sum over it."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField()
+    direction = models.CharField(max_length=8)
+    automation = models.CharField(max_length=100)  # the automation's public id, or ""
+    template_id = models.BigIntegerField()  # no foreign key: a deleted template's rows move
+    status = models.CharField(max_length=16)
+    error_code = models.PositiveIntegerField()
+    suppressed_reason = models.CharField(max_length=16)
+    handed = models.BooleanField()  # Twilio took it: it has a SID
+    shard = models.PositiveSmallIntegerField()
+    messages = models.BigIntegerField()
+    segments = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=(
+                    "organization",
+                    "hour",
+                    "direction",
+                    "automation",
+                    "template_id",
+                    "status",
+                    "error_code",
+                    "suppressed_reason",
+                    "handed",
+                    "shard",
+                ),
+                name="message_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.status}: {self.messages}"
