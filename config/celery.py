@@ -113,6 +113,11 @@ app.conf.update(
             "task": "tenants.outbound.tasks.purge_webhook_events",
             "schedule": crontab(minute=57, hour=2),
         },
+        # Spend on the dashboard: each Twilio account's Usage Records, hourly (connections).
+        "refresh-usage-records": {
+            "task": "connections.tasks.refresh_usage_records",
+            "schedule": crontab(minute=23),
+        },
         # Every minute on the minute: a date trigger's time of day is a whole minute.
         "enrol-due-dates": {
             "task": "automations.tasks.enrol_due_dates",

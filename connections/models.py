@@ -135,3 +135,27 @@ class TwilioCredentials(models.Model):
     def auth_token(self) -> Secret:
         """Decrypts the token, for the Twilio seam's next call and nothing else."""
         return decrypt(self.auth_token_encrypted)
+
+
+class UsageDay(models.Model):
+    """What Twilio billed a connection's account for one usage category on one UTC day, as
+    its Usage Records said when last fetched (``connections.services.usage``)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    category = models.CharField(max_length=32)  # Twilio's usage category: sms, mms
+    count = models.IntegerField()  # messages
+    usage = models.IntegerField()  # what Twilio bills: segments for SMS
+    price = models.DecimalField(max_digits=16, decimal_places=6)  # negative for a credit
+    price_unit = models.CharField(max_length=8, blank=True)  # ISO 4217, upper-cased: USD
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("connection", "day", "category"), name="one_usage_day_per_category"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} on {self.day}: {self.price} {self.price_unit}"

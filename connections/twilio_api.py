@@ -16,9 +16,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -34,6 +36,7 @@ from twilio.rest import Client
 
 from connections.crypto import Secret
 from connections.twilio_errors import (
+    ErrorKind,
     TwilioError,
     classify_page,
     classify_rest,
@@ -137,6 +140,49 @@ class MessageRecord:
     error_code: int | None
     error_message: str
     date_created: datetime | None
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """What one usage category cost the account on one day (Twilio's days are UTC)."""
+
+    day: date
+    category: str  # Twilio's usage category: sms, mms
+    count: int  # messages
+    usage: int  # what is billed: segments for SMS
+    price: Decimal  # in price_unit; negative for a credit, 0 when Twilio gives none
+    price_unit: str  # ISO 4217, upper-cased: USD
+
+
+def _whole(value: Any) -> int:
+    # Twilio sends counts as strings ("12"); through Decimal, so "12.0" reads too.
+    return int(Decimal(str(value))) if value not in (None, "") else 0
+
+
+def _amount(value: Any) -> Decimal:
+    """Twilio's price, which the library has made a Decimal of (or left "" or None as is)."""
+    if value in (None, ""):
+        return Decimal(0)
+    amount = Decimal(str(value))
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -12:
+        # A JSON number rather than Twilio's string: the library's Decimal holds the float's
+        # binary digits (0.0079 → 0.00790000000000000001…); no price has that many places.
+        amount = Decimal(str(float(amount)))
+    return amount
+
+
+def _usage_record(record: Any) -> UsageRecord:
+    if not isinstance(record.start_date, date):
+        raise ValueError("a usage record without a start_date")
+    return UsageRecord(
+        day=record.start_date,
+        category=record.category or "",
+        count=_whole(record.count),
+        usage=_whole(record.usage),
+        price=_amount(record.price),
+        price_unit=(record.price_unit or "").upper(),
+    )
 
 
 def _record(message: Any) -> MessageRecord:
@@ -365,3 +411,38 @@ class TwilioGateway:
             price_unit=(country.price_unit or "").upper(),
             outbound_sms=outbound_sms_prices(country.outbound_sms_prices),
         )
+
+    def _daily_usage(self, category: str, start: date, end: date, page_size: int) -> list[Any]:
+        found: list[Any] = self._account.usage.records.daily.list(
+            category=category,
+            start_date=start,
+            end_date=end,
+            include_subaccounts=False,
+            page_size=page_size,
+        )
+        return found
+
+    def list_daily_usage(
+        self, *, start: date, end: date, categories: Sequence[str], page_size: int = 100
+    ) -> list[UsageRecord]:
+        """The account's usage per day from ``start`` to ``end`` (both included, UTC days) for
+        each of ``categories``, every page of Twilio's answer read (``next_page_uri``).
+
+        One request per category: Twilio's ``Category`` takes one. Only this account's own
+        usage (``IncludeSubaccounts=false``): what the hub sends goes through this account,
+        and a subaccount's texting belongs to whatever else uses it."""
+        records: list[UsageRecord] = []
+        for category in categories:
+            try:
+                found = self._call(
+                    f"usage records {category}",
+                    partial(self._daily_usage, category, start, end, page_size),
+                )
+                records.extend(_usage_record(record) for record in found)
+            except (ArithmeticError, TypeError, ValueError) as exc:
+                # A figure that is not a number (the library reads prices as it pages).
+                raise TwilioError(
+                    f"Twilio's usage records could not be read ({type(exc).__name__}).",
+                    kind=ErrorKind.PERMANENT,
+                ) from exc
+        return records
