@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from sandbox import callbacks, pricing, rest
+from sandbox import callbacks, pricing, rest, usage
 from sandbox.state import Account, Options
 from sandbox.web import ACCOUNT, RUNTIME, Runtime, twilio_errors
 
@@ -44,6 +44,7 @@ def build_app(options: Options) -> web.Application:
             web.post(accounts + "/Messages.json", rest.message_create),
             web.get(accounts + "/Messages.json", rest.messages_list),
             web.get(accounts + "/Messages/{message_sid}.json", rest.message_fetch),
+            web.get(accounts + "/Usage/Records/Daily.json", usage.daily_records),
             web.get("/v1/Services", rest.services_list),
             web.get("/v1/Services/{service_sid}", rest.service_fetch),
             web.get("/v1/Services/{service_sid}/PhoneNumbers", rest.service_numbers),
