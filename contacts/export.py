@@ -1,4 +1,6 @@
-"""The contacts CSV export: the columns, spreadsheet-safe cells, and the streamed download.
+"""The contacts CSV export: the columns, spreadsheet-safe cells, and the streamed download
+(the cells, the pieces and ``csv_download`` serve the message log's and the consent ledger's
+exports too).
 
 A read only. The rows are generated from a queryset in chunks (``iterator(chunk_size=…)``,
 the tags read once per chunk), so a million contacts are streamed in flat memory, with one
@@ -10,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,6 +80,11 @@ def safe_cell(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC to the second: ``2026-12-01T08:30:00Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def header(keys: list[str]) -> list[str]:
     return [*COLUMNS, *(f"custom.{key}" for key in keys)]
 
@@ -103,7 +110,7 @@ def contact_row(values: tuple[Any, ...], tags: list[str], keys: list[str]) -> li
         time_zone,
         ", ".join(tags),
         "yes" if opted_out else "no",
-        created_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        iso_utc(created_at),
         *(str(custom.get(key, "")) for key in keys),
     ]
 
@@ -142,9 +149,17 @@ def export_response(
     date in the organization's time zone. The custom-field keys are read now; the rows as
     the response is sent."""
     keys = custom_field_keys(organization)
-    today = timezone.localdate(timezone=ZoneInfo(organization.time_zone))
-    response = StreamingHttpResponse(
-        csv_pieces(export_rows(contacts, keys)), content_type="text/csv; charset=utf-8"
+    return csv_download(
+        organization=organization, name="contacts", rows=export_rows(contacts, keys)
     )
-    response["Content-Disposition"] = f'attachment; filename="contacts-{today.isoformat()}.csv"'
+
+
+def csv_download(
+    *, organization: Organization, name: str, rows: Iterable[list[str]]
+) -> StreamingHttpResponse:
+    """``rows`` (the header first) streamed as ``<name>-<date>.csv``, the date the
+    organization's today in its time zone. ``rows`` is read as the response is sent."""
+    today = timezone.localdate(timezone=ZoneInfo(organization.time_zone))
+    response = StreamingHttpResponse(csv_pieces(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{today.isoformat()}.csv"'
     return response

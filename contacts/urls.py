@@ -1,12 +1,13 @@
 from django.urls import path
 
-from contacts import views, views_export, views_import
+from contacts import views, views_consent, views_export, views_import
 
 urlpatterns = [
     path("", views.ContactListView.as_view(), name="contact_list"),
     path("new/", views.ContactCreateView.as_view(), name="contact_create"),
     path("bulk-tag/", views.ContactBulkTagView.as_view(), name="contact_bulk_tag"),
     path("export/", views_export.ContactExportView.as_view(), name="contact_export"),
+    path("consent/export/", views_consent.ConsentExportView.as_view(), name="consent_export"),
     path("import/", views_import.ImportListView.as_view(), name="contact_imports"),
     path("import/<str:import_id>/", views_import.ImportDetailView.as_view(), name="contact_import"),
     path(
