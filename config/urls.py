@@ -46,5 +46,6 @@ urlpatterns = [
     path("messages/", include("messaging.urls")),
     path("automations/", include("automations.urls")),
     path("automations/", include("automations.insight_urls")),
+    path("", include("reports.urls")),
     path("", include("tenants.urls")),
 ]

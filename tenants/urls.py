@@ -4,7 +4,6 @@ from django.urls import include, path
 from tenants.views import accounts, api_keys, members, organization
 
 urlpatterns = [
-    path("", organization.DashboardView.as_view(), name="dashboard"),
     path("signup/", accounts.SignupView.as_view(), name="signup"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -17,9 +17,6 @@ from tenants.errors import ApplicationError
 from tenants.forms import DeleteOrganizationForm, OrganizationCreateForm, OrganizationSettingsForm
 from tenants.models import Role
 from tenants.selectors import (
-    organization_api_keys,
-    organization_invitations_pending,
-    organization_members,
     user_memberships,
 )
 from tenants.services.organizations import (
@@ -28,19 +25,6 @@ from tenants.services.organizations import (
     organization_update,
 )
 from tenants.views.forms import apply_error
-
-
-class DashboardView(OrganizationView):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        context = {
-            "member_count": organization_members(self.organization).count(),
-            "pending_invitations": organization_invitations_pending(self.organization).count(),
-            "live_api_keys": organization_api_keys(self.organization)
-            .filter(revoked_at__isnull=True)
-            .count(),
-            "can_manage": self.can(Role.ADMIN),
-        }
-        return render(request, "tenants/dashboard.html", context)
 
 
 class OrganizationSettingsView(OrganizationView):
