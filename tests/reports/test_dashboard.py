@@ -189,7 +189,13 @@ def test_the_page_shows_the_figures_and_charts(personas, new_york):
     for days in (1, 20):
         message(new_york, now - datetime.timedelta(days=days), Status.DELIVERED)
     message(new_york, now - datetime.timedelta(hours=2), Status.FAILED, error_code=30007)
-    page = page_text(personas.client("viewer").get("/?period=30d"))
+    welcome = template(personas, name='Spring <script>alert("x")</script>')
+    message(new_york, now - datetime.timedelta(hours=3), Status.DELIVERED, template=welcome)
+    response = personas.client("viewer").get("/?period=30d")
+    raw = response.content.decode()
+    assert "Spring &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</a>" in raw  # its funnel
+    assert "<script>alert" not in raw
+    page = page_text(response)
     assert "Last 30 days, in America/New_York time" in page
     assert "Why texts failed" in page
     assert "30007" in page

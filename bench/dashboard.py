@@ -1,0 +1,133 @@
+"""The dashboard at 1,000,000 messages and 100,000 contacts on PostgreSQL.
+
+Fills a scratch database (``test_<name>`` next to ``DATABASE_URL``'s) as ``bench.message_log``
+does (one organization, messages spread over a year, 30 days holding about 82,000 of them;
+the rollup's triggers count them as they are inserted, a third from five templates) and
+opt-outs from numbers it texted, then times each panel's selector and the whole page for
+each period: median and p95 of ``--runs`` calls after 3 warm-ups, and the queries of one.
+Target: every panel and the page under 300 ms with the same number of queries for every period.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
+        .venv/bin/python -m bench.dashboard [--messages 1000000] [--contacts 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+
+from bench.message_log import fill
+
+# bench.pages sets Django up: import it before any model.
+from bench.pages import machine, require_postgresql, signed_in
+from bench.results import Figure, git_commit, write
+from connections.services.usage import spend
+from contacts.models import ConsentEvent, ConsentKind, ConsentSource
+from messaging.models import MessageRollup
+from reports.selectors import PERIODS, connection_health, overview, period_of
+from tenants.models import Organization
+
+TARGET_MS = 300.0
+
+
+def timed(call: Callable[[], Any], runs: int) -> tuple[float, float, int]:
+    """Median and p95 milliseconds of ``runs`` calls after 3 warm-ups, and one call's queries."""
+    for _ in range(3):
+        call()
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - began) * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+    return statistics.median(times), p95, len(captured)
+
+
+def opt_outs(organization: Organization, count: int) -> None:
+    """Opt-outs of the last 30 days from numbers that were texted (attribution has work)."""
+    now = datetime.datetime.now(datetime.UTC)
+    ConsentEvent.objects.bulk_create(
+        ConsentEvent(
+            organization=organization,
+            phone=f"+1415{2000000 + n * 37:07d}",
+            kind=ConsentKind.OPT_OUT,
+            source=ConsentSource.INBOUND_KEYWORD,
+        )
+        for n in range(count)
+    )
+    for n, pk in enumerate(ConsentEvent.objects.values_list("pk", flat=True)):
+        ConsentEvent.objects.filter(pk=pk).update(created_at=now - datetime.timedelta(hours=n))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--opt-outs", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--smoke", action="store_true", help="a tenth: 100,000 messages")
+    options = parser.parse_args()
+    if options.smoke:
+        options.messages, options.contacts = options.messages // 10, options.contacts // 10
+    require_postgresql()
+    databases = setup_databases(verbosity=0, interactive=False)
+    try:
+        started = time.perf_counter()
+        owner, organization = fill(options.contacts, options.messages)
+        opt_outs(organization, options.opt_outs)
+        fill_s = time.perf_counter() - started
+        rollup_rows = MessageRollup.objects.filter(organization=organization).count()
+        print(
+            f"{machine()}; filled {options.contacts:,} contacts, {options.messages:,} messages "
+            f"and {options.opt_outs} opt-outs in {fill_s:.1f} s; {rollup_rows:,} rollup rows"
+        )
+        figures: list[Figure] = []
+        print(f"{'panel':<34} {'median':>9} {'p95':>9} {'queries':>8}")
+        with signed_in(owner) as client:
+            for key, label in PERIODS.items():
+                period = period_of(key, organization)
+                today = datetime.datetime.now(datetime.UTC).date()
+                panels: list[tuple[str, Callable[[], Any]]] = [
+                    ("messages, failures, funnels", lambda p=period: overview(organization, p)),
+                    ("connection health", lambda: connection_health(organization)),
+                    (
+                        "spend",
+                        lambda p=period, t=today: spend(organization, start=p.start.date(), end=t),
+                    ),
+                    ("the whole page", lambda k=key: client.get(f"/?period={k}")),
+                ]
+                for name, call in panels:
+                    median, p95, queries = timed(call, options.runs)
+                    print(f"{label + ': ' + name:<34} {median:7.1f}ms {p95:7.1f}ms {queries:>8}")
+                    figures.append(
+                        Figure(f"{key} {name}, median", round(median, 1), "ms", TARGET_MS, False)
+                    )
+                    figures.append(
+                        Figure(f"{key} {name}, p95", round(p95, 1), "ms", TARGET_MS, False)
+                    )
+                    figures.append(Figure(f"{key} {name}, queries", queries, "queries", 10, False))
+        write(
+            "dashboard_smoke" if options.smoke else "dashboard",
+            figures,
+            postgresql=machine().rsplit("PostgreSQL ", 1)[-1],
+            messages=options.messages,
+            contacts=options.contacts,
+            rollup_rows=rollup_rows,
+            commit=git_commit(),
+        )
+    finally:
+        teardown_databases(databases, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
