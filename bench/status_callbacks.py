@@ -7,7 +7,7 @@ and status, so every request verifies a signature, records an event and moves a 
 both request rates and their ratio. Target: callbacks at no less than half the empty view's rate.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
-        .venv/bin/python -m bench.status_callbacks [--messages 2000] [--workers 2]
+        .venv/bin/python -m bench.status_callbacks [--messages 2000] [--workers 2] [--without-rollup]
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from bench.stack import (  # noqa: E402
     wait_for_port,
 )
 from messaging.models import Message, Status  # noqa: E402
+from messaging.rollup_sql import uninstall_statements  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -84,6 +85,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--without-rollup",
+        action="store_true",
+        help="drop the message rollup's triggers first (to measure what they cost)",
+    )
     options = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures PostgreSQL.")
@@ -91,6 +97,10 @@ def main() -> None:
     server = None
     try:
         _organization, messages = queued_messages(options.messages * options.rounds)
+        if options.without_rollup:
+            with connection.cursor() as cursor:
+                for statement in uninstall_statements(connection.vendor):
+                    cursor.execute(statement)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url(), "ALLOWED_HOSTS": "127.0.0.1"}
         server = subprocess.Popen(
