@@ -7,7 +7,8 @@ and status, so every request verifies a signature, records an event and moves a 
 both request rates and their ratio. Target: callbacks at no less than half the empty view's rate.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
-        .venv/bin/python -m bench.status_callbacks [--messages 2000] [--workers 2] [--without-rollup]
+        .venv/bin/python -m bench.status_callbacks [--messages 2000] [--workers 2] \\
+        [--without-rollup]
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Subquery, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 
 from automations.models import Automation, AutomationRun, RunState
@@ -69,11 +69,24 @@ class Period:
     end: datetime.datetime  # now
     buckets: list[Bucket]
 
+    @property
+    def daily(self) -> bool:
+        return self.key != "24h"
+
     def bucket_of(self, at: datetime.datetime) -> int | None:
+        """The bucket holding the instant ``at``."""
         for n, bucket in enumerate(self.buckets):
             if bucket.start <= at < bucket.end:
                 return n
         return None
+
+    def index(self) -> dict[datetime.date | datetime.datetime, int]:
+        """Each bucket's number by its key in the rollup rows read for this period: the
+        local date of a day, the UTC start of an hour."""
+        return {
+            (b.start.astimezone(self.zone).date() if self.daily else b.start): n
+            for n, b in enumerate(self.buckets)
+        }
 
 
 def period_of(key: str, organization: Organization, now: datetime.datetime | None = None) -> Period:
@@ -112,7 +125,7 @@ def period_of(key: str, organization: Organization, now: datetime.datetime | Non
 
 @dataclass(frozen=True)
 class Row:
-    hour: datetime.datetime
+    bucket: datetime.date | datetime.datetime  # a local date, or a UTC hour
     direction: str
     automation: str
     template_id: int
@@ -124,42 +137,43 @@ class Row:
     segments: int
 
 
+FIELDS = ("direction", "automation", "template_id", "status", "error_code", "suppressed_reason")
+
+
 def rollup_rows(
-    organization: Organization, start: datetime.datetime, end: datetime.datetime
+    organization: Organization,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    *,
+    days_in: ZoneInfo | None = None,
 ) -> list[Row]:
-    """The rollup's rows for the hours from ``start``'s hour to ``end``, summed over shards."""
+    """The rollup's rows for the hours from ``start``'s hour to ``end``, summed over shards and
+    by hour, or with ``days_in`` by local day in that zone (in SQL: a month is a few hundred
+    rows, not the tens of thousands of its hours)."""
     first = start.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
-    fields = (
-        "hour",
-        "direction",
-        "automation",
-        "template_id",
-        "status",
-        "error_code",
-        "suppressed_reason",
-        "handed",
-    )
+    bucket = TruncDate("hour", tzinfo=days_in) if days_in is not None else F("hour")
     rows = (
         MessageRollup.objects.filter(organization=organization, hour__gte=first, hour__lte=end)
-        .values(*fields)
+        .annotate(bucket=bucket)
+        .values_list("bucket", *FIELDS, "handed")
         .annotate(total=Sum("messages"), parts=Sum("segments"))
         .filter(total__gt=0)
         .order_by()
     )
     return [
         Row(
-            r["hour"],
-            r["direction"],
-            r["automation"],
-            r["template_id"],
-            r["status"],
-            r["error_code"],
-            r["suppressed_reason"],
-            r["handed"],
-            int(r["total"]),
-            int(r["parts"] or 0),
+            bucket=row[0],
+            direction=row[1],
+            automation=row[2],
+            template_id=row[3],
+            status=row[4],
+            error_code=row[5],
+            suppressed_reason=row[6],
+            handed=row[7],
+            messages=int(row[8]),
+            segments=int(row[9] or 0),
         )
-        for r in rows
+        for row in rows
     ]
 
 
@@ -304,7 +318,10 @@ def _attributed_opt_outs(
 
 def overview(organization: Organization, period: Period) -> Overview:
     """Every message panel of the dashboard for the period: six queries."""
-    rows = rollup_rows(organization, period.start, period.end)
+    rows = rollup_rows(
+        organization, period.start, period.end, days_in=period.zone if period.daily else None
+    )
+    index = period.index()
     n = len(period.buckets)
     timeline = Timeline(*([0] * n for _ in range(6)))
     totals = Tally()
@@ -313,7 +330,7 @@ def overview(organization: Organization, period: Period) -> Overview:
     by_automation: dict[str, Tally] = defaultdict(Tally)
     by_template: dict[int, Tally] = defaultdict(Tally)
     for row in rows:
-        at = period.bucket_of(row.hour)
+        at = index.get(row.bucket)
         if at is None:
             continue
         if row.direction == Direction.INBOUND:
@@ -493,7 +510,7 @@ def connection_health(organization: Organization, now: datetime.datetime | None 
     recent, before = Tally(), Tally()
     for row in rollup_rows(organization, hour_start - datetime.timedelta(hours=24), now):
         if row.direction == Direction.OUTBOUND:
-            (recent if row.hour >= hour_start else before).add(row)
+            (recent if row.bucket >= hour_start else before).add(row)
     credentials = twilio_credentials(connection)
     return Health(
         connection=connection,
