@@ -210,6 +210,21 @@ class DedupeKey(models.Model):
         return self.key
 
 
+# The rollup's key, in the order its triggers write it (messaging/rollup_sql.py).
+ROLLUP_KEY = (
+    "organization",
+    "hour",
+    "direction",
+    "automation",
+    "template_id",
+    "status",
+    "error_code",
+    "suppressed_reason",
+    "handed",
+    "shard",
+)
+
+
 class MessageRollup(models.Model):
     """Messages counted by the hour they were created (UTC) and what they are now, kept by
     database triggers on the message table in the transaction of every change
@@ -237,18 +252,7 @@ class MessageRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=(
-                    "organization",
-                    "hour",
-                    "direction",
-                    "automation",
-                    "template_id",
-                    "status",
-                    "error_code",
-                    "suppressed_reason",
-                    "handed",
-                    "shard",
-                ),
+                fields=ROLLUP_KEY,
                 name="message_rollup_key",
             )
         ]

@@ -32,22 +32,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Field
 
-from messaging.models import Message, MessageRollup
+from messaging.models import ROLLUP_KEY, Message, MessageRollup
 
 SHARDS = 4
-KEY = (
-    "organization_id",
-    "hour",
-    "direction",
-    "automation",
-    "template_id",
-    "status",
-    "error_code",
-    "suppressed_reason",
-    "handed",
-    "shard",
-)
+
+
+def _column(name: str) -> str:
+    field = MessageRollup._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:  # the key is of concrete fields
+        raise TypeError(f"{name} is not a column of the rollup")
+    return field.column
+
+
+KEY = tuple(_column(name) for name in ROLLUP_KEY)
 # The message columns a key is made of: an UPDATE of none of them changes no count.
 WATCHED = (
     "organization_id",

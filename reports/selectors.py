@@ -456,10 +456,6 @@ def _template_funnels(
     return sorted(funnels, key=lambda f: (-f.tally.created, f.name))
 
 
-def percent(part: float | None) -> str:
-    return "—" if part is None else f"{part * 100:.1f}%"
-
-
 # --- Connection health ------------------------------------------------------------------------
 
 # The last hour's failure rate is "rising sharply" when it is at least twice the day's before

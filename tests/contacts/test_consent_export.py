@@ -3,15 +3,12 @@ its columns and cells, who may download it, and a streamed file read in constant
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -20,6 +17,7 @@ from contacts.models import ConsentEvent, ConsentKind, ConsentSource, Contact
 from contacts.services.consent import consent_help, consent_opt_in, consent_opt_out
 from contacts.services.contacts import contact_delete
 from tests.contacts.helpers import OTHER_PHONE, PHONE, add, numbered, stop_by_keyword
+from tests.csv_download import download, records, rows
 from tests.factories import page_text
 
 pytestmark = pytest.mark.django_db
@@ -38,25 +36,6 @@ HEADER = [
     "actor",
 ]
 SID = "SM" + "0123456789abcdef" * 2
-
-
-def download(response: Any) -> str:
-    """The file's text after its BOM (which must come first, for Excel)."""
-    assert response.status_code == 200, getattr(response, "content", b"")
-    assert isinstance(response, StreamingHttpResponse)
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    raw = response.getvalue()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    return raw[3:].decode("utf-8")
-
-
-def rows(response: Any) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(download(response), newline="")))
-
-
-def records(response: Any) -> list[dict[str, str]]:
-    [head, *body] = rows(response)
-    return [dict(zip(head, row, strict=True)) for row in body]
 
 
 def at(event: ConsentEvent | None, moment: datetime.datetime) -> None:

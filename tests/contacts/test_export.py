@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -18,6 +15,7 @@ from contacts import export
 from contacts.export import safe_cell
 from contacts.models import Contact, ContactTag, Tag
 from tests.contacts.helpers import OTHER_PHONE, PHONE, add, error, numbered, stop_by_keyword
+from tests.csv_download import download, rows
 from tests.factories import page_text
 
 pytestmark = pytest.mark.django_db
@@ -26,20 +24,6 @@ PAGE = "/contacts/export/"
 API = "/api/v1/contacts/export.csv"
 HEADER = "phone,first_name,last_name,email,time_zone,tags,opted_out,created_at"
 CAROL = "+14155550125"
-
-
-def download(response: Any) -> str:
-    """The file's text after its BOM (which must come first, for Excel)."""
-    assert response.status_code == 200, getattr(response, "content", b"")
-    assert isinstance(response, StreamingHttpResponse)
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    raw = response.getvalue()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    return raw[3:].decode("utf-8")
-
-
-def rows(response: Any) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(download(response), newline="")))
 
 
 def phones(response: Any) -> list[str]:

@@ -3,17 +3,14 @@ columns and cells, who may download it, and a streamed file read in constant que
 
 from __future__ import annotations
 
-import csv
 import datetime
 import html
-import io
 import re
 import uuid
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,6 +20,7 @@ from messaging import export
 from messaging.models import Direction, Message, Status, SuppressedReason
 from templates_sms.models import SmsTemplate
 from tenants.sources import Source
+from tests.csv_download import download, records, rows
 from tests.factories import page_text
 from tests.messaging.log.helpers import LOG, NOON, add, add_many, bodies, link
 
@@ -51,25 +49,6 @@ HEADER = [
 ADA_PHONE = "+14155550123"
 BOB_PHONE = "+14155550124"
 AUTOMATION = uuid.UUID("6a0e7c52-3f35-4d5c-9a55-2f6f0c2b9d11")
-
-
-def download(response: Any) -> str:
-    """The file's text after its BOM (which must come first, for Excel)."""
-    assert response.status_code == 200, getattr(response, "content", b"")
-    assert isinstance(response, StreamingHttpResponse)
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    raw = response.getvalue()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    return raw[3:].decode("utf-8")
-
-
-def rows(response: Any) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(download(response), newline="")))
-
-
-def records(response: Any) -> list[dict[str, str]]:
-    [head, *body] = rows(response)
-    return [dict(zip(head, row, strict=True)) for row in body]
 
 
 def exported(response: Any) -> list[str]:
