@@ -132,10 +132,12 @@ def test_opt_outs_and_ins_and_their_attribution(personas, new_york):
         source=Source.AUTOMATION,
         source_ref=str(automation.public_id),
     )
+    version = automation.live_version
+    assert version is not None  # active: it has one
     run = AutomationRun.objects.create(
         organization=new_york,
         automation=automation,
-        version=automation.live_version,
+        version=version,
         contact=ada,
         occurrence_key="once",
         state=RunState.COMPLETED,
