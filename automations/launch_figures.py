@@ -10,17 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from django.utils import dateformat, timezone
 
 from automations.models import Automation, Launch, LaunchKind, State
 from automations.services.launches import backfill_offer
 from automations.services.preflight import EXCLUSION_LABELS, EXCLUSIONS
-from automations.services.waits import zone_of
 from automations.triggers.manual import TRIGGER as MANUAL_TRIGGER
 from tenants.models import Membership, Role, User
 from tenants.sources import Source
+from tenants.templatetags.zones import zoned_format
 
 RECENT = 10  # launches on the automation's page
 CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -68,13 +65,13 @@ class Figures:
     unpriced: str  # the countries left out of the total, or ""
 
 
-def _quiet_hours(figures: Mapping[str, Any], zone: ZoneInfo) -> str:
+def _quiet_hours(figures: Mapping[str, Any]) -> str:
     if figures["send_waits"]:
         return "the first message comes after a wait"
     if not figures["deferred"]:
         return "none"
     until = datetime.datetime.fromisoformat(figures["deferred_until"])
-    local = dateformat.format(timezone.localtime(until, zone), "M j, H:i T")
+    local = zoned_format(until, "M j, H:i")  # the organization's zone, current on its pages
     return f"{figures['deferred']:,} would wait for the sending window, until {local}"
 
 
@@ -102,8 +99,8 @@ def _cost(figures: Mapping[str, Any]) -> tuple[str, list[CostLineWords], str]:
     return money(cost["total"], currency), lines, unpriced
 
 
-def figures_words(figures: Mapping[str, Any], zone: ZoneInfo) -> Figures:
-    """The figures in words, times in ``zone`` (the organization's)."""
+def figures_words(figures: Mapping[str, Any]) -> Figures:
+    """The figures in words, times in the current zone."""
     excluded = figures["excluded"]
     cost, lines, unpriced = _cost(figures)
     return Figures(
@@ -111,7 +108,7 @@ def figures_words(figures: Mapping[str, Any], zone: ZoneInfo) -> Figures:
         exclusions=[(EXCLUSION_LABELS[key], excluded.get(key, 0)) for key in EXCLUSIONS],
         excluded=sum(excluded.values()),
         eligible=figures["eligible"],
-        quiet_hours=_quiet_hours(figures, zone),
+        quiet_hours=_quiet_hours(figures),
         segments=figures["segments"],
         cost=cost,
         lines=lines,
@@ -139,19 +136,19 @@ def _who(launch: Launch) -> str:
     return "A bulk change" if launch.kind == LaunchKind.BULK_EVENT else "SMS Hub"
 
 
-def _expected(launch: Launch, zone: ZoneInfo) -> Figures | None:
+def _expected(launch: Launch) -> Figures | None:
     """The figures the ended launch recorded. An API client sends back the figures it showed,
     which may lack some or have another shape: those are not shown rather than fail the page."""
     if launch.is_open or not launch.preflight:
         return None
     try:
-        return figures_words(launch.preflight, zone)
+        return figures_words(launch.preflight)
     except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
         return None
 
 
-def launch_rows(launches: list[Launch], zone: ZoneInfo) -> list[LaunchRow]:
-    return [LaunchRow(launch, _who(launch), _expected(launch, zone)) for launch in launches]
+def launch_rows(launches: list[Launch]) -> list[LaunchRow]:
+    return [LaunchRow(launch, _who(launch), _expected(launch)) for launch in launches]
 
 
 def can_run(automation: Automation) -> bool:
@@ -160,17 +157,16 @@ def can_run(automation: Automation) -> bool:
     return automation.state == State.ACTIVE and automation.trigger_type == MANUAL_TRIGGER.type
 
 
-def progress_context(automation: Automation, zone: ZoneInfo, *, can_write: bool) -> dict[str, Any]:
+def progress_context(automation: Automation, *, can_write: bool) -> dict[str, Any]:
     """The launches' progress: the newest, polled while one of them is open."""
     found = list(automation.launches.select_related("created_by")[: RECENT + 1])
-    rows = launch_rows(found[:RECENT], zone)
+    rows = launch_rows(found[:RECENT])
     return {
         "automation": automation,
         "rows": rows,
         "more": len(found) > RECENT,
         "polling": any(row.launch.is_open for row in rows),
         "can_write": can_write,
-        "time_zone": zone.key,
     }
 
 
@@ -178,9 +174,8 @@ def launches_panel(automation: Automation, membership: Membership) -> dict[str, 
     """The automation page's Launches card: Run now, the backfill offer and the progress
     (the offer counted only for those who may take it up)."""
     can_write = Role.at_least(membership.role, Role.MARKETER)
-    zone = zone_of(membership.organization.time_zone)
     return {
-        **progress_context(automation, zone, can_write=can_write),
+        **progress_context(automation, can_write=can_write),
         "can_run": can_write and can_run(automation),
         "offer": backfill_offer(automation) if can_write else 0,
     }

@@ -34,7 +34,6 @@ from automations.services.launches import (
     launch_preflight,
     launch_refusal,
 )
-from automations.services.waits import zone_of
 from automations.triggers.manual import TRIGGER as MANUAL_TRIGGER
 from automations.views import tag_suggestions
 from tenants.access import OrganizationView
@@ -107,7 +106,7 @@ class ConfirmLaunchView(LaunchView):
             "backfill": self.kind == LaunchKind.BACKFILL,
             "audience_words": audience_words(shown or {}),
             "change_query": change,
-            "figures": figures_words(figures, zone_of(self.organization.time_zone)),
+            "figures": figures_words(figures),
             "signed": signing.dumps(payload, salt=self.salt(automation), compress=True),
             "notice": notice,
             "cancel_url": self.page_url(automation),
@@ -253,9 +252,7 @@ class LaunchesFragment(LaunchView):
 
     def get(self, request: HttpRequest, automation_id: str) -> HttpResponse:
         automation = self.get_automation(automation_id)
-        context = progress_context(
-            automation, zone_of(self.organization.time_zone), can_write=self.can(Role.MARKETER)
-        )
+        context = progress_context(automation, can_write=self.can(Role.MARKETER))
         return render(request, "automations/launch/_progress.html", context)
 
 
@@ -268,7 +265,7 @@ class LaunchListView(LaunchView):
         context = {
             "automation": automation,
             "page": page,
-            "rows": launch_rows(list(page.object_list), zone_of(self.organization.time_zone)),
+            "rows": launch_rows(list(page.object_list)),
             "can_write": self.can(Role.MARKETER),
         }
         return render(request, "automations/launch/list.html", context)

@@ -10,7 +10,6 @@ refused file, mapping or option comes back as the form with its message, nothing
 from __future__ import annotations
 
 from itertools import islice
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -290,7 +289,7 @@ class ImportErrorsView(ImportView):
 
     def get(self, request: HttpRequest, import_id: str) -> StreamingHttpResponse:
         contact_import = self.get_import(import_id)
-        today = timezone.localdate(timezone=ZoneInfo(self.organization.time_zone))
+        today = timezone.localdate()  # the organization's today: its zone is the current one
         response = StreamingHttpResponse(
             csv_pieces(import_report(contact_import)), content_type="text/csv; charset=utf-8"
         )

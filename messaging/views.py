@@ -28,6 +28,7 @@ from tenants.access import OrganizationView
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Role
 from tenants.sources import Source
+from tenants.templatetags.zones import zoned_format
 from tenants.views.forms import apply_error
 
 
@@ -36,7 +37,7 @@ def outcome(message: Message) -> tuple[str, str]:
     if message.status == Status.SUPPRESSED:
         return "error", f"Not sent: {message.get_suppressed_reason_display().lower()}."
     if message.send_after:
-        return "success", f"Scheduled for {message.send_after:%b %-d, %H:%M} UTC."
+        return "success", f"Scheduled for {zoned_format(message.send_after, 'M j, H:i')}."
     return "success", "Sent to Twilio's queue."
 
 

@@ -1,7 +1,9 @@
 """How a page request gets its organization, and the base view that scopes every lookup.
 
 ``OrganizationMiddleware`` sets ``request.organization`` and ``request.membership`` from the
-session (the organization last switched to, else the first one). ``OrganizationView`` is the
+session (the organization last switched to, else the first one), and makes the organization's
+time zone the current one while a page is answered, so templates and forms show and read times
+in it. The API and the webhooks stay in UTC. ``OrganizationView`` is the
 base of every page that shows an organization's data: it requires a signed-in member, checks
 the role for reading and for writing, and offers ``scoped()`` / ``get_scoped_object()`` so a
 view cannot reach another organization's rows: those are a 404, never a 403.
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -19,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views import View
 
 from tenants.actor import Actor
@@ -27,6 +31,9 @@ from tenants.selectors import membership_for_session
 
 SESSION_ORGANIZATION_KEY = "organization_id"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Answers that machines read keep UTC: DRF writes (and reads naive) datetimes in the current
+# zone, and the API's timestamps are ISO 8601 UTC.
+UTC_PATHS = ("/api/", "/webhooks/")
 
 M = TypeVar("M", bound=models.Model)
 
@@ -43,7 +50,22 @@ class OrganizationMiddleware:
             )
         request.membership = membership  # type: ignore[attr-defined]
         request.organization = membership.organization if membership else None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        if membership is None or request.path_info.startswith(UTC_PATHS):
+            return self.get_response(request)
+        timezone.activate(organization_zone(membership.organization))
+        try:
+            return self.get_response(request)
+        finally:
+            # The zone is the thread's (or the task's): the next request must not inherit it.
+            timezone.deactivate()
+
+
+def organization_zone(organization: Organization) -> ZoneInfo:
+    """The organization's time zone; UTC when the stored name is empty or unknown."""
+    try:
+        return ZoneInfo(organization.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ZoneInfo("UTC")
 
 
 def switch_organization(request: HttpRequest, organization: Organization) -> None:
