@@ -22,6 +22,7 @@ LAUNCH_COMPLETED = "launch.completed"
 CHUNK = 500
 
 
+@outbound.in_utc
 def runs_completed_record(*, organization_id: int, run_ids: Sequence[int]) -> None:
     if not run_ids or not outbound.wanted(organization_id, RUN_COMPLETED):
         return
@@ -42,6 +43,7 @@ def runs_completed_record(*, organization_id: int, run_ids: Sequence[int]) -> No
         )
 
 
+@outbound.in_utc
 def launch_completed_record(launch: Launch) -> None:
     if not outbound.wanted(launch.organization_id, LAUNCH_COMPLETED):
         return

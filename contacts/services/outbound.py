@@ -25,6 +25,7 @@ from tenants.outbound import services as outbound
 CHUNK = 500  # contacts serialized at a time
 
 
+@outbound.in_utc
 def contacts_created_record(*, organization: Organization, contact_ids: Sequence[int]) -> None:
     if not contact_ids or not outbound.wanted(organization.pk, "contact.created"):
         return
@@ -38,6 +39,7 @@ def contacts_created_record(*, organization: Organization, contact_ids: Sequence
         )
 
 
+@outbound.in_utc
 def consent_changed_record(*, organization: Organization, event: ConsentEvent, type: str) -> None:
     """``type``: ``contact.opted_out`` or ``contact.opted_in``; ``event``: the ledger row."""
     if not outbound.wanted(organization.pk, type):
@@ -52,6 +54,7 @@ def consent_changed_record(*, organization: Organization, event: ConsentEvent, t
     outbound.event_record(organization_id=organization.pk, type=type, data=data)
 
 
+@outbound.in_utc
 def import_completed_record(*, contact_import: ContactImport) -> None:
     if outbound.wanted(contact_import.organization_id, "import.completed"):
         outbound.event_record(

@@ -35,6 +35,7 @@ def status_changed_wanted(organization_id: int) -> bool:
     return outbound.wanted(organization_id, STATUS_CHANGED)
 
 
+@outbound.in_utc
 def messages_status_record(*, organization_id: int, message_ids: Sequence[int]) -> None:
     if not message_ids or not status_changed_wanted(organization_id):
         return
@@ -55,6 +56,7 @@ def _serializer() -> MessageSerializer:
     return MessageSerializer()
 
 
+@outbound.in_utc
 def message_from_snapshot(row: Mapping[str, Any]) -> Mapping[str, Any]:
     """A message as the API shows it, from the snapshot the status callback's statement took
     (its columns as ``to_jsonb`` gives them, and ``contact_public_id``)."""
@@ -70,6 +72,7 @@ def message_from_snapshot(row: Mapping[str, Any]) -> Mapping[str, Any]:
     return dict(_serializer().to_representation(message))
 
 
+@outbound.in_utc
 def message_received_record(message: Message) -> None:
     if outbound.wanted(message.organization_id, RECEIVED):
         outbound.event_record(

@@ -525,12 +525,6 @@ def subscriptions_forgotten() -> Iterator[None]:
     subscriptions_forget_all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contacts/services/outbound.py (and messaging's and automations') serialize the "
-    "resource with DRF inside the page's request, where the organization's zone is current: "
-    "to be serialized under timezone.override(UTC)",
-)
 def test_an_outbound_webhook_recorded_by_a_page_keeps_utc(personas, subscriptions_forgotten):
     """A webhook carries the resource as the API answers it, whoever made the change."""
     set_zone(personas.org, TOKYO)

@@ -38,12 +38,13 @@ query per event and gets none.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
@@ -61,6 +62,8 @@ from tenants.outbound.models import (
 )
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SUBSCRIPTIONS_TTL = 300  # seconds, in the shared cache
 LOCAL_TTL = 5.0  # seconds, in this process
@@ -117,6 +120,18 @@ def wanted(organization_id: int, type: str) -> bool:
     """Whether an event of this type would go anywhere: callers that must read or
     serialize something to record it ask this first."""
     return type in subscribed_types(organization_id)
+
+
+def in_utc(func: Callable[P, R]) -> Callable[P, R]:
+    """For the rooms' functions that serialize an event's resource: it is written as the API
+    answers it, in UTC, whatever zone a page's request made current."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with timezone.override(datetime.UTC):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def payload_of(
