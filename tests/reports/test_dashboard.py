@@ -198,7 +198,7 @@ def test_the_page_shows_the_figures_and_charts(personas, new_york):
     assert "Spring &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</a>" in raw  # its funnel
     assert "<script>alert" not in raw
     page = page_text(response)
-    assert "Last 30 days, in America/New_York time" in page
+    assert "You are viewer · Last 30 days, in America/New_York time" in page
     assert "Why texts failed" in page
     assert "30007" in page
     assert "Register your sender (A2P 10DLC or toll-free verification)" in page
