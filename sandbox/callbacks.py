@@ -1,5 +1,5 @@
 """The sandbox calling back like Twilio: status callbacks after a create, inbound messages
-to a number's SMS URL, and its own pages (phones, stats)."""
+to a number's SMS URL, and its own pages (phones, stats, arrivals)."""
 
 from __future__ import annotations
 
@@ -153,3 +153,10 @@ async def stats(request: web.Request) -> web.Response:
             },
         }
     )
+
+
+async def arrivals(request: web.Request) -> web.Response:
+    """``{"arrivals": {recipient: [epoch seconds of each create, in order]}}``: when each
+    outbound message was stored (``Account.arrivals``), so a benchmark can time an event to
+    its message's arrival and count repeats per recipient."""
+    return web.json_response({"arrivals": request.app[ACCOUNT].arrivals()})

@@ -54,6 +54,7 @@ def build_app(options: Options) -> web.Application:
             web.post("/sandbox/inbound", callbacks.inbound),
             web.post("/sandbox/outcomes", callbacks.outcomes),
             web.get("/sandbox/stats", callbacks.stats),
+            web.get("/sandbox/arrivals", callbacks.arrivals),
         ]
     )
     return app

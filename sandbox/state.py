@@ -220,6 +220,17 @@ class Account:
             self.creates_per_callback_url[message.status_callback] += 1
         return message
 
+    def arrivals(self) -> dict[str, list[float]]:
+        """Each recipient's outbound creates, as the epoch seconds (to the microsecond) of the
+        moment each was stored: after the configured latency, as Twilio stamps ``date_created``.
+        In order, so the first is when a message first reached the recipient's account and any
+        further one is a repeat. For benchmarks that time something to its arrival here."""
+        times: dict[str, list[float]] = {}
+        for message in self.messages.values():
+            if message.direction != "inbound":
+                times.setdefault(message.to, []).append(message.created.timestamp())
+        return {to: sorted(moments) for to, moments in times.items()}
+
     def outcome(self, to: str = "") -> tuple[str, int | None]:
         """The final status of a new message to ``to``: the phone's set outcome, else drawn
         from the configured rates."""
