@@ -35,7 +35,6 @@ are in ``bench.send_pipeline_figures``.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections import Counter
 from decimal import Decimal
@@ -49,6 +48,7 @@ from bench.stack import (
     get_json,
     print_log_problems,
     scratch_stack,
+    set_stack_environment,
     start_sandbox,
     start_web,
     start_worker,
@@ -63,15 +63,7 @@ SANDBOX_URL, WEB_URL = f"http://127.0.0.1:{SANDBOX_PORT}", f"http://127.0.0.1:{W
 # Every process, this one included, runs the production settings (DEBUG off) against the
 # scratch database, Redis database 9, the sandbox as Twilio and the web process as the public
 # address the sandbox calls back.
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smshub")
-os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"] = REDIS
-os.environ["DEBUG"] = "false"
-for name in ("TWILIO_API_BASE_URL", "TWILIO_MESSAGING_BASE_URL", "TWILIO_PRICING_BASE_URL"):
-    os.environ[name] = SANDBOX_URL
-os.environ["PUBLIC_BASE_URL"] = WEB_URL
-os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
-os.environ["TRUSTED_PROXY_COUNT"] = "1"
-os.environ["PYTHONUNBUFFERED"] = "1"
+set_stack_environment(redis_url=REDIS, sandbox_url=SANDBOX_URL, web_url=WEB_URL)
 
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Max, Min  # noqa: E402

@@ -1,8 +1,9 @@
-"""What the benchmarks that start real processes share: free ports, waiting for a port, child
-processes with their logs (started, stopped, their problems), the Twilio sandbox, gunicorn and a
-Celery worker started as docker-compose runs them (and the status callbacks gunicorn
-answered), the scratch database (its URL for a child process, its main database created, its
-sessions waited for), a Twilio connection row, and the web app as it runs behind its proxy.
+"""What the benchmarks that start real processes share: their environment, free ports, waiting
+for a port, child processes with their logs (started, stopped, their problems), the Twilio
+sandbox, gunicorn, Celery workers and beat started as docker-compose runs them (and the status
+callbacks gunicorn answered), the scratch database (its URL for a child process, its main
+database created, its sessions waited for), a Twilio connection row, and the web app as it
+runs behind its proxy.
 
 Nothing here sets Django up: a benchmark imports this before or after ``django.setup()``, and
 gunicorn imports ``behind_proxy`` in its workers.
@@ -40,6 +41,23 @@ ROOT = Path(__file__).resolve().parent.parent
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+def set_stack_environment(*, redis_url: str, sandbox_url: str, web_url: str) -> None:
+    """The environment of every process of a real-stack benchmark, this one and its children,
+    set before Django is: the production settings (DEBUG off) against ``DATABASE_URL`` (the
+    development database when unset; the scratch one beside it once ``scratch_stack`` runs),
+    ``redis_url`` as broker and ``REDIS_URL``, the sandbox as Twilio, and the web process as
+    the public address the sandbox calls back, behind one proxy (``behind_proxy``)."""
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smshub")
+    os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"] = redis_url
+    os.environ["DEBUG"] = "false"
+    for name in ("TWILIO_API_BASE_URL", "TWILIO_MESSAGING_BASE_URL", "TWILIO_PRICING_BASE_URL"):
+        os.environ[name] = sandbox_url
+    os.environ["PUBLIC_BASE_URL"] = web_url
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
+    os.environ["TRUSTED_PROXY_COUNT"] = "1"
+    os.environ["PYTHONUNBUFFERED"] = "1"
 
 
 def free_port() -> int:
@@ -156,20 +174,35 @@ def start_web(logs: Path, *, port: int, workers: int) -> Child:
     return web
 
 
-def start_worker(logs: Path, *, queue: str, pool: str, concurrency: int) -> Child:
+def start_worker(
+    logs: Path, *, queue: str, pool: str, concurrency: int, name: str = "worker"
+) -> Child:
     """A Celery worker as docker-compose runs one: ``celery -A config worker -Q <queue> -P
-    <pool> -c <concurrency> -n <queue>@%h``, once it answers a ping."""
+    <pool> -c <concurrency> -n <queue>@%h``, once it answers a ping. ``name``: its child's
+    name and log file (two workers of one stack need two)."""
     from config.celery import app as celery_app
 
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]
     command += ["-P", pool, "-c", str(concurrency), "-n", f"{queue}@%h"]
-    worker = start("worker", command, logs)
+    worker = start(name, command, logs)
     name = f"{queue}@{socket.gethostname()}"
     deadline = time.monotonic() + 60
     while not celery_app.control.ping(destination=[name], timeout=1.0):
         if worker.process.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"the {queue} worker did not start; see {worker.log}")
     return worker
+
+
+def start_beat(logs: Path) -> Child:
+    """Celery beat as docker-compose runs it, its schedule file in ``logs`` (a fresh one, so
+    every entry is due from the start). Beat only publishes: it is up once its process runs."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "beat"]
+    command += ["--schedule", str(logs / "celerybeat-schedule")]
+    beat = start("beat", command, logs)
+    time.sleep(1.0)
+    if beat.process.poll() is not None:
+        raise SystemExit(f"beat did not start; see {beat.log}")
+    return beat
 
 
 def answered_callbacks(web: Child) -> Counter[str]:
