@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean screenshots
+.PHONY: run test lint format clean screenshots bench bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/mypy .
 	$(BIN)/lint-imports --no-cache
+
+## Every speed and scale figure against its limit on the real stack (PostgreSQL and Redis
+## running; DATABASE_URL names the database the scratch ones are made beside): a table, and
+## bench/results/latest.json and history.jsonl. About 15 minutes on 2 cores.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.suite
+
+## The same at a tenth of the size, as CI runs it: checks the benchmarks work, not their timings.
+bench-smoke: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.suite --smoke
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

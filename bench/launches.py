@@ -53,7 +53,7 @@ from messaging.models import Message, Status
 from templates_sms.services import template_create
 from tenants.models import Organization
 
-SMOKE = 2_000
+SMOKE = 10_000  # a tenth of the full run
 BROKER = "redis://127.0.0.1:6379/7"
 PREFLIGHT_SECONDS = 2.0 / 100_000
 LAUNCH_SECONDS = 30.0 / 100_000

@@ -15,7 +15,12 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def results_dir() -> Path:
+    """``bench/results``, or ``BENCH_RESULTS_DIR`` when set (the suite's own tests use it)."""
+    return Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
 
 
 def git_commit() -> str:
@@ -23,7 +28,7 @@ def git_commit() -> str:
 
     def git(*args: str) -> str:
         return subprocess.run(
-            ["git", *args], cwd=RESULTS.parent, capture_output=True, text=True, check=False
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
         ).stdout.strip()
 
     changed = git("status", "--porcelain", "--untracked-files=no")
@@ -65,8 +70,9 @@ def machine_facts(**extra: object) -> dict[str, object]:
 
 def write(benchmark: str, figures: list[Figure], **machine: object) -> Path:
     """Writes the figures and prints them as a table; returns the file written."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{benchmark}.json"
+    results = results_dir()
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{benchmark}.json"
     rows = [figure.row() for figure in figures]
     payload = {"benchmark": benchmark, "machine": machine_facts(**machine), "figures": rows}
     path.write_text(json.dumps(payload, indent=2) + "\n")
@@ -78,5 +84,5 @@ def write(benchmark: str, figures: list[Figure], **machine: object) -> Path:
             f"{row['name']:<44} {row['value']:>10.4g} {row['unit']:<10} {limit:>8} {ratio:>6} "
             f"{row['target']:>8g} {'yes' if row['met'] else 'NO'}"
         )
-    print(f"written to {path.relative_to(RESULTS.parent.parent)}")
+    print(f"written to {path}")
     return path
