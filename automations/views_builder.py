@@ -76,7 +76,9 @@ class Action:
 class EditorView(AutomationView):
     """Shows the editor; its subclasses save one part of the draft."""
 
-    def get(self, request: HttpRequest, automation_id: str) -> HttpResponse:
+    def get(self, request: HttpRequest, automation_id: str, step_id: str = "") -> HttpResponse:
+        """The editor; a step's save and remove URLs show it too (a reload or an opened link
+        after a form's answer), changing nothing."""
         return self.render_editor(self.get_automation(automation_id))
 
     def render_editor(

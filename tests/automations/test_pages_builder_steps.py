@@ -142,6 +142,19 @@ def test_it_removes_a_step(personas):
     assert "Removed step 1." in follow(client, response)
 
 
+@pytest.mark.parametrize("action", ["", "remove/"])
+def test_opening_a_steps_save_or_remove_address_shows_the_editor_and_changes_nothing(
+    personas, action
+):
+    automation = draft_automation(personas.org, steps=[send_step(None), WAIT])
+
+    response = personas.client("marketer").get(step_path(automation, "s1", action))
+
+    assert response.status_code == 200
+    assert "Add a step" in visible(response)
+    assert [s["id"] for s in steps_of(automation)] == ["s1", "s2"]
+
+
 def test_it_refuses_to_remove_a_step_a_branch_goes_to(personas):
     automation = branching(personas.org)
     client = personas.client("marketer")
