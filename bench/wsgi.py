@@ -1,4 +1,5 @@
-"""The app's WSGI application, routed through bench.urls (adds the empty view)."""
+"""The app as it runs behind its proxy (``bench.stack.behind_proxy``), routed through
+bench.urls (adds the empty view and the callbacks' floor)."""
 
 import os
 
@@ -9,6 +10,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 settings.ROOT_URLCONF = "bench.urls"
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from bench.stack import behind_proxy  # noqa: E402
 
-application = get_wsgi_application()
+application = behind_proxy()
