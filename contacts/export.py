@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -23,6 +22,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from contacts.models import Contact, ContactTag
+from tenants.access import organization_zone
 from tenants.models import Organization
 
 COLUMNS = (
@@ -159,7 +159,7 @@ def csv_download(
 ) -> StreamingHttpResponse:
     """``rows`` (the header first) streamed as ``<name>-<date>.csv``, the date the
     organization's today in its time zone. ``rows`` is read as the response is sent."""
-    today = timezone.localdate(timezone=ZoneInfo(organization.time_zone))
+    today = timezone.localdate(timezone=organization_zone(organization))
     response = StreamingHttpResponse(csv_pieces(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{today.isoformat()}.csv"'
     return response

@@ -19,7 +19,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from contacts.export import csv_download, iso_utc
 from contacts.models import ConsentEvent, Contact
-from tenants.access import OrganizationView
+from tenants.access import OrganizationView, organization_zone
 from tenants.models import Organization, Role
 
 CHUNK_SIZE = 2000
@@ -69,8 +69,8 @@ def event_row(values: tuple[Any, ...], tz: zoneinfo.ZoneInfo) -> list[str]:
 
 
 def ledger_rows(organization: Organization) -> Iterator[list[str]]:
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
-    yield header(organization.time_zone)
+    tz = organization_zone(organization)
+    yield header(tz.key)
     for values in ledger(organization).values_list(*FIELDS).iterator(chunk_size=CHUNK_SIZE):
         yield event_row(values, tz)
 

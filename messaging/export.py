@@ -17,6 +17,7 @@ from django.http import StreamingHttpResponse
 
 from contacts.export import csv_download, iso_utc
 from messaging.models import Message
+from tenants.access import organization_zone
 from tenants.models import Organization
 
 CHUNK_SIZE = 2000
@@ -73,10 +74,9 @@ def message_row(values: tuple[Any, ...], tz: zoneinfo.ZoneInfo) -> list[str]:
     ]
 
 
-def export_rows(messages: QuerySet[Message], time_zone: str) -> Iterator[list[str]]:
+def export_rows(messages: QuerySet[Message], tz: zoneinfo.ZoneInfo) -> Iterator[list[str]]:
     """The header, then one row per message, newest first as the log lists them."""
-    tz = zoneinfo.ZoneInfo(time_zone)
-    yield header(time_zone)
+    yield header(tz.key)
     rows = (
         messages.order_by("-created_at", "-public_id")
         .values_list(*FIELDS)
@@ -93,5 +93,5 @@ def export_response(
     return csv_download(
         organization=organization,
         name="messages",
-        rows=export_rows(messages, organization.time_zone),
+        rows=export_rows(messages, organization_zone(organization)),
     )

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from contacts.models import Contact
 from messaging.models import Message
 from templates_sms.models import SmsTemplate
+from tenants.access import organization_zone
 from tenants.models import Organization
 
 PAGE_SIZE = 50
@@ -73,7 +74,7 @@ def messages_filtered(organization: Organization, filters: MessageFilter) -> Que
         messages = messages.filter(created_at__gte=filters.created_after)
     if filters.created_before is not None:
         messages = messages.filter(created_at__lt=filters.created_before)
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    tz = organization_zone(organization)
     if filters.since:
         messages = messages.filter(created_at__gte=_start_of(filters.since, tz))
     if filters.until:

@@ -41,6 +41,7 @@ from contacts.models import ConsentEvent, ConsentKind
 from messaging.models import Direction, Message, MessageRollup, Status, SuppressedReason
 from messaging.statuses import advice, explain
 from templates_sms.models import SmsTemplate
+from tenants.access import organization_zone
 from tenants.models import Organization
 
 PERIODS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
@@ -94,10 +95,7 @@ def period_of(key: str, organization: Organization, now: datetime.datetime | Non
     local days from 6 (29) days ago to today."""
     key = key if key in PERIODS else DEFAULT_PERIOD
     now = now or timezone.now()
-    try:
-        zone = ZoneInfo(organization.time_zone or "UTC")
-    except (ValueError, KeyError):
-        zone = ZoneInfo("UTC")
+    zone = organization_zone(organization)
     buckets: list[Bucket] = []
     if key == "24h":
         first = now.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)

@@ -167,6 +167,14 @@ def test_an_unknown_or_empty_zone_falls_back_to_utc(personas):
         text = page_text(response)
         assert "<dt>Created</dt><dd>Mar 8, 2026 06:30:00 UTC</dd>" in text
         assert "Times are in UTC." in text
+        log = client.get("/messages/", {"since": "2026-03-08", "until": "2026-03-08"})
+        assert log.status_code == 200
+        assert "Times and dates in UTC." in page_text(log)
+        assert message.body in page_text(log)  # the day is UTC's
+        for export in ["/messages/export/", "/contacts/consent/export/", "/contacts/export/"]:
+            answer = personas.client("owner").get(export)
+            assert answer.status_code == 200, export
+            assert b"".join(answer.streaming_content).count(b"\n") >= 1
 
 
 # --- Every page names the zone -------------------------------------------------------------------
