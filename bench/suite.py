@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -28,11 +29,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench.results import ROOT, git_commit, machine_facts, results_dir
 
 LOGS = ROOT / "var" / "bench"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/smshub"
+REDIS = ("127.0.0.1", 6379)  # each benchmark uses a database number of its own on it
 SUITE_SECONDS = 15 * 60  # the whole run on 2 cores
 FIGURE_KEYS = ("name", "value", "unit", "limit", "ratio", "target", "met")
 
@@ -200,7 +203,7 @@ def memory_gb() -> float | None:
 def table(payload: dict[str, Any]) -> str:
     """The figures as the table ``make bench`` prints, a heading per part."""
     lines = [
-        f"{'figure':<64} {'value':>10} {'unit':<11} {'limit':>8} {'ratio':>6} {'target':>8} met"
+        f"{'figure':<76} {'value':>10} {'unit':<11} {'limit':>8} {'ratio':>6} {'target':>8} met"
     ]
     part = None
     for figure in payload["figures"]:
@@ -210,7 +213,7 @@ def table(payload: dict[str, Any]) -> str:
         limit = "" if figure["limit"] is None else f"{figure['limit']:g}"
         ratio = "" if figure["ratio"] is None else f"{figure['ratio']:.2f}"
         lines.append(
-            f"{figure['name'][:64]:<64} {figure['value']:>10.4g} {figure['unit'][:11]:<11} "
+            f"{figure['name'][:76]:<76} {figure['value']:>10.4g} {figure['unit'][:11]:<11} "
             f"{limit:>8} {ratio:>6} {figure['target']:>8g} {'yes' if figure['met'] else 'NO'}"
         )
     return "\n".join(lines)
@@ -222,6 +225,22 @@ def record(payload: dict[str, Any], results: Path) -> None:
     (results / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
     with (results / "history.jsonl").open("a") as history:
         history.write(json.dumps(payload, separators=(",", ":")) + "\n")
+
+
+def unreachable(database_url: str) -> list[str]:
+    """PostgreSQL (``database_url``'s server) and Redis, named when they do not answer."""
+    url = urlsplit(database_url)
+    services = [
+        ("PostgreSQL (DATABASE_URL)", (url.hostname or "127.0.0.1", url.port or 5432)),
+        ("Redis", REDIS),
+    ]
+    missing = []
+    for name, address in services:
+        try:
+            socket.create_connection(address, timeout=2).close()
+        except OSError:
+            missing.append(f"{name} does not answer at {address[0]}:{address[1]}")
+    return missing
 
 
 def main(argv: Sequence[str] | None = None, parts: Sequence[Part] = PARTS) -> int:
@@ -238,6 +257,10 @@ def main(argv: Sequence[str] | None = None, parts: Sequence[Part] = PARTS) -> in
     results = results_dir()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    missing = unreachable(env["DATABASE_URL"])
+    if missing:
+        print("; ".join(missing) + ": start it, then run the benchmarks again.")
+        return 2
     began = time.perf_counter()
     outcomes = []
     for index, part in enumerate(parts, 1):

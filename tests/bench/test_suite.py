@@ -3,6 +3,8 @@ back and checked, ``latest.json`` written in the published shape and ``history.j
 growing by one line a run, a broken part failing the run."""
 
 import json
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +17,18 @@ FIGURE_KEYS = {"name", "value", "unit", "limit", "ratio", "target", "met"}
 
 
 @pytest.fixture
-def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Where the run writes; PostgreSQL and Redis stand in by a port that listens (the fake
+    benchmark uses neither)."""
     monkeypatch.setenv("BENCH_RESULTS_DIR", str(tmp_path))
     monkeypatch.setattr(suite, "LOGS", tmp_path / "logs")
-    return tmp_path
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        host, port = listening.getsockname()
+        monkeypatch.setenv("DATABASE_URL", f"postgres://postgres@{host}:{port}/smshub")
+        monkeypatch.setattr(suite, "REDIS", (host, port))
+        yield tmp_path
 
 
 def run(monkeypatch: pytest.MonkeyPatch, behaviour: str, *args: str) -> int:
@@ -120,3 +130,20 @@ def test_only_prints_and_records_nothing(
 def test_every_part_names_a_benchmark_that_exists() -> None:
     for part in suite.PARTS:
         assert (ROOT / "bench" / f"{part.benchmark}.py").exists(), part.benchmark
+
+
+def test_it_says_which_service_does_not_answer_and_runs_nothing(
+    results: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgres://postgres@127.0.0.1:{port}/smshub")
+
+    assert run(monkeypatch, "ok") == 2
+
+    assert f"PostgreSQL (DATABASE_URL) does not answer at 127.0.0.1:{port}" in (
+        capsys.readouterr().out
+    )
+    assert not (results / "latest.json").exists()
+    assert not (results / "fake.json").exists()
