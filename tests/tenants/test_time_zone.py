@@ -90,54 +90,52 @@ INSTANTS = [
 # --- Pages show the organization's local time, and name the zone --------------------------------
 
 
-@pytest.mark.parametrize(("zone", "at", "local", "abbreviation"), INSTANTS)
-def test_the_message_page_shows_the_organizations_local_time(
-    personas, zone, at, local, abbreviation
-):
-    set_zone(personas.org, zone)
-    message = message_at(personas.org, at)
-
-    text = page_text(personas.client("viewer").get(f"/messages/{message.public_id}/"))
-
-    assert f"<dt>Created</dt><dd>{local}:00 {abbreviation}</dd>" in text
-    assert zone_named(zone) in text
+def message_page(organization: Organization, at: datetime.datetime, marketer: Any) -> str:
+    return f"/messages/{message_at(organization, at).public_id}/"
 
 
-@pytest.mark.parametrize(("zone", "at", "local", "abbreviation"), INSTANTS)
-def test_the_contact_page_shows_the_organizations_local_time(
-    personas, zone, at, local, abbreviation
-):
-    set_zone(personas.org, zone)
-    contact = contact_at(personas.org, at)
-
-    text = page_text(personas.client("viewer").get(f"/contacts/{contact.public_id}/"))
-
-    assert f"<dt>Added</dt><dd>{local} {abbreviation}</dd>" in text
-    assert zone_named(zone) in text
+def contact_page(organization: Organization, at: datetime.datetime, marketer: Any) -> str:
+    return f"/contacts/{contact_at(organization, at).public_id}/"
 
 
-@pytest.mark.parametrize(("zone", "at", "local", "abbreviation"), INSTANTS)
-def test_the_automation_page_shows_the_organizations_local_time(
-    personas, zone, at, local, abbreviation
-):
-    set_zone(personas.org, zone)
-    template = template_create(organization=personas.org, name="Welcome", body="Hi!").template
+def automation_page(organization: Organization, at: datetime.datetime, marketer: Any) -> str:
+    template = template_create(organization=organization, name="Welcome", body="Hi!").template
     automation = automation_create(
-        organization=personas.org,
+        organization=organization,
         name="Welcome",
         definition={
             "trigger": {"type": "manual"},
             "steps": [{"id": "s1", "type": "send_sms", "template": str(template.public_id)}],
         },
         complete=True,
-        by=personas.marketer,
+        by=marketer,
     )
-    version = automation_publish(automation=automation, by=personas.marketer)
+    version = automation_publish(automation=automation, by=marketer)
     AutomationVersion.objects.filter(pk=version.pk).update(published_at=at)
+    return f"/automations/{automation.public_id}/"
 
-    text = page_text(personas.client("viewer").get(f"/automations/{automation.public_id}/"))
 
-    assert f"Live version: v1, published {local} {abbreviation}" in text
+# Each page with a time on it, and how it says that time ({} for it, with its zone's abbreviation).
+TIMED_PAGES = [
+    pytest.param(message_page, "<dt>Created</dt><dd>{local}:00 {abbreviation}</dd>", id="message"),
+    pytest.param(contact_page, "<dt>Added</dt><dd>{local} {abbreviation}</dd>", id="contact"),
+    pytest.param(
+        automation_page, "Live version: v1, published {local} {abbreviation}", id="automation"
+    ),
+]
+
+
+@pytest.mark.parametrize(("page", "shown"), TIMED_PAGES)
+@pytest.mark.parametrize(("zone", "at", "local", "abbreviation"), INSTANTS)
+def test_pages_show_the_organizations_local_time(
+    personas, page, shown, zone, at, local, abbreviation
+):
+    set_zone(personas.org, zone)
+    path = page(personas.org, at, personas.marketer)
+
+    text = page_text(personas.client("viewer").get(path))
+
+    assert shown.format(local=local, abbreviation=abbreviation) in text
     assert zone_named(zone) in text
 
 
