@@ -90,13 +90,18 @@ def _key_of(row: str, vendor: str, *, percent: str = "%") -> list[str]:
 
 
 def _upsert_grouped(select: str) -> str:
-    """Adds the (key, messages, segments) rows of ``select`` to the rollup (PostgreSQL)."""
+    """Adds the (key, messages, segments) rows of ``select`` to the rollup (PostgreSQL), in
+    the key's order: every writer then locks the rollup rows it changes in the same order. In
+    the order a hash aggregate gives, a send task recording a SID (submitting -1, queued +1)
+    and a status callback for another message of the same shard moving it the same way took
+    the two rows in opposite orders and deadlocked (``bench.send_pipeline``'s rate-limited
+    sender, 2026-12-03: the task failed and its batch's other messages were left waiting)."""
     _, rollup = _names()
     columns = ", ".join(KEY)
+    keys = ", ".join(f"k{n}" for n in range(len(KEY)))
     return (
         f"INSERT INTO {rollup} AS rollup ({columns}, messages, segments)"
-        f" SELECT {', '.join(f'k{n}' for n in range(len(KEY)))}, sum(d), sum(s)"
-        f" FROM ({select}) AS delta GROUP BY {', '.join(f'k{n}' for n in range(len(KEY)))}"
+        f" SELECT {keys}, sum(d), sum(s) FROM ({select}) AS delta GROUP BY {keys} ORDER BY {keys}"
         f" ON CONFLICT ({columns}) DO UPDATE SET"
         " messages = rollup.messages + EXCLUDED.messages,"
         " segments = rollup.segments + EXCLUDED.segments"
@@ -216,6 +221,14 @@ def install(apps: Any, schema_editor: Any) -> None:
     """The migration's forward step: the triggers, then the rollup filled from the messages."""
     _run(schema_editor, install_statements(schema_editor.connection.vendor))
     rollup_rebuild()
+
+
+def replace_function(apps: Any, schema_editor: Any) -> None:
+    """A later migration's step: the trigger function as this module writes it now (the
+    triggers call it by name, so they stay). Nothing to do on SQLite, whose triggers hold
+    their own statements."""
+    if schema_editor.connection.vendor == "postgresql":
+        _run(schema_editor, _postgresql_install()[:1])
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:
