@@ -209,11 +209,12 @@ def foreign_cpu(
 
 @dataclass
 class RunCPU:
-    """The CPU of a run, from ``start`` to ``stop``: each child's process tree (``children``,
-    name: pid), Redis, PostgreSQL (``postgres``), this process ("this script"), the machine's
-    busy time by kind, and every other process alive at the end (``foreign``)."""
+    """The CPU of a run, from ``start`` to ``stop``: each child's process trees (``children``,
+    name: the pids counted under that name, so two workers count as one "worker"), Redis,
+    PostgreSQL (``postgres``), this process ("this script"), the machine's busy time by kind,
+    and every other process alive at the end (``foreign``)."""
 
-    children: dict[str, int]
+    children: dict[str, list[int]]
     postgres: PostgresCPU
     redis_url: str
     own_start: float = 0.0  # this process's CPU time at the start
@@ -226,8 +227,12 @@ class RunCPU:
     _redis_pid: int | None = None
     _redis: float = 0.0
 
+    @staticmethod
+    def _cpu(pids: list[int]) -> float:
+        return sum(tree_cpu(pid) for pid in pids)
+
     def start(self) -> None:
-        self._trees = {name: tree_cpu(pid) for name, pid in self.children.items()}
+        self._trees = {name: self._cpu(pids) for name, pids in self.children.items()}
         self._stat, self._processes = machine_stat(), every_process()
         self._redis_pid, self._redis = redis_cpu(self.redis_url)
         self.own_start = time.process_time()
@@ -238,7 +243,9 @@ class RunCPU:
         postgres.stop()
         own_cpu = time.process_time() - self.own_start
         stat_after, processes_after = machine_stat(), every_process()
-        self.cpu = {name: tree_cpu(pid) - self._trees[name] for name, pid in self.children.items()}
+        self.cpu = {
+            name: self._cpu(pids) - self._trees[name] for name, pids in self.children.items()
+        }
         self.cpu["redis"] = redis_cpu(self.redis_url)[1] - self._redis
         self.cpu["postgres"] = postgres.ours
         self.cpu["postgres, whole server"] = postgres.server
@@ -246,8 +253,9 @@ class RunCPU:
         self.cpu["this script"] = own_cpu
         self.machine = {name: stat_after[name] - self._stat[name] for name in STAT_COLUMNS}
         ours = {os.getpid(), self._redis_pid} | tree_pids(postgres.postmaster)
-        for pid in self.children.values():
-            ours |= tree_pids(pid)
+        for pids in self.children.values():
+            for pid in pids:
+                ours |= tree_pids(pid)
         self.foreign = foreign_cpu(self._processes, processes_after, ours)
 
 

@@ -71,72 +71,39 @@ from django.db.models import Count, Max, Min  # noqa: E402
 # bench.pages sets Django up: it comes before any model.
 from bench.pages import machine  # noqa: E402
 from bench.results import git_commit, write  # noqa: E402
-from bench.send_pipeline_figures import FINAL_STATUSES, Run, figures, report  # noqa: E402
-from connections.services.connections import twilio_connect, twilio_set_send_rate  # noqa: E402
+from bench.send_pipeline_figures import (  # noqa: E402
+    FINAL_STATUSES,
+    RateRun,
+    Run,
+    figures,
+    rate_figures,
+    rate_report,
+    report,
+)
+from bench.sending import (  # noqa: E402
+    BODY,
+    BUSY,
+    created_twice,
+    left,
+    prepare,
+    sessions_opened,
+)
 from contacts.models import Contact  # noqa: E402
-from messaging.models import Message, MessageEvent, Status  # noqa: E402
+from messaging.models import Message, MessageEvent  # noqa: E402
+from messaging.ratelimit import BURST_SECONDS  # noqa: E402
 from messaging.services.sending import message_send_many  # noqa: E402
-from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS  # noqa: E402
-from tenants.actor import Actor  # noqa: E402
-from tenants.models import Membership, Organization, User  # noqa: E402
-from tenants.services.organizations import organization_create  # noqa: E402
+from tenants.models import Organization  # noqa: E402
 
 SEND_RATE = Decimal(1000)  # segments per second: far above what one worker can send
+LIMITED_RATE = Decimal(10)  # the second organization's sender, segments per second
+LIMITED_PHONES = 1_000_000  # its recipients' numbers start this far from the first's
 WEB_WORKERS = 3  # docker-compose's web
 CALLBACK_DELAY_MS = 200  # the sandbox's default wait before each status callback
-BODY = "Our spring sale starts today. Reply STOP to opt out."
 POLL_S = 0.5
 GRACE_S = 30.0  # after the last message left submitting, for the callbacks to arrive
 
 
-# --- The data --------------------------------------------------------------------------------
-
-
-def prepare(count: int) -> Organization:
-    """An organization connected to the sandbox through the connect flow, and its contacts."""
-    owner = User.objects.create_user("bench@example.com", "bench-password-123")
-    organization = organization_create(name="Bench", owner=owner)
-    by = Actor.for_membership(Membership.objects.get(organization=organization, user=owner))
-    row = twilio_connect(
-        organization=organization,
-        by=by,
-        account_sid=DEFAULT_ACCOUNT_SID,
-        auth_token=DEFAULT_AUTH_TOKEN,
-        phone_number=DEFAULT_NUMBERS[0],
-    )
-    twilio_set_send_rate(connection=row, send_rate=SEND_RATE, by=by)
-    for begin in range(0, count, 5000):
-        contacts = []
-        for n in range(begin, min(begin + 5000, count)):
-            contact = Contact(
-                organization=organization,
-                phone=f"+1415{2000000 + n:07d}",
-                first_name="Ann",
-                last_name=f"Person {n}",
-                time_zone="America/Los_Angeles",
-            )
-            contact.search = contact.search_text()
-            contacts.append(contact)
-        Contact.objects.bulk_create(contacts)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return organization
-
-
-def sessions_opened() -> int:
-    """Sessions ever opened on this database (PostgreSQL 14 and later)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
-        row = cursor.fetchone()
-        return int(row[0]) if row else 0
-
-
-# --- The run ---------------------------------------------------------------------------------
-
-
-def left(organization: Organization, statuses: list[str]) -> int:
-    return Message.objects.filter(organization=organization, status__in=statuses).count()
+# --- The runs --------------------------------------------------------------------------------
 
 
 def unsettled(organization: Organization) -> int:
@@ -147,31 +114,38 @@ def unsettled(organization: Organization) -> int:
     )
 
 
-def run(organization: Organization, procs: dict[str, Child], count: int, limit: float) -> Run:
-    result = Run(messages=count)
-    time.sleep(1.5)  # the statistics of the set-up reach pg_stat_database
-    sessions_before = sessions_opened()
-    postgres = PostgresCPU(postmaster_pid(), str(connection.settings_dict["NAME"]))
-    meter = RunCPU({name: child.process.pid for name, child in procs.items()}, postgres, REDIS)
-    meter.start()
-
-    began = time.perf_counter()
-    began_at = time.time()
-    send_many = message_send_many(
+def send_to_all(organization: Organization) -> int:
+    """``message_send_many`` to every contact, each chunk committed (and its send batches
+    enqueued) on its own, as a launch sends; returns how many messages it created."""
+    return message_send_many(
         organization=organization,
         contacts=Contact.objects.filter(organization=organization).order_by("pk"),
         body=BODY,
         source="automation",
         commit_each_chunk=True,
-    )
+    ).created
+
+
+def run(organization: Organization, procs: dict[str, list[Child]], count: int, limit: float) -> Run:
+    result = Run(messages=count, workers=len(procs["worker"]))
+    time.sleep(1.5)  # the statistics of the set-up reach pg_stat_database
+    sessions_before = sessions_opened()
+    postgres = PostgresCPU(postmaster_pid(), str(connection.settings_dict["NAME"]))
+    pids = {name: [child.process.pid for child in group] for name, group in procs.items()}
+    meter = RunCPU(pids, postgres, REDIS)
+    meter.start()
+
+    began = time.perf_counter()
+    began_at = time.time()
+    created = send_to_all(organization)
     result.send_many_s = time.perf_counter() - began
     result.send_many_cpu_s = time.process_time() - meter.own_start
-    assert send_many.created == count, send_many.statuses
+    if created != count:
+        raise SystemExit(f"message_send_many created {created:,} messages of {count:,}")
 
     timeout = max(60.0, 5 * count / limit + 30)
-    busy = [str(Status.PENDING), str(Status.SUBMITTING)]
     while time.perf_counter() - began < timeout:
-        if result.drained_s is None and not left(organization, busy):
+        if result.drained_s is None and not left(organization, BUSY):
             result.drained_s = time.perf_counter() - began
         if result.drained_s is not None and (
             not unsettled(organization) or time.perf_counter() - began > result.drained_s + GRACE_S
@@ -205,16 +179,69 @@ def run(organization: Organization, procs: dict[str, Child], count: int, limit: 
     return result
 
 
+def rate_limited_run(organization: Organization, count: int) -> RateRun:
+    """The limited sender's messages, sent as the first organization's were, and when the
+    sandbox stored each (``/sandbox/arrivals``, to the microsecond, after its latency).
+
+    The limiter (``messaging.ratelimit``, GCRA) promises ``send_rate`` segments a second with
+    a burst of ``BURST_SECONDS``' worth: from an idle budget the first ``rate * burst`` go at
+    once, the rest one every ``1 / rate`` seconds. So the burst (the first ``rate * burst``
+    messages claimed) is left out, and the steady rate is (n - 1) / (last - first arrival) of
+    the others."""
+    rate = float(LIMITED_RATE)
+    result = RateRun(messages=count, rate=rate, burst=round(rate * BURST_SECONDS))
+    began = time.perf_counter()
+    created = send_to_all(organization)
+    if created != count:
+        raise SystemExit(f"message_send_many created {created:,} messages of {count:,}")
+    deadline = began + 2 * count / rate + 30
+    while left(organization, BUSY) and time.perf_counter() < deadline:
+        time.sleep(POLL_S)
+    result.seconds = time.perf_counter() - began
+    messages = Message.objects.filter(organization=organization, sid__isnull=False)
+    claimed = list(messages.order_by("submitted_at", "pk").values_list("to", flat=True))
+    arrivals: dict[str, list[float]] = get_json(f"{SANDBOX_URL}/sandbox/arrivals")["arrivals"]
+    result.accepted = len(claimed)
+    result.burst_arrivals = sorted(arrivals[to][0] for to in claimed[: result.burst])
+    result.arrivals = sorted(arrivals[to][0] for to in claimed[result.burst :])
+    if result.accepted != count:
+        raise SystemExit(
+            f"the limited sender: {count - result.accepted:,} of {count:,} messages not "
+            f"accepted {result.seconds:.0f} s after the send (twice the time its rate needs)"
+        )
+    return result
+
+
+def start_workers(logs: Path, count: int, threads: int) -> list[Child]:
+    """``count`` send workers as docker-compose runs one (``-Q send -P threads``), each
+    ``threads`` wide, named ``send0@%h``, ``send1@%h``…"""
+    return [
+        start_worker(
+            logs,
+            queue="send",
+            pool="threads",
+            concurrency=threads,
+            name=f"send{i}",
+            node=f"send{i}",
+        )
+        for i in range(count)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--latency-ms", type=int, default=100, help="the sandbox's per create")
-    parser.add_argument("--threads", type=int, default=16, help="the send worker's concurrency")
+    parser.add_argument("--threads", type=int, default=16, help="each send worker's concurrency")
+    parser.add_argument("--workers", type=int, default=1, help="send worker processes")
+    parser.add_argument(
+        "--limited", type=int, default=600, help="messages of the rate-limited sender (0: none)"
+    )
     parser.add_argument("--smoke", action="store_true", help="a tenth of the size: 500 messages")
     options = parser.parse_args()
     if options.smoke:
-        options.messages = 500
-    limit = options.threads / (options.latency_ms / 1000)
+        options.messages, options.limited = options.messages // 10, options.limited // 10
+    limit = options.workers * options.threads / (options.latency_ms / 1000)
     with scratch_stack("send_pipeline", REDIS) as (logs, children):
         children.append(
             start_sandbox(
@@ -224,28 +251,38 @@ def main() -> None:
                 callback_delay_ms=CALLBACK_DELAY_MS,
             )
         )
-        organization = prepare(options.messages)
-        children.append(start_web(logs, port=WEB_PORT, workers=WEB_WORKERS))
-        children.append(
-            start_worker(logs, queue="send", pool="threads", concurrency=options.threads)
+        organization = prepare(options.messages, send_rate=SEND_RATE)
+        limited = prepare(
+            options.limited, send_rate=LIMITED_RATE, name="Limited", first_phone=LIMITED_PHONES
         )
-        procs = {child.name: child for child in children}
+        children.append(start_web(logs, port=WEB_PORT, workers=WEB_WORKERS))
+        workers = start_workers(logs, options.workers, options.threads)
+        children += workers
+        procs = {"sandbox": [children[0]], "web": [children[1]], "worker": workers}
         result = run(organization, procs, options.messages, limit)
+        limited_run = rate_limited_run(limited, options.limited) if options.limited else None
+        duplicates = created_twice(get_json(f"{SANDBOX_URL}/sandbox/stats"))  # both runs
         stop(children)
-        result.callbacks_answered = answered_callbacks(procs["web"])
+        result.callbacks_answered = answered_callbacks(children[1])
         report(result, limit, options, web_workers=WEB_WORKERS, callback_delay_ms=CALLBACK_DELAY_MS)
+        if limited_run:
+            rate_report(limited_run)
         print_log_problems(children)
         write(
-            "send_pipeline",
-            figures(result, limit),
+            "send_pipeline_smoke" if options.smoke else "send_pipeline",
+            figures(result, limit) + (rate_figures(limited_run) if limited_run else []),
             postgresql=machine().rsplit("PostgreSQL ", 1)[-1],
             messages=options.messages,
             latency_ms=options.latency_ms,
             threads=options.threads,
+            workers=options.workers,
+            limited_messages=options.limited,
             commit=git_commit(),
             run_seconds=round(result.settled_s, 1),
             other_load_cpu_seconds=round(others_cpu(result.machine, result.cpu), 1),
         )
+        if duplicates:
+            raise SystemExit(f"the sandbox created {duplicates} messages more than once")
 
 
 if __name__ == "__main__":

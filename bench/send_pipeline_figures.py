@@ -15,6 +15,7 @@ from typing import Any
 from bench.cpu import cpu_report
 from bench.pages import machine
 from bench.results import Figure
+from bench.sending import created_twice
 from messaging.models import FINAL
 
 CALLBACKS_PER_MESSAGE = 3  # queued, sent, delivered (a From number, no Messaging Service)
@@ -24,6 +25,7 @@ FINAL_STATUSES = [str(status) for status in FINAL]
 @dataclass
 class Run:
     messages: int
+    workers: int = 1
     send_many_s: float = 0.0
     send_many_cpu_s: float = 0.0
     first_claim_s: float = 0.0  # after the call began
@@ -49,6 +51,41 @@ class Run:
         return self.cpu[name] / max(self.accepted, 1) * 1000
 
 
+@dataclass
+class RateRun:
+    """The rate-limited sender's run: ``messages`` to as many recipients at ``rate`` segments
+    (one-segment messages) a second, and when the sandbox stored each, in epoch seconds."""
+
+    messages: int
+    rate: float
+    burst: int  # what an idle budget lets through at once (``BURST_SECONDS`` at the rate)
+    seconds: float = 0.0  # from the call until none was pending or submitting
+    accepted: int = 0
+    burst_arrivals: list[float] = field(default_factory=list)  # the first ``burst`` claimed
+    arrivals: list[float] = field(default_factory=list)  # the others: the steady window
+
+    @property
+    def measured(self) -> float:
+        """(n - 1) / (last - first arrival) over the steady window."""
+        span = self.arrivals[-1] - self.arrivals[0] if len(self.arrivals) > 1 else 0.0
+        return (len(self.arrivals) - 1) / span if span > 0 else 0.0
+
+    @property
+    def deviation_pct(self) -> float:
+        return (self.measured / self.rate - 1) * 100
+
+    def most_in_a_second(self) -> int:
+        """The most arrivals (the burst's included) in any one second: the limiter allows
+        at most ``rate`` plus the burst."""
+        moments = sorted(self.burst_arrivals + self.arrivals)
+        most, first = 0, 0
+        for last, moment in enumerate(moments):
+            while moment - moments[first] >= 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+
 def lost_callbacks(stats: dict[str, Any]) -> int:
     """Callbacks the sandbox owed (three per message it created) minus those answered 2xx:
     failed to deliver, refused, timed out, or never posted."""
@@ -65,7 +102,6 @@ def cpu_per_send(result: Run, figure: str, process: str, target: float) -> Figur
 
 
 def figures(result: Run, limit: float) -> list[Figure]:
-    creates = [int(n) for n in result.sandbox["creates"].values()]
     not_final = result.messages - sum(result.statuses.get(s, 0) for s in FINAL_STATUSES)
     return [
         Figure(
@@ -83,18 +119,54 @@ def figures(result: Run, limit: float) -> list[Figure]:
         cpu_per_send(result, "web CPU per send (callbacks)", "web", 15),
         cpu_per_send(result, "sandbox CPU per send", "sandbox", 9),
         Figure("database sessions opened", result.sessions, "sessions", 40, higher_is_better=False),
-        Figure(
-            "duplicates",
-            sum(n - 1 for n in creates if n > 1),
-            "messages",
-            0,
-            higher_is_better=False,
-        ),
+        Figure("duplicates", created_twice(result.sandbox), "messages", 0, higher_is_better=False),
         Figure(
             "lost callbacks", lost_callbacks(result.sandbox), "callbacks", 0, higher_is_better=False
         ),
         Figure("messages without a final status", not_final, "messages", 0, higher_is_better=False),
     ]
+
+
+def rate_figures(result: RateRun) -> list[Figure]:
+    """The limited sender's steady rate (at most 5% over its limit) and how far it is from
+    the limit either way, in percent (within 5%)."""
+    return [
+        Figure(
+            "limited sender's send rate",
+            round(result.measured, 3),
+            "messages/s",
+            target=round(result.rate * 1.05, 3),
+            higher_is_better=False,
+            limit=result.rate,
+        ),
+        Figure(
+            "limited sender's deviation from its rate",
+            round(abs(result.deviation_pct), 2),
+            "%",
+            5,
+            higher_is_better=False,
+        ),
+    ]
+
+
+def rate_report(result: RateRun) -> None:
+    gaps = sorted(b - a for a, b in zip(result.arrivals, result.arrivals[1:], strict=False))
+    burst = result.burst_arrivals
+    burst_span = burst[-1] - burst[0] if burst else 0.0
+    print(
+        f"limited sender ({result.rate:g} segments/s): {result.accepted:,} of "
+        f"{result.messages:,} accepted in {result.seconds:.1f} s; the burst of {result.burst} "
+        f"arrived over {burst_span:.2f} s; the steady window, {len(result.arrivals):,} "
+        f"messages over {result.arrivals[-1] - result.arrivals[0]:.2f} s: "
+        f"{result.measured:.3f}/s ({result.deviation_pct:+.2f}%)"
+    )
+    if gaps:
+        print(
+            f"  between arrivals: median {gaps[len(gaps) // 2] * 1000:.0f} ms, p95 "
+            f"{gaps[int(len(gaps) * 0.95)] * 1000:.0f} ms, max {gaps[-1] * 1000:.0f} ms; the "
+            f"most in any second {result.most_in_a_second()} (the limit allows "
+            f"{result.rate + result.burst:g})"
+        )
 
 
 def report(
@@ -108,7 +180,8 @@ def report(
     print(machine())
     print(
         f"{result.messages:,} messages, sandbox latency {options.latency_ms} ms, "
-        f"{options.threads} send threads (limit {limit:g}/s), gunicorn {web_workers} workers, "
+        f"{result.workers} send worker(s) of {options.threads} threads (limit {limit:g}/s), "
+        f"gunicorn {web_workers} workers, "
         f"callbacks every {callback_delay_ms} ms"
     )
     print(

@@ -175,17 +175,24 @@ def start_web(logs: Path, *, port: int, workers: int) -> Child:
 
 
 def start_worker(
-    logs: Path, *, queue: str, pool: str, concurrency: int, name: str = "worker"
+    logs: Path,
+    *,
+    queue: str,
+    pool: str,
+    concurrency: int,
+    name: str = "worker",
+    node: str = "",
 ) -> Child:
     """A Celery worker as docker-compose runs one: ``celery -A config worker -Q <queue> -P
     <pool> -c <concurrency> -n <queue>@%h``, once it answers a ping. ``name``: its child's
-    name and log file (two workers of one stack need two)."""
+    name and log file (two workers of one stack need two); ``node``: its node name instead of
+    the queue's (two workers of one queue need two)."""
     from config.celery import app as celery_app
 
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]
-    command += ["-P", pool, "-c", str(concurrency), "-n", f"{queue}@%h"]
+    command += ["-P", pool, "-c", str(concurrency), "-n", f"{node or queue}@%h"]
     worker = start(name, command, logs)
-    name = f"{queue}@{socket.gethostname()}"
+    name = f"{node or queue}@{socket.gethostname()}"
     deadline = time.monotonic() + 60
     while not celery_app.control.ping(destination=[name], timeout=1.0):
         if worker.process.poll() is not None or time.monotonic() > deadline:
