@@ -17,12 +17,13 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from automations.models import AutomationRun, AutomationVersion
+from automations.models import Automation, AutomationRun, AutomationVersion
 from automations.services.automations import automation_create, automation_publish
 from contacts.models import Contact, ContactImport
 from contacts.services.contacts import contact_create
 from messaging.models import Message, Status
 from messaging.services import rules
+from templates_sms.models import SmsTemplate
 from templates_sms.services import template_create
 from tenants.access import OrganizationMiddleware
 from tenants.models import ApiKey, Invitation, Membership, Organization, Role
@@ -98,18 +99,22 @@ def contact_page(organization: Organization, at: datetime.datetime, marketer: An
     return f"/contacts/{contact_at(organization, at).public_id}/"
 
 
-def automation_page(organization: Organization, at: datetime.datetime, marketer: Any) -> str:
+def welcome_automation(
+    organization: Organization, marketer: Any, steps: list[dict[str, Any]] | None = None
+) -> Automation:
+    """A manual automation texting the "Welcome" template (after ``steps``, when given)."""
     template = template_create(organization=organization, name="Welcome", body="Hi!").template
-    automation = automation_create(
+    return automation_create(
         organization=organization,
         name="Welcome",
-        definition={
-            "trigger": {"type": "manual"},
-            "steps": [{"id": "s1", "type": "send_sms", "template": str(template.public_id)}],
-        },
+        definition={"trigger": {"type": "manual"}, "steps": [*(steps or []), _send(template)]},
         complete=True,
         by=marketer,
     )
+
+
+def automation_page(organization: Organization, at: datetime.datetime, marketer: Any) -> str:
+    automation = welcome_automation(organization, marketer)
     version = automation_publish(automation=automation, by=marketer)
     AutomationVersion.objects.filter(pk=version.pk).update(published_at=at)
     return f"/automations/{automation.public_id}/"
@@ -193,17 +198,8 @@ def _world(personas: Personas) -> dict[str, str]:
     org = personas.org
     contact = contact_at(org, utc(2026, 3, 8, 6, 30))
     message = message_at(org, utc(2026, 3, 8, 6, 30))
-    template = template_create(organization=org, name="Welcome", body="Hi!").template
-    automation = automation_create(
-        organization=org,
-        name="Welcome",
-        definition={
-            "trigger": {"type": "manual"},
-            "steps": [{"id": "s1", "type": "send_sms", "template": str(template.public_id)}],
-        },
-        complete=True,
-        by=personas.marketer,
-    )
+    automation = welcome_automation(org, personas.marketer)
+    template = SmsTemplate.objects.get(organization=org)
     automation_publish(automation=automation, by=personas.marketer)
     AutomationRun.objects.create(
         organization=org,
@@ -471,16 +467,8 @@ def test_quiet_hours_stay_in_the_contacts_zone_and_the_page_says_when_in_the_org
 
 def test_the_dry_run_keeps_the_contacts_zone(personas):
     set_zone(personas.org, TOKYO)
-    template = template_create(organization=personas.org, name="Welcome", body="Hi!").template
-    automation = automation_create(
-        organization=personas.org,
-        name="Welcome",
-        definition={
-            "trigger": {"type": "manual"},
-            "steps": [{"id": "w1", "type": "wait", "until": {"time": "09:00"}}, _send(template)],
-        },
-        complete=True,
-        by=personas.marketer,
+    automation = welcome_automation(
+        personas.org, personas.marketer, [{"id": "w1", "type": "wait", "until": {"time": "09:00"}}]
     )
     contact = contact_at(personas.org, utc(2026, 3, 8, 6, 30), zone=NEW_YORK)
 
