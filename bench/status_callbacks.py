@@ -6,7 +6,7 @@ messages, and gunicorn (sync workers) serves the app with two yardsticks beside 
 (``bench.urls``): ``/bench/empty``, which answers 204 and does nothing, and
 ``/bench/floor/<id>``, which does only what no callback can do without (one indexed read of the
 message and its credentials, one insert of its event). One client then drives the three in
-turn, ``--rounds`` times (empty, floor, callbacks, each with the same form bodies, from
+turn, ``--rounds`` times (empty, floor, callbacks, each posting Twilio's signed form, from
 ``--concurrency`` connections as fast as they are answered), every floor request and every
 signed ``delivered`` callback for a message of its own that nothing touched before. Then the
 **fixed-rate run**: ``--rate`` callbacks a second for ``--seconds`` (open loop: each is sent at
