@@ -1,7 +1,7 @@
 """CPU accounting from /proc, for the benchmarks that start real processes: a process tree's
 CPU seconds (live and exited descendants), PostgreSQL's backends sampled during a run, the
-machine's busy time by kind, every other process's CPU, Redis's own figure, and the table of
-CPU per process that a run prints.
+machine's busy time by kind, every other process's CPU, Redis's own figure, the table of
+CPU per process that a run prints, and a process's resident memory.
 
 Nothing here sets Django up (``postmaster_pid`` asks Django's connection when called).
 """
@@ -27,6 +27,14 @@ def stat_times(pid: int) -> tuple[float, float]:
     fields = text[text.rindex(")") + 2 :].split()  # fields 3 onwards: utime is field 14
     utime, stime, cutime, cstime = (int(fields[i]) for i in (11, 12, 13, 14))
     return (utime + stime) / TICK, (cutime + cstime) / TICK
+
+
+def resident_mb(pid: int) -> float:
+    """The process's resident memory now (``VmRSS`` of ``/proc/<pid>/status``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ProcessLookupError(f"process {pid} has no resident memory (a zombie?)")
 
 
 def child_pids(pid: int) -> list[int]:
