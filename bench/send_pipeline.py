@@ -1,13 +1,14 @@
-"""The send pipeline for real: sends per second against Twilio's limit, and CPU per send.
+"""The send pipeline for real: sends per second against Twilio's limit, CPU per send, and a
+rate-limited sender's rate.
 
 Creates a scratch PostgreSQL database (``test_<name>_send_pipeline`` next to
 ``DATABASE_URL``'s; ``postgres://postgres@127.0.0.1:5432/smshub`` when unset, created if
 missing), flushes Redis database 9 (broker and ``REDIS_URL``), and starts, as docker-compose
 runs them: the Twilio sandbox (``--latency-ms`` per create, status callbacks to the web
 process), gunicorn (3 sync workers, access log on; a WSGI wrapper stands in for the
-TLS-terminating proxy, ``bench.stack.behind_proxy``) and one Celery send worker (queue
-``send``, thread pool, ``--threads``). No beat and no default-queue worker: nothing on the send
-path enqueues to the default queue.
+TLS-terminating proxy, ``bench.stack.behind_proxy``) and ``--workers`` Celery send workers
+(queue ``send``, thread pool, ``--threads`` each, named ``send0@%h``…). No beat and no
+default-queue worker: nothing on the send path enqueues to the default queue.
 
 An organization is connected to the sandbox through ``twilio_connect`` (send rate 1,000
 segments/s, so the rate limit never holds a message back) and gets N contacts. The clock starts
@@ -17,19 +18,27 @@ ends when every message has left ``pending``/``submitting`` and every sent one h
 status from the callbacks (or a timeout). Figures:
 
 - send throughput: messages Twilio accepted ÷ (last acceptance recorded - first claim), against
-  the limit threads ÷ latency (a thread waits on one create at a time);
-- CPU per accepted message of the worker, gunicorn (master and workers), the sandbox and
+  the limit workers * threads ÷ latency (a thread waits on one create at a time);
+- CPU per accepted message of the workers, gunicorn (master and workers), the sandbox and
   PostgreSQL (``/proc/<pid>/stat``; see ``PostgresCPU`` for how exited backends count);
-- database sessions opened on the scratch database during the run (``pg_stat_database``);
+- database sessions opened on the scratch database during the run (``pg_stat_database``; the
+  most at once and those waiting on a lock, sampled while sending, are printed);
 - duplicates (messages the sandbox created more than once), lost callbacks (posted and not
   answered 2xx, or never posted), messages left without a final status;
 - the time in ``message_send_many`` itself.
+
+Then a second organization, its sender limited to 10 segments/s, sends ``--limited``
+one-segment messages the same way (``rate_limited_run``): its steady rate from the sandbox's
+own arrival times (``/sandbox/arrivals``), the burst an idle budget allows left out, and the
+deviation from 10/s (target within 5%). The run exits non-zero if the sandbox created any
+message twice, or a limited message was not accepted.
 
 The processes start through ``bench.stack``; what a run measured, its figures and its report
 are in ``bench.send_pipeline_figures``.
 
     .venv/bin/python -m bench.send_pipeline [--messages 5000] [--latency-ms 100] [--threads 16]
-    .venv/bin/python -m bench.send_pipeline --smoke   # 500 messages, for CI
+        [--workers 1] [--limited 600]
+    .venv/bin/python -m bench.send_pipeline --smoke   # 500 messages and 60 limited, for CI
 """
 
 from __future__ import annotations
@@ -114,6 +123,20 @@ def unsettled(organization: Organization) -> int:
     )
 
 
+def sample_sessions(result: Run) -> None:
+    """The sessions on the scratch database now, and how many wait on a lock (a row's, say:
+    two claims or a claim and a callback on one message), into ``result``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT wait_event_type = 'Lock', left(query, 48) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        sessions = cursor.fetchall()
+    result.peak_sessions = max(result.peak_sessions, len(sessions))
+    result.lock_waits.update(query for waiting, query in sessions if waiting)
+    result.samples += 1
+
+
 def send_to_all(organization: Organization) -> int:
     """``message_send_many`` to every contact, each chunk committed (and its send batches
     enqueued) on its own, as a launch sends; returns how many messages it created."""
@@ -145,6 +168,8 @@ def run(organization: Organization, procs: dict[str, list[Child]], count: int, l
 
     timeout = max(60.0, 5 * count / limit + 30)
     while time.perf_counter() - began < timeout:
+        if result.drained_s is None:
+            sample_sessions(result)
         if result.drained_s is None and not left(organization, BUSY):
             result.drained_s = time.perf_counter() - began
         if result.drained_s is not None and (
@@ -277,6 +302,8 @@ def main() -> None:
             threads=options.threads,
             workers=options.workers,
             limited_messages=options.limited,
+            peak_sessions=result.peak_sessions,
+            lock_waits_sampled=[result.lock_waits.total(), result.samples],
             commit=git_commit(),
             run_seconds=round(result.settled_s, 1),
             other_load_cpu_seconds=round(others_cpu(result.machine, result.cpu), 1),

@@ -36,6 +36,10 @@ class Run:
     statuses: Counter[str] = field(default_factory=Counter)
     cpu: dict[str, float] = field(default_factory=dict)
     sessions: int = 0
+    peak_sessions: int = 0  # on the scratch database at once, sampled while sending
+    # Sessions seen waiting on a lock, by the start of their statement, over the samples.
+    lock_waits: Counter[str] = field(default_factory=Counter)
+    samples: int = 0
     sandbox: dict[str, Any] = field(default_factory=dict)
     machine: dict[str, float] = field(default_factory=dict)
     foreign: list[tuple[str, float]] = field(default_factory=list)  # other processes, by name
@@ -206,4 +210,11 @@ def report(
         f"callbacks: gunicorn answered {answered or 'none'}; {result.callback_events:,} "
         f"recorded in the database; the sandbox got {result.sandbox['callbacks']['answers']}"
     )
-    print(f"database sessions opened during the run: {result.sessions}")
+    print(
+        f"database sessions opened during the run: {result.sessions}; at most "
+        f"{result.peak_sessions} at once (this script's left out); "
+        f"{result.lock_waits.total()} seen waiting on a lock in {result.samples} samples "
+        "while sending, by statement:"
+    )
+    for query, n in result.lock_waits.most_common(4):
+        print(f"  {n:5}  {query}")
