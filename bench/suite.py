@@ -6,12 +6,15 @@ queues, beat, the Twilio sandbox over HTTP) on a scratch PostgreSQL database and
 database of its own, so one part's rows, queues and warm caches never help or slow the next.
 Each writes its figures to ``bench/results/<benchmark>.json`` (``bench.results.write``); this
 gathers them into one table (figure, value, unit, limit, ratio to the limit, target, met),
-``bench/results/latest.json`` and one more line of ``bench/results/history.jsonl``.
+``bench/results/latest.json`` and one more line of ``bench/results/history.jsonl``. Every part's
+output is kept in ``var/bench/<benchmark>.log``.
 
 ``--smoke`` (``make bench-smoke``, in CI) runs every part at a tenth of its size so the
 benchmarks keep working: a part fails the run when it exits non-zero (its own correctness
 checks: counts, duplicates, lost rows) or writes no fresh, well-formed figures; a missed
-target never does (CI's machine is not the one the targets are set for).
+target never does (CI's machine is not the one the targets are set for). A smoke run writes
+its files, ``latest.json`` and ``history.jsonl`` included, to ``var/bench/smoke/``, so
+``bench/results/`` only ever holds full-size figures (``BENCH_RESULTS_DIR`` moves either).
 
     .venv/bin/python -m bench.suite [--smoke] [--only send_pipeline pages_at_scale]
 """
@@ -34,6 +37,7 @@ from urllib.parse import urlsplit
 from bench.results import ROOT, git_commit, machine_facts, results_dir
 
 LOGS = ROOT / "var" / "bench"
+SMOKE_RESULTS = LOGS / "smoke"  # what --smoke writes, unless BENCH_RESULTS_DIR says
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/smshub"
 REDIS = ("127.0.0.1", 6379)  # each benchmark uses a database number of its own on it
 SUITE_SECONDS = 15 * 60  # the whole run on 2 cores
@@ -254,8 +258,11 @@ def main(argv: Sequence[str] | None = None, parts: Sequence[Part] = PARTS) -> in
     )
     options = parser.parse_args(argv)
     parts = [part for part in parts if not options.only or part.benchmark in options.only]
-    results = results_dir()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if options.smoke:  # bench/results keeps full-size figures only
+        env.setdefault("BENCH_RESULTS_DIR", str(SMOKE_RESULTS))
+        os.environ["BENCH_RESULTS_DIR"] = env["BENCH_RESULTS_DIR"]
+    results = results_dir()
     env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     missing = unreachable(env["DATABASE_URL"])
     if missing:
