@@ -24,63 +24,56 @@ from typing import Any
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
-from bench.message_log import fill
+from bench.message_log import fill, opt_outs
 
 # bench.pages sets Django up: import it before any model.
 from bench.pages import machine, require_postgresql, signed_in
 from bench.results import Figure, git_commit, write
 from connections.services.usage import spend
-from contacts.models import ConsentEvent, ConsentKind, ConsentSource
 from messaging.models import MessageRollup
 from reports.selectors import PERIODS, connection_health, overview, period_of
-from tenants.models import Organization
 
 TARGET_MS = 300.0
+
+
+def queries_of(call: Callable[[], Any]) -> int:
+    """The statements one call sends to the database."""
+    statements = 0
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    # Not CaptureQueriesContext: the test client's request_started resets its log.
+    with connection.execute_wrapper(count):
+        call()
+    return statements
+
+
+def median_p95(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def timed(call: Callable[[], Any], runs: int) -> tuple[float, float, int]:
     """Median and p95 milliseconds of ``runs`` calls after 3 warm-ups, and one call's queries."""
     for _ in range(3):
         call()
-    statements: list[str] = []
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    # Not CaptureQueriesContext: the test client's request_started resets its log.
-    with connection.execute_wrapper(count):
-        call()
+    queries = queries_of(call)
     times = []
     for _ in range(runs):
         began = time.perf_counter()
         call()
         times.append((time.perf_counter() - began) * 1000)
-    times.sort()
-    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-    return statistics.median(times), p95, len(statements)
+    median, p95 = median_p95(times)
+    return median, p95, queries
 
 
 def page(client: Any, key: str) -> None:
     response = client.get(f"/?period={key}")
     if response.status_code != 200:
         raise SystemExit(f"the dashboard answered {response.status_code}")
-
-
-def opt_outs(organization: Organization, count: int) -> None:
-    """Opt-outs of the last 30 days from numbers that were texted (attribution has work)."""
-    now = datetime.datetime.now(datetime.UTC)
-    ConsentEvent.objects.bulk_create(
-        ConsentEvent(
-            organization=organization,
-            phone=f"+1415{2000000 + n * 37:07d}",
-            kind=ConsentKind.OPT_OUT,
-            source=ConsentSource.INBOUND_KEYWORD,
-        )
-        for n in range(count)
-    )
-    for n, pk in enumerate(ConsentEvent.objects.values_list("pk", flat=True)):
-        ConsentEvent.objects.filter(pk=pk).update(created_at=now - datetime.timedelta(hours=n))
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ queries. The counts fragment is measured too; it loads on its own, so it has no 
 from __future__ import annotations
 
 import argparse
+import datetime
 import re
 import time
 
@@ -25,7 +26,7 @@ from django.test.utils import setup_databases, teardown_databases
 
 # bench.pages sets Django up: import it before any model.
 from bench.pages import measure, report, require_postgresql, signed_in
-from contacts.models import Contact
+from contacts.models import ConsentEvent, ConsentKind, ConsentSource, Contact
 from templates_sms.models import SmsTemplate
 from tenants.models import Organization, User
 from tenants.services.organizations import organization_create
@@ -47,7 +48,7 @@ SELECT
     CASE WHEN mod(n, 3) = 1 THEN %(first_template)s + (mod(n, 5)) END,
     '+1415' || lpad((2000000 + mod(n, %(contacts)s))::text, 7, '0'), '+14155550100', '',
     'Hi there, your order ' || n || ' has shipped. Track it at https://example.com/t/' || n,
-    '', 1, 'GSM-7', 'SM' || md5(n::text), CASE
+    '', 1, 'GSM-7', 'SM' || md5(%(org)s || ':' || n), CASE
     WHEN mod(n, 10) = 0 THEN 'received'
     WHEN mod(n, 100) < 3 THEN 'failed'
     WHEN mod(n, 100) < 5 THEN 'undelivered'
@@ -69,9 +70,13 @@ FROM generate_series(%(start)s, %(end)s) AS n
 """
 
 
-def fill(contacts: int, messages: int) -> tuple[User, Organization]:
-    owner = User.objects.create_user("bench@example.com", "bench-password-123")
-    organization = organization_create(name="Bench", owner=owner)
+def fill(
+    contacts: int, messages: int, *, email: str = "bench@example.com", name: str = "Bench"
+) -> tuple[User, Organization]:
+    """An organization ``name`` owned by ``email`` with ``contacts`` contacts, five templates
+    and ``messages`` messages 31.5 s apart back from now; vacuumed and analyzed."""
+    owner = User.objects.create_user(email, "bench-password-123")
+    organization = organization_create(name=name, owner=owner)
     batch = 10_000
     for start in range(0, contacts, batch):
         Contact.objects.bulk_create(
@@ -107,6 +112,24 @@ def fill(contacts: int, messages: int) -> tuple[User, Organization]:
         cursor.execute("VACUUM ANALYZE messaging_message")
         cursor.execute("ANALYZE")
     return owner, organization
+
+
+def opt_outs(organization: Organization, count: int) -> None:
+    """Opt-outs an hour apart back from now, from numbers that were texted (so that the
+    dashboard's attribution has work), written to ``organization``'s consent ledger."""
+    now = datetime.datetime.now(datetime.UTC)
+    ConsentEvent.objects.bulk_create(
+        ConsentEvent(
+            organization=organization,
+            phone=f"+1415{2000000 + n * 37:07d}",
+            kind=ConsentKind.OPT_OUT,
+            source=ConsentSource.INBOUND_KEYWORD,
+        )
+        for n in range(count)
+    )
+    events = ConsentEvent.objects.filter(organization=organization)
+    for n, pk in enumerate(events.values_list("pk", flat=True)):
+        ConsentEvent.objects.filter(pk=pk).update(created_at=now - datetime.timedelta(hours=n))
 
 
 def tenth_page(client: Client, url: str) -> str:
