@@ -7,7 +7,7 @@ they go in), 500 opt-outs from numbers it texted, a fifth of the contacts tagged
 Twilio connection (rows only) and an active automation "Welcome series" (send → wait a day →
 an A/B split of two templates) that half the contacts went through, written set-wise: each
 enrolment with its step ledger, the messages it sent taken from the log and attributed to it
-(a tenth still waiting, a few exited, some skips). A second organization gets the same on a
+(a fifth still waiting, a few exited, some skips). A second organization gets the same on a
 thousandth of the data, to count its pages' queries against.
 
 Then it starts gunicorn as docker-compose runs it (``DEBUG`` off, behind the TLS proxy's
@@ -79,7 +79,7 @@ AUTOMATION = "Welcome series"
 TOKEN = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"  # the connection's, never used: nothing calls Twilio
 
 # Every other contact went through the automation: its two newest outbound messages are the
-# enrolment's two sends (a tenth of them still waiting after the first, the newest; one in a
+# enrolment's two sends (a fifth of them still waiting after the first, the newest; one in a
 # hundred exited on a reply), and one contact in twenty of the others was skipped. Run in one
 # transaction: the temporary table goes with it.
 ENROL_SQL = [
@@ -214,7 +214,7 @@ def filled(contacts: int, messages: int, opted_out: int, *, email: str, name: st
 
 
 def analyzed() -> None:
-    """What the fills changed, vacuumed and analyzed (the attribution rewrote a tenth of the
+    """What the fills changed, vacuumed and analyzed (the attribution rewrote 9% of the
     messages: their old versions would cost the index scans visits to the heap)."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE messaging_message")
