@@ -123,13 +123,14 @@ def main() -> None:
     total = options.messages
     early = total // WAVES
     with scratch_stack("send_memory", REDIS) as (logs, children):
-        children.append(start_sandbox(logs, port=SANDBOX_PORT, latency_ms=0, callback_delay_ms=0))
+        # Stopped in reverse: the worker, then the sandbox, then the receiver of its callbacks.
         receiver_command = [sys.executable, "-m", "bench.webhook_receiver"]
         receiver_command += ["--port", str(RECEIVER_PORT), "--secret", RECEIVER_SECRET]
         children.append(
             start("receiver", [*receiver_command, "--verify-every", "1000000000"], logs)
         )
         wait_for_port(RECEIVER_PORT, "the receiver did not start", process=children[-1].process)
+        children.append(start_sandbox(logs, port=SANDBOX_PORT, latency_ms=0, callback_delay_ms=0))
         organization = prepare(early, send_rate=SEND_RATE)
         worker = start_worker(logs, queue="send", pool="threads", concurrency=THREADS)
         children.append(worker)
@@ -184,9 +185,7 @@ def main() -> None:
             "send_memory_smoke" if options.smoke else "send_memory",
             [
                 Figure("worker memory growth", round(growth, 3), "ratio", 1.10, False),
-                Figure(
-                    f"worker RSS after {early_at:,} sends", round(early_mb, 1), "MB", 300, False
-                ),
+                Figure(f"worker RSS after {early:,} sends", round(early_mb, 1), "MB", 300, False),
                 Figure(f"worker RSS after {total:,} sends", round(late_mb, 1), "MB", 300, False),
                 Figure("sends per second", round(rate, 1), "messages/s", 150),
                 Figure("worker CPU per send", round(worker_ms, 3), "ms", 5, False),

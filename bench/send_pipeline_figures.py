@@ -79,8 +79,8 @@ class RateRun:
         return (self.measured / self.rate - 1) * 100
 
     def most_in_a_second(self) -> int:
-        """The most arrivals (the burst's included) in any one second: the limiter allows
-        at most ``rate`` plus the burst."""
+        """The most arrivals (the burst's included) in any one second: the limiter's slots
+        are at most ``rate`` plus the burst in a second."""
         moments = sorted(self.burst_arrivals + self.arrivals)
         most, first = 0, 0
         for last, moment in enumerate(moments):
@@ -168,8 +168,8 @@ def rate_report(result: RateRun) -> None:
         print(
             f"  between arrivals: median {gaps[len(gaps) // 2] * 1000:.0f} ms, p95 "
             f"{gaps[int(len(gaps) * 0.95)] * 1000:.0f} ms, max {gaps[-1] * 1000:.0f} ms; the "
-            f"most in any second {result.most_in_a_second()} (the limit allows "
-            f"{result.rate + result.burst:g})"
+            f"most in any second {result.most_in_a_second()} (the limiter's slots: at most "
+            f"{result.rate + result.burst:g}, give or take the jitter of the create's latency)"
         )
 
 
