@@ -121,6 +121,22 @@ class VersionTemplate(models.Model):
         return f"the automation “{self.version.automation.name}”"
 
 
+class FunnelCount(models.Model):
+    """A version's funnel as last counted (the step ledger grouped, ``automations.funnels``),
+    kept for versions with too many enrolments to count while a page waits; recounted in
+    the background when a page finds it more than a minute old."""
+
+    version = models.OneToOneField(
+        AutomationVersion, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rows = models.JSONField()  # the grouped ledger rows, as ``funnels.funnel.ledger_rows``
+    counted_at = models.DateTimeField()
+    recount_asked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"funnel of version {self.version_id} counted at {self.counted_at:%Y-%m-%d %H:%M}"
+
+
 class RunState(models.TextChoices):
     WAITING = "waiting", "Waiting"
     RUNNING = "running", "Running"

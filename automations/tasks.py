@@ -2,6 +2,8 @@ from typing import Any
 
 from celery import shared_task
 
+from automations.funnels.funnel import funnel_recount
+from automations.models import AutomationVersion
 from automations.services.date_pass import dates_enrol_due
 from automations.services.dates import schedule_contacts, schedule_sync
 from automations.services.engine import runs_advance_due
@@ -57,3 +59,11 @@ def sync_date_schedule(automation_id: int) -> int:
 def schedule_contact_dates(organization_id: int, contact_ids: list[int]) -> int:
     """Contacts created, or whose date or time zone changed: their next dates."""
     return schedule_contacts(organization_id=organization_id, contact_ids=contact_ids)
+
+
+@shared_task(name="automations.tasks.recount_funnel")
+def recount_funnel(version_id: int) -> None:
+    """Counts a large automation's funnel again, as its page asked (at most once a minute)."""
+    version = AutomationVersion.objects.filter(pk=version_id).select_related("automation").first()
+    if version is not None:  # deleted since: nothing to count
+        funnel_recount(version)

@@ -79,6 +79,8 @@ class AutomationDetailView(OrganizationView):
         names = template_names(self.organization, definitions)
         unpublished = has_unpublished_changes(automation)
         page = Paginator(latest_runs(automation), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+        summary = enrolment_summary(automation)
+        funnel = version_funnel(live, names, summary.total) if live else None
         context = {
             "automation": automation,
             "live": live,
@@ -87,8 +89,9 @@ class AutomationDetailView(OrganizationView):
             "unpublished": unpublished,
             "editor_url": editor_url(automation),
             "list_url": _url("automation_list"),
-            "funnel": version_funnel(live, names) if live else [],
-            "summary": enrolment_summary(automation),
+            "funnel": funnel.steps if funnel else [],
+            "funnel_counted_at": funnel.counted_at if funnel else None,
+            "summary": summary,
             "page": page,
             "runs": [(run, run_status(run)) for run in page.object_list],
             "log_query": f"automation={automation.public_id}",

@@ -36,6 +36,11 @@ class EnrolmentSummary:
     exits: Counter[str] = field(default_factory=Counter)  # reason words → count
     skips: Counter[str] = field(default_factory=Counter)
 
+    @property
+    def total(self) -> int:
+        """Every enrolment and skip."""
+        return sum(self.states.values())
+
     # Lists for the template (its ``.items`` on a Counter would look up the key "items").
     @property
     def by_state(self) -> list[tuple[str, int]]:
