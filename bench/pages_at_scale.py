@@ -17,8 +17,10 @@ name search, a tag, page 100), the automation's page (its overview and its enrol
 10) and the dashboard (24 hours, 7 days, 30 days): median and p95 of ``--runs`` requests after
 3 warm-ups, each answer checked (200 and a piece of its text). Each page's queries are counted
 in this process (Django's test client, an execute wrapper), in both organizations: a count
-that differs between them grows with the data, and fails the run. Targets: median under 100
-ms for each page and 300 ms for the dashboard; no page whose queries differ.
+higher in the large one grows with the data, and fails the run (a lower one is allowed: the
+automation page reads a large funnel as last counted, one query fewer than counting a small
+one). Targets: median under 100 ms for each page and 300 ms for the dashboard; no page whose
+queries grow.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
         .venv/bin/python -m bench.pages_at_scale [--smoke] [--runs 15]
@@ -370,12 +372,12 @@ def main() -> None:
             commit=git_commit(),
         )
         if differing:
-            raise SystemExit("queries that are not constant: " + "; ".join(differing))
+            raise SystemExit("queries that grow with the data: " + "; ".join(differing))
 
 
 def figures_of(rows: list[Row]) -> tuple[list[Figure], list[str]]:
     """Per page kind: the slowest variant's median, the worst p95 and the most queries; and
-    the pages whose queries differ from the small organization's, or from their first page's."""
+    the pages with more queries than the small organization's, or than their first page's."""
     figures = []
     differing = []
     for kind in dict.fromkeys(row.page.kind for row in rows):
@@ -394,12 +396,12 @@ def figures_of(rows: list[Row]) -> tuple[list[Figure], list[str]]:
             ),
         ]
         for row in mine:
-            if row.queries != row.small_queries:
+            if row.queries > row.small_queries:
                 differing.append(
                     f"{kind}, {row.page.variant}: {row.queries} queries, "
                     f"{row.small_queries} at {SMALL:,} times less data"
                 )
-            elif row.page.paged and row.queries != mine[0].queries:
+            elif row.page.paged and row.queries > mine[0].queries:
                 differing.append(
                     f"{kind}, {row.page.variant}: {row.queries} queries, "
                     f"{mine[0].queries} on the {mine[0].page.variant}"
