@@ -49,7 +49,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from bench.cpu import PostgresCPU, RunCPU, others_cpu, postmaster_pid
+from bench.cpu import PostgresCPU, RunCPU, others_cpu, postmaster_pid, tree_cpu
 from bench.stack import (
     Child,
     answered_callbacks,
@@ -204,7 +204,7 @@ def run(organization: Organization, procs: dict[str, list[Child]], count: int, l
     return result
 
 
-def rate_limited_run(organization: Organization, count: int) -> RateRun:
+def rate_limited_run(organization: Organization, count: int, workers: list[Child]) -> RateRun:
     """The limited sender's messages, sent as the first organization's were, and when the
     sandbox stored each (``/sandbox/arrivals``, to the microsecond, after its latency).
 
@@ -212,9 +212,10 @@ def rate_limited_run(organization: Organization, count: int) -> RateRun:
     a burst of ``BURST_SECONDS``' worth: from an idle budget the first ``rate * burst`` go at
     once, the rest one every ``1 / rate`` seconds. So the burst (the first ``rate * burst``
     messages claimed) is left out, and the steady rate is (n - 1) / (last - first arrival) of
-    the others."""
+    the others. The workers' CPU over the run is kept too: what holding the rate costs."""
     rate = float(LIMITED_RATE)
     result = RateRun(messages=count, rate=rate, burst=round(rate * BURST_SECONDS))
+    cpu_before = sum(tree_cpu(worker.process.pid) for worker in workers)
     began = time.perf_counter()
     created = send_to_all(organization)
     if created != count:
@@ -223,6 +224,7 @@ def rate_limited_run(organization: Organization, count: int) -> RateRun:
     while left(organization, BUSY) and time.perf_counter() < deadline:
         time.sleep(POLL_S)
     result.seconds = time.perf_counter() - began
+    result.worker_cpu_s = sum(tree_cpu(worker.process.pid) for worker in workers) - cpu_before
     messages = Message.objects.filter(organization=organization, sid__isnull=False)
     claimed = list(messages.order_by("submitted_at", "pk").values_list("to", flat=True))
     arrivals: dict[str, list[float]] = get_json(f"{SANDBOX_URL}/sandbox/arrivals")["arrivals"]
@@ -285,7 +287,9 @@ def main() -> None:
         children += workers
         procs = {"sandbox": [children[0]], "web": [children[1]], "worker": workers}
         result = run(organization, procs, options.messages, limit)
-        limited_run = rate_limited_run(limited, options.limited) if options.limited else None
+        limited_run = (
+            rate_limited_run(limited, options.limited, workers) if options.limited else None
+        )
         duplicates = created_twice(get_json(f"{SANDBOX_URL}/sandbox/stats"))  # both runs
         stop(children)
         result.callbacks_answered = answered_callbacks(children[1])

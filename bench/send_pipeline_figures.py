@@ -64,6 +64,7 @@ class RateRun:
     rate: float
     burst: int  # what an idle budget lets through at once (``BURST_SECONDS`` at the rate)
     seconds: float = 0.0  # from the call until none was pending or submitting
+    worker_cpu_s: float = 0.0  # the send workers' CPU meanwhile
     accepted: int = 0
     burst_arrivals: list[float] = field(default_factory=list)  # the first ``burst`` claimed
     arrivals: list[float] = field(default_factory=list)  # the others: the steady window
@@ -162,7 +163,9 @@ def rate_report(result: RateRun) -> None:
         f"{result.messages:,} accepted in {result.seconds:.1f} s; the burst of {result.burst} "
         f"arrived over {burst_span:.2f} s; the steady window, {len(result.arrivals):,} "
         f"messages over {result.arrivals[-1] - result.arrivals[0]:.2f} s: "
-        f"{result.measured:.3f}/s ({result.deviation_pct:+.2f}%)"
+        f"{result.measured:.3f}/s ({result.deviation_pct:+.2f}%); the workers' CPU "
+        f"{result.worker_cpu_s:.1f} s ({result.worker_cpu_s / max(result.accepted, 1) * 1000:.1f} "
+        "ms a message: the waiting batches come back each time a slot may be free)"
     )
     if gaps:
         print(
