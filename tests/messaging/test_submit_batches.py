@@ -14,6 +14,7 @@ import responses
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
+from connections.models import TwilioCredentials
 from messaging.models import Message, Status
 from messaging.services.dispatch import MAX_BATCH, batches
 from messaging.services.sending import message_send
@@ -154,10 +155,21 @@ def test_two_workers_taking_the_same_batch_send_each_message_once(personas, rsps
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("send_rate", "countdown"),
+    [
+        # Back when the sender's budget allows the rest at once, or a full burst (one
+        # second's worth) of it: at 1 a second a burst is one message, so 0.8 s for the next;
+        # at 10 a second, 0.8 s for the next and 0.2 s more for the two after it.
+        (1, 0.8),
+        (10, 1.0),
+    ],
+)
 def test_a_rate_limit_holds_the_rest_of_the_batch_back_as_one_batch(
-    personas, rsps, clock, monkeypatch
+    personas, rsps, clock, monkeypatch, send_rate, countdown
 ):
     connection = connect(personas)  # a local number: 1 segment per second
+    TwilioCredentials.objects.filter(connection=connection).update(send_rate=send_rate)
     messages_create(rsps)
     asked: list[str] = []
 
@@ -180,7 +192,7 @@ def test_a_rate_limit_holds_the_rest_of_the_batch_back_as_one_batch(
     assert outcomes == {first.pk: "submitted", **{m.pk: "deferred" for m in rest}}
     # The limiter was asked twice: once for the message sent, once for the one it refused.
     assert asked == [f"sender:{connection.pk}"] * 2
-    assert later == [(([m.pk for m in rest],), 0.8)]
+    assert later == [(([m.pk for m in rest],), countdown)]
     assert len(forms(rsps)) == 1
     assert set(
         Message.objects.filter(pk__in=[m.pk for m in rest]).values_list("status", flat=True)
