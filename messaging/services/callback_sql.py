@@ -8,8 +8,9 @@ them on SQLite and PostgreSQL (CI).
 
 - The read joins the message to its connection and credentials: one round trip.
 - On PostgreSQL the write is one statement (the event's ``INSERT … ON CONFLICT DO NOTHING`` in a
-  CTE, then the conditional ``UPDATE``), atomic under autocommit; elsewhere the same two
-  statements run in one transaction.
+  CTE, then the ``UPDATE`` that matches the row only while the status may move), atomic under
+  autocommit; elsewhere the same two statements run in one transaction. A callback that does
+  not move the status (a repeat, a late one) then touches the row in a second statement.
 - With an outbound webhook subscribed to ``message.status_changed`` (``announce_to``), the
   same statement on PostgreSQL also records the outbox's event, a snapshot of the row as it
   moved, and its deliveries (``tenants.outbound``'s ``snapshot_ctes``; the first drain renders
@@ -127,81 +128,84 @@ def _insert_sql() -> str:
 
 
 @cache
-def _update_sql(*, sid: bool, move_from: int, error: bool, vendor: str, row: bool = False) -> str:
+def _update_sql(*, sid: bool, move_from: int, error: bool, returning: str = "") -> str:
     """Forward only, in the statement itself: a repeated or late callback changes nothing.
 
     One statement per shape: with a SID or not, how many statuses the message may move from
-    (0: a status we do not track, only the SID is kept), with error columns to set or not
-    (an error, or a success that clears a stale one). On PostgreSQL it returns the status the
-    row had, read under the row's lock, so that of two racing callbacks only the one that
-    moved the status announces it (and with ``row``, the row as it left it); elsewhere the
-    caller reads it first, in its transaction."""
+    (0: a status we do not track, only the SID is kept: the "touch"), with error columns to
+    set or not (an error, or a success that clears a stale one). A move matches the row only
+    while its status is one it may move from, checked again under the row's lock, so that of
+    two racing callbacks only one moves the status (and announces it); a callback that does
+    not move it then touches the row (``updated_at``, the SID). Reading the old status under
+    a ``FOR UPDATE`` in the same statement, as the write did first, took 0.08 of its 0.79 ms
+    on PostgreSQL 15 (alternating blocks of 300 statements under autocommit)."""
     sets = [f"{_column(Message, 'updated_at')} = %s"]
     if sid:
         # Kept even when the callback beats the send task's own answer; never overwritten.
         column = _column(Message, "sid")
         sets.append(f"{column} = COALESCE({column}, %s)")
+    where = f"{_column(Message, 'id')} = %s"
     if move_from:
-        status = _column(Message, "status")
-        allowed = f"{status} IN ({', '.join(['%s'] * move_from)})"
-        for field in ("status", "error_code", "error_message") if error else ("status",):
-            column = _column(Message, field)
-            sets.append(f"{column} = CASE WHEN {allowed} THEN %s ELSE {column} END")
-    table, pk = _table(Message), _column(Message, "id")
-    if vendor != "postgresql":
-        return f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s"
-    return (
-        f"UPDATE {table} SET {', '.join(sets)}"
-        f" FROM (SELECT {_column(Message, 'status')} AS old_status FROM {table}"
-        f" WHERE {pk} = %s FOR UPDATE) AS old"
-        f" WHERE {table}.{pk} = %s RETURNING old.old_status" + (f", {table}.*" if row else "")
-    )
+        fields = ("status", "error_code", "error_message") if error else ("status",)
+        sets += [f"{_column(Message, field)} = %s" for field in fields]
+        where += f" AND {_column(Message, 'status')} IN ({', '.join(['%s'] * move_from)})"
+    sql = f"UPDATE {_table(Message)} SET {', '.join(sets)} WHERE {where}"
+    return f"{sql} RETURNING {returning}" if returning else sql
 
 
 def _update(
-    move: StatusMove, now: Any, message_id: int, vendor: str, *, row: bool = False
+    move: StatusMove, now: Any, message_id: int, *, touch: bool = False, returning: str = ""
 ) -> tuple[str, list[Any]]:
-    error = move.error_code is not None or (bool(move.move_from) and move.succeeds)
+    """The move's UPDATE, or (``touch``, or a status we do not track) the touch's."""
+    moves = bool(move.move_from) and not touch
+    error = moves and (move.error_code is not None or move.succeeds)
     sql = _update_sql(
-        sid=bool(move.sid), move_from=len(move.move_from), error=error, vendor=vendor, row=row
+        sid=bool(move.sid),
+        move_from=len(move.move_from) if moves else 0,
+        error=error,
+        returning=returning if moves else "",
     )
     values: list[Any] = [now]
     if move.sid:
         values.append(move.sid)
-    if move.move_from:
-        changes = (move.status, move.error_code, move.error_message) if error else (move.status,)
-        for value in changes:
-            values += [*move.move_from, value]
-    values += [message_id, message_id] if vendor == "postgresql" else [message_id]
+    if error:
+        values += [move.status, move.error_code, move.error_message]
+    elif moves:
+        values.append(move.status)
+    values.append(message_id)
+    if moves:
+        values += move.move_from
     return sql, values
 
 
-@cache
-def _status_sql() -> str:
-    return (
-        f"SELECT {_column(Message, 'status')} FROM {_table(Message)}"
-        f" WHERE {_column(Message, 'id')} = %s"
-    )
-
-
-def _write(statements: list[tuple[str, list[Any]]], move: StatusMove, message_id: int) -> bool:
-    """Runs the event insert (if any) and the update; True when the status moved."""
+def _write(move: StatusMove, now: Any, message_id: int, event: list[Any] | None) -> bool:
+    """Runs the event insert (if any) and the move; True when the status moved. When it did
+    not, the row is touched."""
     db = connections[DEFAULT_DB_ALIAS]
-    *before, (update, values) = statements
-    if db.vendor == "postgresql":
+    postgresql = db.vendor == "postgresql"
+    update, values = _update(move, now, message_id, returning="1" if postgresql else "")
+    moves = bool(move.move_from)
+    if postgresql:
         # One statement: the event's insert rides along as a CTE.
-        prefix = f"WITH event AS ({before[0][0]}) " if before else ""
+        prefix = f"WITH event AS ({_insert_sql()}) " if event else ""
         with db.cursor() as cursor:
-            cursor.execute(prefix + update, [*(before[0][1] if before else []), *values])
-            row = cursor.fetchone()
+            cursor.execute(prefix + update, [*(event or []), *values])
+            moved = moves and cursor.fetchone() is not None
     else:
         with transaction.atomic(), db.cursor() as cursor:
-            for sql, params in before:
-                cursor.execute(sql, params)
-            cursor.execute(_status_sql(), [message_id])
-            row = cursor.fetchone()
+            if event:
+                cursor.execute(_insert_sql(), event)
             cursor.execute(update, values)
-    return row is not None and row[0] in move.move_from
+            moved = moves and cursor.rowcount == 1
+    if moves and not moved:
+        _touch(move, now, message_id)
+    return moved
+
+
+def _touch(move: StatusMove, now: Any, message_id: int) -> None:
+    """``updated_at`` and the SID of a message whose status the callback did not move."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(*_update(move, now, message_id, touch=True))
 
 
 def callback_write(
@@ -219,17 +223,15 @@ def callback_write(
     now = db.ops.adapt_datetimefield_value(timezone.now())
     payload = db.ops.adapt_json_value(dict(params), None)
     event: list[Any] = [message_id, move.status, move.error_code, payload, callback_key, now]
-    if announce_to is None:
-        update = _update(move, now, message_id, db.vendor)
-        return _write([(_insert_sql(), event), update], move, message_id)
+    if announce_to is None or not move.move_from:  # a status we do not track announces nothing
+        return _write(move, now, message_id, event)
     if db.vendor != "postgresql":
         with transaction.atomic():
-            update = _update(move, now, message_id, db.vendor)
-            moved = _write([(_insert_sql(), event), update], move, message_id)
+            moved = _write(move, now, message_id, event)
             if moved:
                 messages_status_record(organization_id=announce_to, message_ids=[message_id])
         return moved
-    update_sql, values = _update(move, now, message_id, db.vendor, row=True)
+    update_sql, values = _update(move, now, message_id, returning=f"{_table(Message)}.*")
     outbox, outbox_params = snapshot_ctes(
         source="announced",
         row=_snapshot_sql(),
@@ -239,20 +241,19 @@ def callback_write(
         now=now,
     )
     sql = (
-        f"WITH event AS ({_insert_sql()}), moved AS ({update_sql}),"
-        f" announced AS (SELECT * FROM moved WHERE old_status IN"
-        f" ({', '.join(['%s'] * len(move.move_from))})), {outbox}"
-        " SELECT old_status FROM moved"
+        f"WITH event AS ({_insert_sql()}), announced AS ({update_sql}), {outbox}"
+        " SELECT 1 FROM announced"
     )
     db.ensure_connection()
     # Prepared on the server (Django's cursors bind on the client, which cannot): planning
     # these five CTEs took 0.5 ms of each callback, more than running them.
     with psycopg.Cursor(db.connection) as cursor:
-        cursor.execute(sql, [*event, *values, *move.move_from, *outbox_params], prepare=True)
-        row = cursor.fetchone()
-    moved = row is not None and row[0] in move.move_from
+        cursor.execute(sql, [*event, *values, *outbox_params], prepare=True)
+        moved = cursor.fetchone() is not None
     if moved:
         wake_on_commit()
+    else:
+        _touch(move, now, message_id)
     return moved
 
 
@@ -261,7 +262,7 @@ def _snapshot_sql() -> str:
     """The moved row as JSON, with its contact's public id (what the API shows)."""
     contact, pk = _table(Contact), _column(Contact, "id")
     return (
-        "to_jsonb(announced) - 'old_status' || jsonb_build_object('contact_public_id',"
+        "to_jsonb(announced) || jsonb_build_object('contact_public_id',"
         f" (SELECT {_column(Contact, 'public_id')} FROM {contact}"
         f" WHERE {contact}.{pk} = announced.{_column(Message, 'contact')}))"
     )
@@ -272,4 +273,4 @@ def status_move(*, message_id: int, move: StatusMove) -> bool:
     when it moved."""
     db = connections[DEFAULT_DB_ALIAS]
     now = db.ops.adapt_datetimefield_value(timezone.now())
-    return _write([_update(move, now, message_id, db.vendor)], move, message_id)
+    return _write(move, now, message_id, None)
