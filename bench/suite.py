@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None, parts: Sequence[Part] = PARTS) -> in
     began = time.perf_counter()
     outcomes = []
     for index, part in enumerate(parts, 1):
-        print(f"[{index}/{len(parts)}] {part.label} ({' '.join(part.command[1:])})", flush=True)
+        print(f"[{index}/{len(parts)}] {part.label} (python -m {part.command[-1]})", flush=True)
         outcome = run_part(part, smoke=options.smoke, env=env, results=results)
         state = f"failed: {outcome.problem}" if outcome.problem else "done"
         print(f"[{index}/{len(parts)}] {part.label}: {state} in {outcome.seconds:.0f} s")
