@@ -58,10 +58,21 @@ class Figure:
         return {**row, "ratio": self.ratio, "met": self.met}
 
 
+def processor() -> str:
+    """The CPU's model name (Linux), else what Python knows of it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_facts(**extra: object) -> dict[str, object]:
     return {
         "cores": os.cpu_count(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": processor(),
         "python": platform.python_version(),
         "at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **extra,
