@@ -42,7 +42,7 @@ lint: $(VENV)/.installed-dev
 
 ## Every speed and scale figure against its limit on the real stack (PostgreSQL and Redis
 ## running; DATABASE_URL names the database the scratch ones are made beside): a table, and
-## bench/results/latest.json and history.jsonl. About 15 minutes on 2 cores.
+## bench/results/latest.json and history.jsonl. About 10 minutes on 2 cores.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.suite
 
