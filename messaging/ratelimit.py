@@ -40,6 +40,20 @@ def take_many(key: str, *, rate: float, costs: list[int]) -> tuple[int, float]:
     return outcome.taken, outcome.wait / gcra.MICROSECONDS
 
 
+def reserve_many(key: str, *, rate: float, costs: list[int], horizon: float) -> tuple[int, float]:
+    """Reserves slots for sends ``take_many`` refused, in order: the first's and those within
+    a burst of it, unless the first is ``horizon`` seconds away or more. Returns how many were
+    reserved (0 then) and the seconds until they may all go (or until the first could)."""
+    outcome = gcra.shared().reserve(
+        _key(key),
+        intervals=[gcra.microseconds(max(cost, 1) / max(rate, 0.001)) for cost in costs],
+        tolerance=gcra.microseconds(BURST_SECONDS),
+        horizon=gcra.microseconds(horizon),
+        now=time.time(),
+    )
+    return outcome.taken, outcome.wait / gcra.MICROSECONDS
+
+
 def reset(key: str) -> None:
     """Forgets a sender's history (tests, and a changed send rate)."""
     gcra.shared().reset(_key(key))

@@ -9,10 +9,11 @@ from messaging.services.sweeper import messages_sweep
 
 
 @shared_task(name="messaging.tasks.send_messages")
-def send_messages(message_ids: list[int]) -> dict[str, int]:
-    """A batch of messages (queue ``send``: thread pool, late ack; see config/celery.py).
+def send_messages(message_ids: list[int], reserved: list[int] | None = None) -> dict[str, int]:
+    """A batch of messages (queue ``send``: thread pool, late ack; see config/celery.py);
+    ``reserved``, those of them whose rate-limit slots the run that deferred them holds.
     Returns how many had each outcome."""
-    return dict(Counter(messages_submit(message_ids).values()))
+    return dict(Counter(messages_submit(message_ids, reserved or ()).values()))
 
 
 @shared_task(name="messaging.tasks.send_message")

@@ -60,6 +60,42 @@ return {taken, wait, tat - now}
 """
 
 
+# The same KEYS and ARGV, then ARGV[3] the horizon: reserves, in order, the first item's slot
+# and those of the items whose slots come less than one tolerance after it (a burst, to go
+# together), unless the first's is a horizon or more away; returns how many it reserved, the
+# microseconds until the last of them is allowed (all may go then), and how far the TAT is
+# ahead of now afterwards.
+_RESERVE_SCRIPT = """
+local now = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local horizon = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now) or now
+if tat < now then tat = now end
+local first = nil
+local last = now
+local reserved = 0
+for i = 4, #ARGV do
+  local interval = tonumber(ARGV[i])
+  local allow_at = math.max(tat + interval - math.max(tolerance, interval), now)
+  if first == nil then
+    first = allow_at
+    if first - now >= horizon then
+      return {0, first - now, tat - now}
+    end
+  end
+  if allow_at >= first + tolerance and reserved > 0 then break end
+  tat = tat + interval
+  last = allow_at
+  reserved = reserved + 1
+end
+if reserved > 0 then
+  redis.call('SET', KEYS[1], string.format('%d', tat), 'PX',
+             math.floor((tat - now) / 1000) + 1000)
+end
+return {reserved, last - now, tat - now}
+"""
+
+
 @dataclass(frozen=True)
 class Outcome:
     taken: int
@@ -88,11 +124,13 @@ class Gcra:
         self._tat: dict[str, int] = {}
         self._client: redis.Redis | None = None
         self._script: Script | None = None
+        self._reserve_script: Script | None = None
 
     def _redis(self, url: str) -> tuple[redis.Redis, Script]:
         if self._client is None or self._script is None:
             self._client = redis.Redis.from_url(url, socket_timeout=2)
             self._script = self._client.register_script(_SCRIPT)
+            self._reserve_script = self._client.register_script(_RESERVE_SCRIPT)
         return self._client, self._script
 
     def take(self, key: str, *, intervals: Sequence[int], tolerance: int, now: float) -> Outcome:
@@ -120,6 +158,43 @@ class Gcra:
             else:
                 self._tat.pop(key, None)
             return Outcome(taken, wait, tat - now_us)
+
+    def reserve(
+        self, key: str, *, intervals: Sequence[int], tolerance: int, horizon: int, now: float
+    ) -> Outcome:
+        """Reserves future slots for items that must wait (``take`` refused the first): the
+        first's, and those that come less than one ``tolerance`` after it, so that they can go
+        together when the last of them is allowed; ``Outcome.taken`` says how many and
+        ``wait`` the microseconds until then. Nothing is reserved when the first slot is
+        ``horizon`` microseconds away or more (``wait`` says how far). Whoever holds the
+        reservation sends them without asking again: the budget has paid for them."""
+        now_us = microseconds(now)
+        steps = [max(int(interval), 1) for interval in intervals]
+        tolerance, horizon = max(int(tolerance), 0), max(int(horizon), 0)
+        if self.redis_url:
+            self._redis(self.redis_url)
+            assert self._reserve_script is not None  # noqa: S101 - registered with the client
+            reserved, wait, ahead = self._reserve_script(
+                keys=[key], args=[now_us, tolerance, horizon, *steps]
+            )
+            return Outcome(int(reserved), max(int(wait), 0), max(int(ahead), 0))
+        with self._lock:
+            tat = max(self._tat.get(key, now_us), now_us)
+            first: int | None = None
+            last, reserved = now_us, 0
+            for interval in steps:
+                allow_at = max(tat + interval - max(tolerance, interval), now_us)
+                if first is None:
+                    first = allow_at
+                    if first - now_us >= horizon:
+                        return Outcome(0, first - now_us, tat - now_us)
+                if allow_at >= first + tolerance and reserved:
+                    break
+                tat += interval
+                last, reserved = allow_at, reserved + 1
+            if reserved:
+                self._tat[key] = tat
+            return Outcome(reserved, last - now_us, tat - now_us)
 
     def reset(self, key: str) -> None:
         """Forgets a budget's history: it is whole again."""

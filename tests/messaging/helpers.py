@@ -165,6 +165,8 @@ def limiter(monkeypatch: Any, take: Callable[..., float]) -> None:
         return len(costs), 0.0
 
     monkeypatch.setattr(ratelimit, "take_many", take_many)
+    # Reserves nothing: the batch comes back when ``take`` said, and asks again.
+    monkeypatch.setattr(ratelimit, "reserve_many", lambda key, **_: (0, 0.0))
 
 
 def unlimited(monkeypatch: Any) -> None:

@@ -174,17 +174,17 @@ def test_it_defers_a_short_wait_with_a_countdown_and_no_sleep(
     personas, rsps, monkeypatch, fake_time, django_capture_on_commit_callbacks
 ):
     """Two messages at once to a 1 segment/s sender: the second waits one second, re-enqueued
-    with a countdown; its row says when, and the beat leaves it alone."""
+    with a countdown and its slot reserved; its row says when, and the beat leaves it alone."""
     clock = Clock(monkeypatch, T0)
     connect(personas)
     messages_create(rsps)
-    later: list[tuple[tuple, float]] = []
+    later: list[tuple[tuple, dict | None, float]] = []
     enqueue = send_messages.apply_async
 
     def apply_async(args=None, kwargs=None, *, countdown=None, **options):
         if countdown is None:  # enqueued now: runs eagerly, as usual
             return enqueue(args, kwargs, **options)
-        later.append((tuple(args), countdown))  # a countdown: what the worker would get
+        later.append((tuple(args), kwargs, countdown))  # a countdown: what the worker gets
         return None
 
     monkeypatch.setattr(send_messages, "apply_async", apply_async)
@@ -196,12 +196,12 @@ def test_it_defers_a_short_wait_with_a_countdown_and_no_sleep(
     assert second.status == Status.PENDING
     assert second.send_after == T0 + datetime.timedelta(seconds=1)
     assert second.enqueued_at == second.send_after
-    assert later == [(([second.pk],), 1.0)]
+    assert later == [(([second.pk],), {"reserved": [second.pk]}, 1.0)]
     assert forms(rsps) == [expected_form(first, to=ALICE, body="One")]
 
     clock.advance(seconds=1)
     assert messages_enqueue_due() == 0  # it is already on its way with a countdown
     fake_time.now += 1
-    assert send_messages.delay([second.pk]).get() == {"submitted": 1}
+    assert send_messages.delay([second.pk], reserved=[second.pk]).get() == {"submitted": 1}
     assert forms(rsps)[1] == expected_form(second, to=ALICE, body="Two")
     assert Message.objects.get(pk=second.pk).status == Status.QUEUED

@@ -165,3 +165,56 @@ def test_an_api_key_is_limited_across_processes(redis_url, personas, monkeypatch
     assert [r.status_code for r in mine] == [200] * 40 + [429]
     assert mine[-1]["Retry-After"] == "1"
     redis.Redis.from_url(redis_url).delete(api_key_budget_key(api_key))
+
+
+# --- Reserving the slots of items that must wait ----------------------------------------------
+
+TENTH = 100_000  # 10 a second
+SECOND = 1_000_000
+
+
+def reservations(limiter: Gcra, name: str) -> list[Outcome]:
+    """At 10 a second with a burst of one second: a burst taken, then what three batches of
+    waiting items reserve at the same instant, and what a take finds after them."""
+    assert limiter.take(name, intervals=[TENTH] * 15, tolerance=SECOND, now=BASE).taken == 10
+    batches = [
+        limiter.reserve(
+            name, intervals=[TENTH] * n, tolerance=SECOND, horizon=60 * SECOND, now=BASE
+        )
+        for n in (15, 4, 30)
+    ]
+    after = limiter.take(name, intervals=[TENTH], tolerance=SECOND, now=BASE)
+    return [*batches, after]
+
+
+EXPECTED_RESERVATIONS = [
+    # The first batch: the next burst (slots due 0.1 s … 1.0 s from now), all due in 1 s.
+    Outcome(taken=10, wait=10 * TENTH, ahead=2 * SECOND),
+    # The second: its 4 after those (1.1 s … 1.4 s), due in 1.4 s; no batch shares a slot.
+    Outcome(taken=4, wait=14 * TENTH, ahead=24 * TENTH),
+    # The third: a burst from 1.5 s (1.5 s … 2.4 s).
+    Outcome(taken=10, wait=24 * TENTH, ahead=34 * TENTH),
+    # And a take now finds every one of those slots held: its own comes at 2.5 s.
+    Outcome(taken=0, wait=25 * TENTH, ahead=34 * TENTH),
+]
+
+
+def test_waiting_items_reserve_their_next_burst_each_after_the_last_reservation():
+    assert reservations(Gcra(None), "k") == EXPECTED_RESERVATIONS
+
+
+def test_the_same_reservations_on_redis(redis_url, budget_key):
+    assert reservations(Gcra(redis_url), budget_key) == EXPECTED_RESERVATIONS
+
+
+def test_nothing_is_reserved_past_the_horizon(redis_url, budget_key):
+    for limiter, name in [(Gcra(None), "k"), (Gcra(redis_url), budget_key)]:
+        # One item dear enough to hold the budget for 70 s (a long MMS at 1 a second, say).
+        limiter.take(name, intervals=[70 * SECOND], tolerance=SECOND, now=BASE)
+
+        outcome = limiter.reserve(
+            name, intervals=[SECOND] * 3, tolerance=SECOND, horizon=60 * SECOND, now=BASE
+        )
+
+        assert outcome == Outcome(taken=0, wait=70 * SECOND, ahead=70 * SECOND)
+        assert limiter.take(name, intervals=[1], tolerance=SECOND, now=BASE).ahead == 70 * SECOND
