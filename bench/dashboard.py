@@ -13,7 +13,6 @@ Target: every panel and the page under 300 ms with the same number of queries fo
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import statistics
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
-from bench.message_log import fill, opt_outs
+from bench.message_log import fill, opt_outs, scale_options
 
 # bench.pages sets Django up: import it before any model.
 from bench.pages import machine, require_postgresql, signed_in
@@ -77,15 +76,7 @@ def page(client: Any, key: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--opt-outs", type=int, default=500)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--smoke", action="store_true", help="a tenth: 100,000 messages")
-    options = parser.parse_args()
-    if options.smoke:
-        options.messages, options.contacts = options.messages // 10, options.contacts // 10
+    options = scale_options(__doc__.splitlines()[0])
     require_postgresql()
     databases = setup_databases(verbosity=0, interactive=False)
     try:

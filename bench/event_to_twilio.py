@@ -92,17 +92,14 @@ from django.db import connection, transaction  # noqa: E402
 from automations.models import AutomationRun  # noqa: E402
 from automations.services.automations import automation_activate, automation_create  # noqa: E402
 from bench.results import Figure, git_commit, write  # noqa: E402
-from connections.services.connections import twilio_connect, twilio_set_send_rate  # noqa: E402
+from bench.sending import connected_organization  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.services.bulk import contacts_upsert_many  # noqa: E402
 from contacts.services.rows import ContactRow  # noqa: E402
 from messaging.models import Message  # noqa: E402
-from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS  # noqa: E402
 from templates_sms.services import template_create  # noqa: E402
-from tenants.actor import Actor  # noqa: E402
-from tenants.models import Membership, Organization, User  # noqa: E402
+from tenants.models import Organization  # noqa: E402
 from tenants.services.api_keys import api_key_create  # noqa: E402
-from tenants.services.organizations import organization_create  # noqa: E402
 
 EVENTS, SMOKE = 200, 20
 INTERVAL_S = 0.1  # 10 requests a second
@@ -123,17 +120,7 @@ MEDIAN_TARGET_S, P95_TARGET_S = 1.0, 2.0
 def prepare(count: int) -> tuple[Organization, str, list[Contact]]:
     """The organization, its API key and its contacts (in the order they are tagged): the
     ``WARM_UP`` first ones to warm the stack up, then the ``count`` measured."""
-    owner = User.objects.create_user("bench@example.com", "bench-password-123")
-    organization = organization_create(name="Bench", owner=owner)
-    by = Actor.for_membership(Membership.objects.get(organization=organization, user=owner))
-    row = twilio_connect(
-        organization=organization,
-        by=by,
-        account_sid=DEFAULT_ACCOUNT_SID,
-        auth_token=DEFAULT_AUTH_TOKEN,
-        phone_number=DEFAULT_NUMBERS[0],
-    )
-    twilio_set_send_rate(connection=row, send_rate=SEND_RATE, by=by)
+    organization, owner = connected_organization("Bench", SEND_RATE)
     rows = [
         ContactRow(phone=phone(n), first_name="Ann", time_zone="America/Los_Angeles")
         for n in range(WARM_UP + count)

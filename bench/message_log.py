@@ -132,6 +132,21 @@ def opt_outs(organization: Organization, count: int) -> None:
         ConsentEvent.objects.filter(pk=pk).update(created_at=now - datetime.timedelta(hours=n))
 
 
+def scale_options(description: str) -> argparse.Namespace:
+    """The command line of the benchmarks filled by ``fill`` and ``opt_outs`` at scale
+    (``bench.dashboard``, ``bench.pages_at_scale``); ``--smoke`` is a tenth of the data."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--opt-outs", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--smoke", action="store_true", help="a tenth: 100,000 messages")
+    options = parser.parse_args()
+    if options.smoke:
+        options.messages, options.contacts = options.messages // 10, options.contacts // 10
+    return options
+
+
 def tenth_page(client: Client, url: str) -> str:
     """The URL of the tenth page, found by following "Older →" nine times."""
     for _ in range(9):

@@ -28,7 +28,6 @@ queries grow.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
 import subprocess
@@ -54,7 +53,7 @@ from django.test import Client  # noqa: E402
 from automations.models import Automation  # noqa: E402
 from automations.services.automations import automation_activate, automation_create  # noqa: E402
 from bench.dashboard import median_p95, queries_of  # noqa: E402
-from bench.message_log import fill, opt_outs, tenth_page  # noqa: E402
+from bench.message_log import fill, opt_outs, scale_options, tenth_page  # noqa: E402
 from bench.pages import machine, signed_in  # noqa: E402
 from bench.results import Figure, git_commit, write  # noqa: E402
 from bench.stack import (  # noqa: E402
@@ -309,15 +308,7 @@ def collected_static() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--opt-outs", type=int, default=500)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--smoke", action="store_true", help="a tenth: 100,000 messages")
-    options = parser.parse_args()
-    if options.smoke:
-        options.messages, options.contacts = options.messages // 10, options.contacts // 10
+    options = scale_options(__doc__.splitlines()[0])
     with scratch_stack("pages_at_scale", REDIS) as (logs, children):
         started = time.perf_counter()
         big = filled(

@@ -55,10 +55,8 @@ from django.db.models import Max, Min  # noqa: E402
 # bench.pages sets Django up: it comes before any model.
 from bench.pages import machine  # noqa: E402
 from bench.results import Figure, git_commit, write  # noqa: E402
-from bench.sending import BODY, BUSY, created_twice, left, prepare  # noqa: E402
-from contacts.models import Contact  # noqa: E402
+from bench.sending import BUSY, created_twice, left, prepare, send_to_all  # noqa: E402
 from messaging.models import Message, MessageEvent, Status  # noqa: E402
-from messaging.services.sending import message_send_many  # noqa: E402
 from tenants.models import Organization  # noqa: E402
 
 SEND_RATE = Decimal(1000)  # segments per second: above what one worker sends here
@@ -72,17 +70,6 @@ RECEIVER_SECRET = "whsec_" + base64.b64encode(b"send-memory-callbacks").decode()
 
 def accepted(organization: Organization) -> int:
     return Message.objects.filter(organization=organization, sid__isnull=False).count()
-
-
-def send_wave(organization: Organization) -> int:
-    """The text to every contact, each chunk committed (and its batches enqueued) on its own."""
-    return message_send_many(
-        organization=organization,
-        contacts=Contact.objects.filter(organization=organization).order_by("pk"),
-        body=BODY,
-        source="automation",
-        commit_each_chunk=True,
-    ).created
 
 
 def sample_as_sent(
@@ -103,7 +90,7 @@ def sample_as_sent(
         if done >= total:
             break
         if sent_waves < WAVES and left(organization, [str(Status.PENDING)]) < wave // 2:
-            created = send_wave(organization)
+            created = send_to_all(organization)
             if created != wave:
                 raise SystemExit(f"wave {sent_waves + 1}: {created:,} messages of {wave:,}")
             sent_waves += 1

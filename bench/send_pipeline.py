@@ -90,17 +90,15 @@ from bench.send_pipeline_figures import (  # noqa: E402
     report,
 )
 from bench.sending import (  # noqa: E402
-    BODY,
     BUSY,
     created_twice,
     left,
     prepare,
+    send_to_all,
     sessions_opened,
 )
-from contacts.models import Contact  # noqa: E402
 from messaging.models import Message, MessageEvent  # noqa: E402
 from messaging.ratelimit import BURST_SECONDS  # noqa: E402
-from messaging.services.sending import message_send_many  # noqa: E402
 from tenants.models import Organization  # noqa: E402
 
 SEND_RATE = Decimal(1000)  # segments per second: far above what one worker can send
@@ -135,18 +133,6 @@ def sample_sessions(result: Run) -> None:
     result.peak_sessions = max(result.peak_sessions, len(sessions))
     result.lock_waits.update(query for waiting, query in sessions if waiting)
     result.samples += 1
-
-
-def send_to_all(organization: Organization) -> int:
-    """``message_send_many`` to every contact, each chunk committed (and its send batches
-    enqueued) on its own, as a launch sends; returns how many messages it created."""
-    return message_send_many(
-        organization=organization,
-        contacts=Contact.objects.filter(organization=organization).order_by("pk"),
-        body=BODY,
-        source="automation",
-        commit_each_chunk=True,
-    ).created
 
 
 def run(organization: Organization, procs: dict[str, list[Child]], count: int, limit: float) -> Run:

@@ -1,7 +1,7 @@
 """What the benchmarks of real send workers share (``bench.send_pipeline``,
-``bench.send_memory``): an organization connected to the Twilio sandbox through the connect flow
-with its contacts, the database's session count, the messages still on their way, and the
-sandbox's duplicate creates.
+``bench.send_memory``, ``bench.event_to_twilio``): an organization connected to the Twilio
+sandbox through the connect flow with its contacts, the text to all of them, the database's
+session count, the messages still on their way, and the sandbox's duplicate creates.
 
 Imported once Django is set up (``bench.pages``), after the benchmark has set its environment.
 """
@@ -16,6 +16,7 @@ from django.db import connection
 from connections.services.connections import twilio_connect, twilio_set_send_rate
 from contacts.models import Contact
 from messaging.models import Message, Status
+from messaging.services.sending import message_send_many
 from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS
 from tenants.actor import Actor
 from tenants.models import Membership, Organization, User
@@ -25,13 +26,9 @@ BODY = "Our spring sale starts today. Reply STOP to opt out."  # GSM-7, one segm
 BUSY = [str(Status.PENDING), str(Status.SUBMITTING)]  # not yet handed to Twilio
 
 
-def prepare(
-    count: int, *, send_rate: Decimal, name: str = "Bench", first_phone: int = 0
-) -> Organization:
-    """An organization called ``name`` connected to the sandbox through the connect flow, its
-    sender limited to ``send_rate`` segments per second, and ``count`` contacts whose numbers
-    run from +1 415 200 0000 + ``first_phone`` (two organizations' recipients kept apart, so
-    the sandbox's arrivals per recipient tell them apart)."""
+def connected_organization(name: str, send_rate: Decimal) -> tuple[Organization, User]:
+    """An organization called ``name`` and its owner, connected to the sandbox through the
+    connect flow, its sender limited to ``send_rate`` segments per second."""
     owner = User.objects.create_user(f"{name.lower()}@example.com", "bench-password-123")
     organization = organization_create(name=name, owner=owner)
     by = Actor.for_membership(Membership.objects.get(organization=organization, user=owner))
@@ -43,6 +40,16 @@ def prepare(
         phone_number=DEFAULT_NUMBERS[0],
     )
     twilio_set_send_rate(connection=row, send_rate=send_rate, by=by)
+    return organization, owner
+
+
+def prepare(
+    count: int, *, send_rate: Decimal, name: str = "Bench", first_phone: int = 0
+) -> Organization:
+    """``connected_organization`` with ``count`` contacts whose numbers run from +1 415 200
+    0000 + ``first_phone`` (two organizations' recipients kept apart, so the sandbox's
+    arrivals per recipient tell them apart)."""
+    organization, _owner = connected_organization(name, send_rate)
     for begin in range(0, count, 5000):
         contacts = []
         for n in range(begin, min(begin + 5000, count)):
@@ -59,6 +66,18 @@ def prepare(
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return organization
+
+
+def send_to_all(organization: Organization) -> int:
+    """``message_send_many`` to every contact, each chunk committed (and its send batches
+    enqueued) on its own, as a launch sends; returns how many messages it created."""
+    return message_send_many(
+        organization=organization,
+        contacts=Contact.objects.filter(organization=organization).order_by("pk"),
+        body=BODY,
+        source="automation",
+        commit_each_chunk=True,
+    ).created
 
 
 def sessions_opened() -> int:
