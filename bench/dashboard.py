@@ -30,7 +30,8 @@ from bench.pages import machine, require_postgresql, signed_in
 from bench.results import Figure, git_commit, write
 from connections.services.usage import spend
 from messaging.models import MessageRollup
-from reports.selectors import PERIODS, connection_health, overview, period_of
+from reports.health import connection_health
+from reports.selectors import PERIODS, overview, period_of
 
 TARGET_MS = 300.0
 

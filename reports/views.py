@@ -9,13 +9,8 @@ from django.shortcuts import render
 
 from connections.services.usage import Spend, spend
 from reports.charts import Chart, Series
-from reports.selectors import (
-    PERIODS,
-    Overview,
-    connection_health,
-    overview,
-    period_of,
-)
+from reports.health import connection_health
+from reports.selectors import PERIODS, Overview, overview, period_of
 from tenants.access import OrganizationView
 from tenants.models import Role
 

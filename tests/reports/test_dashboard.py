@@ -15,7 +15,8 @@ from automations.models import AutomationRun, RunState
 from connections.models import UsageDay
 from contacts.models import ConsentEvent, ConsentKind, ConsentSource
 from messaging.models import Direction, Message, Status, SuppressedReason
-from reports.selectors import connection_health, overview, period_of
+from reports.health import connection_health
+from reports.selectors import overview, period_of
 from tenants.sources import Source
 from tests.automations.helpers import active, contact, send, template
 from tests.connections.helpers import connect
