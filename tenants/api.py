@@ -76,10 +76,11 @@ class MemberApi(OrganizationAPIView):
         responses={200: MemberSerializer, **conflict("last_owner")},
     )
     def patch(self, request: Request, member_id: str) -> Response:
+        member = self.get_member(member_id)  # another organization's member is a 404 first
         serializer = MemberRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = membership_change_role(
-            membership=self.get_member(member_id),
+            membership=member,
             role=serializer.validated_data["role"],
             by=self.actor,
         )

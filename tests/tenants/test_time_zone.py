@@ -14,16 +14,15 @@ import responses
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from automations.models import Automation, AutomationRun, AutomationVersion
+from automations.models import Automation, AutomationVersion
 from automations.services.automations import automation_create, automation_publish
-from contacts.models import Contact, ContactImport
+from contacts.models import Contact
 from contacts.services.contacts import contact_create
 from messaging.models import Message, Status
 from messaging.services import rules
-from templates_sms.models import SmsTemplate
 from templates_sms.services import template_create
 from tenants.access import OrganizationMiddleware
 from tenants.models import ApiKey, Invitation, Membership, Organization, Role
@@ -34,6 +33,7 @@ from tests.connections.helpers import connect
 from tests.e2e.test_accessibility import PAGES as NAVIGATION_PAGES
 from tests.factories import Personas, make_member, page_text, settings_data
 from tests.messaging.helpers import Clock
+from tests.urls_walk import routes, world_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -183,65 +183,6 @@ def test_an_unknown_or_empty_zone_falls_back_to_utc(personas):
 # --- Every page names the zone -------------------------------------------------------------------
 
 
-def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
-    found: list[tuple[str, URLPattern]] = []
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            found.extend(_patterns(pattern, prefix + str(pattern.pattern)))
-        else:
-            found.append((prefix, pattern))
-    return found
-
-
-def _world(personas: Personas) -> dict[str, str]:
-    """One object of each kind a page URL names, as the ids its keyword arguments take."""
-    org = personas.org
-    contact = contact_at(org, utc(2026, 3, 8, 6, 30))
-    message = message_at(org, utc(2026, 3, 8, 6, 30))
-    automation = welcome_automation(org, personas.marketer)
-    template = SmsTemplate.objects.get(organization=org)
-    automation_publish(automation=automation, by=personas.marketer)
-    AutomationRun.objects.create(
-        organization=org,
-        automation=automation,
-        version=automation.versions.get(),
-        contact=contact,
-        occurrence_key="walk",
-        state="completed",
-    )
-    contact_import = ContactImport.objects.create(
-        organization=org, file_name="leads.csv", encoding="utf-8", delimiter=","
-    )
-    endpoint = WebhookEndpoint.objects.create(
-        organization=org,
-        url="https://hooks.example.com/sms",
-        secret_encrypted="whsec_c2VjcmV0",
-        failing_since=utc(2026, 3, 8, 6, 30),
-    )
-    member = Membership.objects.get(user=personas.viewer)
-    invitation = Invitation.objects.create(
-        organization=org,
-        email="invitee@example.com",
-        role=Role.VIEWER,
-        token_hash="x" * 64,
-        expires_at=timezone.now() + datetime.timedelta(days=7),
-    )
-    key, _raw = api_key_create(organization=org, name="CRM", role=Role.VIEWER)
-    return {
-        "contact_id": str(contact.public_id),
-        "message_id": str(message.public_id),
-        "template_id": str(template.public_id),
-        "automation_id": str(automation.public_id),
-        "import_id": str(contact_import.public_id),
-        "endpoint_id": str(endpoint.public_id),
-        "member_id": str(member.public_id),
-        "invitation_id": str(invitation.public_id),
-        "key_id": str(key.public_id),
-        "step_id": "s1",
-        "name": "vip",
-    }
-
-
 # Not pages of the app's shell: machines' URLs, and logging out (POST only).
 NOT_PAGES = ("healthz", "logout", "api/", "admin/", "webhooks/")
 # A GET of a step's save or remove URL fails inside EditorView.get, which takes no step id:
@@ -251,16 +192,15 @@ NOT_WALKED = {"automation_step_save", "automation_step_remove"}
 
 def test_every_page_names_the_organizations_zone(personas):
     set_zone(personas.org, KOLKATA)
-    ids = _world(personas)
+    ids = world_ids(personas.org, personas.marketer)
     client = personas.client("owner")
     named: list[str] = []
-    for prefix, pattern in _patterns(get_resolver()):
-        if (prefix + str(pattern.pattern)).startswith(NOT_PAGES) or pattern.name in NOT_WALKED:
+    for route in routes():
+        if route.route.startswith(NOT_PAGES) or route.name in NOT_WALKED:
             continue
-        wanted = pattern.pattern.regex.groupindex
-        if not set(wanted) <= set(ids):
+        if not route.kwargs <= set(ids):
             continue  # a token of a link sent by e-mail, say: never a page of the app's shell
-        path = reverse(pattern.name, kwargs={key: ids[key] for key in wanted})
+        path = reverse(route.name, kwargs={key: ids[key] for key in route.kwargs})
         response = client.get(path)
         if response.status_code != 200 or response.streaming or b"<html" not in response.content:
             continue  # a redirect, a POST-only action, a download or a fragment
