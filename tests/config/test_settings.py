@@ -71,6 +71,15 @@ def test_deploy_checks_are_clean_with_production_settings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+def test_deploy_checks_name_what_debug_leaves_open():
+    """The control for the clean run above: the deploy checks do read the security settings,
+    which DEBUG relaxes (HSTS, the HTTPS redirect, secure cookies, DEBUG itself, the key)."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="true")
+    assert result.returncode != 0
+    for check in ("W004", "W008", "W009", "W012", "W016", "W018"):
+        assert f"security.{check}" in result.stderr, check
+
+
 def test_it_starts_in_debug_without_secrets():
     result = manage("check", DEBUG="true")
     assert result.returncode == 0, result.stderr
