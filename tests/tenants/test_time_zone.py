@@ -185,8 +185,8 @@ def test_an_unknown_or_empty_zone_falls_back_to_utc(personas):
 
 # Not pages of the app's shell: machines' URLs, and logging out (POST only).
 NOT_PAGES = ("healthz", "logout", "api/", "admin/", "webhooks/")
-# A GET of a step's save or remove URL fails inside EditorView.get, which takes no step id:
-# POST-only URLs, left out of the walk.
+# A step's save and remove URLs are for POSTs; a GET shows the editor, which the walk reaches
+# at its own address.
 NOT_WALKED = {"automation_step_save", "automation_step_remove"}
 
 
