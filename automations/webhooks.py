@@ -124,9 +124,10 @@ def incoming(request: HttpRequest, automation_id: str, secret: str) -> HttpRespo
         return _too_large()
     key = request.headers.get("Idempotency-Key", "").strip()
     try:
-        if len(key) > MAX_EVENT_ID:
+        if len(key) > MAX_EVENT_ID or "\x00" in key:  # no column holds NUL
             raise ApplicationError.for_field(
-                "Idempotency-Key", f"An Idempotency-Key has at most {MAX_EVENT_ID} characters."
+                "Idempotency-Key",
+                f"An Idempotency-Key has at most {MAX_EVENT_ID} characters, none of them NUL.",
             )
         payload = webhook_payload_clean(automation, _json(body))
         received = webhook_receive(automation=automation, payload=payload, idempotency_key=key)

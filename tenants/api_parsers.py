@@ -1,5 +1,6 @@
-"""What the API takes: JSON bodies no deeper than ``JSON_MAX_DEPTH`` and without NUL (no
-database can store it), and for an upload a multipart form held to the same rules."""
+"""What the API takes: JSON bodies no deeper than ``JSON_MAX_DEPTH`` and without NUL or a
+lone surrogate escape (no database can store either), and for an upload a multipart form
+held to the same rules."""
 
 from __future__ import annotations
 
@@ -18,13 +19,27 @@ NUL_REFUSED = "NUL characters are not allowed."
 
 
 class _Refused(Exception):
-    def __init__(self, *, field: str | None = None, depth: bool = False) -> None:
-        self.field, self.depth = field, depth
+    def __init__(
+        self, *, field: str | None = None, depth: bool = False, surrogate: bool = False
+    ) -> None:
+        self.field, self.depth, self.surrogate = field, depth, surrogate
+
+
+def _has_surrogate(text: str) -> bool:
+    """A lone surrogate (JSON's ``"\\ud800"``): no text, so no column can store it."""
+    if text.isascii():
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _json_check(data: Any) -> None:
-    """Raises ``_Refused`` for a body nested too deeply, or with NUL in a string or a key
-    (``field``: the top-level key it is under, None when the body is not an object).
+    """Raises ``_Refused`` for a body nested too deeply, with a lone surrogate (no text), or
+    with NUL in a string or a key (``field``: the top-level key it is under, None when the
+    body is not an object).
     Iterative, so that a body as deep as Python's parser allows costs no recursion here."""
     stack: list[tuple[Any, int, str | None]] = [(data, 1, None)]
     while stack:
@@ -34,11 +49,15 @@ def _json_check(data: Any) -> None:
         if isinstance(value, str):
             if "\x00" in value:
                 raise _Refused(field=field)
+            if _has_surrogate(value):
+                raise _Refused(surrogate=True)
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 name = key.replace("\x00", "\ufffd") if field is None else field
                 if "\x00" in key:
                     raise _Refused(field=name)
+                if _has_surrogate(key):
+                    raise _Refused(surrogate=True)
                 stack.append((item, depth + 1, name))
         elif isinstance(value, list):
             stack.extend((item, depth + 1, field) for item in value)
@@ -62,6 +81,11 @@ class StrictJSONParser(JSONParser):
             if refused.depth:
                 raise exceptions.ParseError(
                     f"JSON parse error - the body is nested more than {JSON_MAX_DEPTH} levels deep."
+                ) from None
+            if refused.surrogate:
+                raise exceptions.ParseError(
+                    "JSON parse error - a string has a lone surrogate escape (such as \\ud800), "
+                    "which is no text."
                 ) from None
             if refused.field is None:
                 raise exceptions.ValidationError(
@@ -117,6 +141,12 @@ def json_field(data: Mapping[str, Any], field: str) -> Any:
     try:
         _json_check(value)
     except _Refused as refused:
-        message = deep if refused.depth else f"“{field}” has a NUL character. {NUL_REFUSED}"
+        message = (
+            deep
+            if refused.depth
+            else f"“{field}” has a lone surrogate escape (such as \\ud800), which is no text."
+            if refused.surrogate
+            else f"“{field}” has a NUL character. {NUL_REFUSED}"
+        )
         raise ApplicationError.for_field(field, message) from None
     return value
