@@ -122,6 +122,10 @@ class OrganizationAPIView(APIView):
         key = request.headers.get("Idempotency-Key", "").strip()[:200]
         if not key:
             return create()
+        if "\x00" in key:  # no column holds NUL (PostgreSQL refuses it: it was a 500)
+            raise ApplicationError.for_field(
+                "Idempotency-Key", "An Idempotency-Key cannot contain a NUL character."
+            )
 
         def run() -> tuple[int, Any]:
             response = create()

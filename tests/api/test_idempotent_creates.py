@@ -85,6 +85,17 @@ def test_the_same_key_on_another_route_is_refused(personas):
     assert not SmsTemplate.objects.exists()
 
 
+def test_a_key_with_a_nul_is_refused_and_creates_nothing(personas):
+    answer = personas.api("marketer").post(
+        "/api/v1/contacts/", {"phone": "+14155550111"}, format="json", HTTP_IDEMPOTENCY_KEY="k\x00"
+    )
+
+    assert answer.status_code == 400
+    assert "Idempotency-Key" in answer.json()["error"]["fields"]
+    assert not Contact.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_a_refused_create_keeps_no_key_so_a_corrected_retry_goes_through(personas):
     api = personas.api("marketer")
     refused = api.post(
