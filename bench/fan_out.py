@@ -31,7 +31,7 @@ from bench.contacts_list import fill
 # bench.pages sets Django up: import it before any model.
 from bench.pages import machine, require_postgresql
 from bench.results import Figure, git_commit, write
-from bench.stack import twilio_row
+from bench.twilio_rows import twilio_row
 from contacts.models import Contact
 from messaging.models import Message, MessageEvent
 from messaging.services import sending

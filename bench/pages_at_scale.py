@@ -56,14 +56,8 @@ from bench.dashboard import median_p95, queries_of  # noqa: E402
 from bench.message_log import fill, opt_outs, scale_options, tenth_page  # noqa: E402
 from bench.pages import machine, signed_in  # noqa: E402
 from bench.results import Figure, git_commit, write  # noqa: E402
-from bench.stack import (  # noqa: E402
-    ROOT,
-    free_port,
-    print_log_problems,
-    scratch_stack,
-    start_web,
-    twilio_row,
-)
+from bench.stack import ROOT, free_port, print_log_problems, scratch_stack, start_web  # noqa: E402
+from bench.twilio_rows import twilio_row  # noqa: E402
 from contacts.models import Tag  # noqa: E402
 from messaging.models import MessageRollup  # noqa: E402
 from templates_sms.models import SmsTemplate  # noqa: E402

@@ -23,7 +23,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.stack import free_port, twilio_row, wait_for_port
+from bench.stack import free_port, wait_for_port
+from bench.twilio_rows import twilio_row
 
 # The seam's base URLs must point at the sandbox before Django reads its settings.
 SANDBOX_PORT = free_port()

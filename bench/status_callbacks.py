@@ -51,14 +51,8 @@ from django.db import connection  # noqa: E402
 
 from bench.pages import machine  # noqa: E402  (sets Django up)
 from bench.results import Figure, git_commit, write  # noqa: E402
-from bench.stack import (  # noqa: E402
-    delivered_callback,
-    free_port,
-    queued_messages,
-    scratch_stack,
-    start,
-    wait_for_port,
-)
+from bench.stack import free_port, scratch_stack, start, wait_for_port  # noqa: E402
+from bench.twilio_rows import delivered_callback, queued_messages  # noqa: E402
 from messaging.models import Message, MessageEvent, Status  # noqa: E402
 from messaging.rollup_sql import uninstall_statements  # noqa: E402
 

@@ -53,17 +53,16 @@ from bench.cpu import PostgresCPU, postmaster_pid, tree_cpu  # noqa: E402
 from bench.pages import machine  # noqa: E402
 from bench.results import Figure, git_commit, write  # noqa: E402
 from bench.stack import (  # noqa: E402
-    delivered_callback,
     free_port,
     get_json,
     print_log_problems,
-    queued_messages,
     scratch_stack,
     start,
     start_worker,
     stop,
     wait_for_port,
 )
+from bench.twilio_rows import delivered_callback, queued_messages  # noqa: E402
 from messaging.models import Message  # noqa: E402
 from messaging.serializers import MessageSerializer  # noqa: E402
 from messaging.services.webhooks import status_callback_apply  # noqa: E402
