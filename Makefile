@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean screenshots bench bench-smoke
+.PHONY: run test lint format clean screenshots bench bench-smoke faults faults-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ bench: $(VENV)/.installed-dev
 ## The same at a tenth of the size, as CI runs it: checks the benchmarks work, not their timings.
 bench-smoke: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.suite --smoke
+
+## The product under faults on real processes (kill -9 a worker, Redis and PostgreSQL stopped,
+## Twilio failing, callbacks late): a table of sent / lost / duplicated per case, and
+## bench/results/faults.json and faults_history.jsonl. Starts its own PostgreSQL and Redis
+## for the cases that stop them; the others use DATABASE_URL's server and Redis on 6379.
+faults: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.faults.suite
+
+## The same cases at their short size, as CI runs them (a few minutes).
+faults-smoke: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.faults.suite --smoke
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
