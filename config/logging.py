@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import re
 
+from django.utils.safestring import SafeString, mark_safe
+from django.views.debug import ExceptionReporter
+
 _MASK = "[redacted]"
 _SLASH = r"(?:/|%2F)"
 _SEGMENT = r"[^\s/?#&%\"'<>]+"
@@ -97,3 +100,17 @@ class OneLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         return redact(line.replace("\r", "").replace("\n", " ⏎ "))
+
+
+class RedactingExceptionReporter(ExceptionReporter):
+    """The report Django builds of a failure (its error email, its debug page), masked as log
+    lines are. Its filter hides settings, POST fields and frames marked sensitive, but every
+    other frame's local variables are printed, and the twilio library's request passes through
+    ``requests`` frames holding the ``(account_sid, auth_token)`` pair for Basic auth."""
+
+    # Masking puts "[redacted]" where text was: the page stays as safe as Django made it.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_html()))  # noqa: S308
+
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_text()))  # noqa: S308

@@ -289,6 +289,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging: stdout, one line per event, secrets masked ----------------------------------
 
+# Django's error reports (the email to ADMINS, the debug page) masked as log lines are.
+DEFAULT_EXCEPTION_REPORTER = "config.logging.RedactingExceptionReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
