@@ -9,8 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from sandbox import pages
+from sandbox.faults import post_callback
 from sandbox.state import Message, now_utc, segments, sid
-from sandbox.web import ACCOUNT, post_signed
+from sandbox.web import ACCOUNT, RUNTIME, post_signed
 
 
 async def deliver(app: web.Application, message: Message) -> None:
@@ -51,8 +52,7 @@ async def deliver(app: web.Application, message: Message) -> None:
             params["MessagingServiceSid"] = message.messaging_service_sid
         if code:
             params["ErrorCode"] = str(code)
-        answer, _body = await post_signed(app, message.status_callback, params)
-        account.callback_answers[str(answer) if answer else "error"] += 1
+        await post_callback(app, message.status_callback, params)
     message.status = final
 
 
@@ -146,7 +146,10 @@ async def stats(request: web.Request) -> web.Response:
             "callbacks": {
                 "posted": sum(account.callback_answers.values()),
                 "answers": dict(account.callback_answers),
+                "retried": account.callback_retried,
+                "held": len(request.app[RUNTIME].held),
             },
+            "up": request.app[RUNTIME].up.is_set(),
             "inbound": {
                 "posted": sum(account.inbound_answers.values()),
                 "answers": dict(account.inbound_answers),

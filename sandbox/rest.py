@@ -204,16 +204,23 @@ async def message_create(request: web.Request) -> web.Response:
     options = account.options
     if options.latency_ms:
         await asyncio.sleep(options.latency_ms / 1000)
-    if account.rng.random() < options.http_429_rate:
+    fault = account.create_fault()
+    if fault == "429":
         raise TwilioError(429, 20429, "Too Many Requests")
+    if fault == "500-not-created":
+        # Twilio failed before storing it: a lookup finds nothing, sending again is right.
+        raise TwilioError(500, 20500, "Internal Server Error")
     form = await request.post()
     params = {key: str(value) for key, value in form.items()}
     message = account.create_message(params, now_utc())
     spawn(request.app, deliver(request.app, message))
-    if account.rng.random() < options.http_500_rate:
+    if fault == "500-created":
         # The message exists and will be delivered, but the answer is lost: the caller must
         # look it up before sending again.
         raise TwilioError(500, 20500, "Internal Server Error")
+    if fault == "slow":
+        # Twilio has it (its callbacks start now); the answer comes after the caller gave up.
+        await asyncio.sleep(options.slow_ms / 1000)
     return twilio_json(message_json(account, message), status=201)
 
 

@@ -8,11 +8,12 @@ One asyncio process (aiohttp) serves Twilio's three hosts the app calls (the API
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from sandbox import callbacks, pricing, rest, usage
+from sandbox import callbacks, faults, pricing, rest, usage
 from sandbox.state import Account, Options
 from sandbox.web import ACCOUNT, RUNTIME, Runtime, twilio_errors
 
@@ -33,6 +34,7 @@ async def _session(app: web.Application) -> AsyncIterator[None]:
 def build_app(options: Options) -> web.Application:
     app = web.Application(middlewares=[twilio_errors])
     app[ACCOUNT] = Account.create(options)
+    app[faults.LISTENER] = faults.Listener()
     app.cleanup_ctx.append(_session)
     accounts = "/2010-04-01/Accounts/{account_sid}"
     app.add_routes(
@@ -55,9 +57,27 @@ def build_app(options: Options) -> web.Application:
             web.post("/sandbox/outcomes", callbacks.outcomes),
             web.get("/sandbox/stats", callbacks.stats),
             web.get("/sandbox/arrivals", callbacks.arrivals),
+            web.post("/sandbox/outage", faults.outage),
+            web.post("/sandbox/callbacks/release", faults.release),
         ]
     )
     return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> None:
+    """Serves the sandbox on ``host``:``port`` until SIGTERM or SIGINT, then stops cleanly (the
+    command's loop; ``web.run_app`` would hide the site an outage closes and reopens)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await faults.listen(app, runner, host, port)
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
 
 
 def describe(options: Options, url: str) -> str:

@@ -115,14 +115,28 @@ class Options:
     callback_delay_ms: int = 200
     undelivered_rate: float = 0.0
     failed_rate: float = 0.0
+    # Shares of all creates, drawn once per create (they add up to at most 1): a 429 creates
+    # nothing; a 500 is an unknown outcome, the message created first in
+    # ``http_500_created_rate`` of them; a slow create is stored at once and answered only after
+    # ``slow_ms``, past the caller's read timeout.
     http_429_rate: float = 0.0
     http_500_rate: float = 0.0
+    http_500_created_rate: float = 1.0
+    slow_rate: float = 0.0
+    slow_ms: int = 15_000
     shuffle_callbacks: bool = False
     duplicate_callbacks: bool = False
     seed: int | None = None
     # Webhooks (status callbacks, inbound) in flight at once; the rest wait their turn in the
     # sandbox, as Twilio's queue, instead of piling onto a busy web server and timing out.
     callback_concurrency: int = 16
+    # Status callbacks kept back until ``POST /sandbox/callbacks/release`` (late callbacks).
+    hold_callbacks: bool = False
+    # Twilio retries a webhook only as its connection overrides say (``#rc=``, ``#rp=``; by
+    # default once, and only when it cannot connect): here a callback the web did not answer,
+    # or answered 5xx, is posted again up to this many times, ``callback_retry_ms`` apart.
+    callback_retries: int = 0
+    callback_retry_ms: int = 1000
 
 
 class TwilioError(Exception):
@@ -153,6 +167,7 @@ class Account:
     phone_outcomes: dict[str, str] = field(default_factory=dict)
     creates_per_callback_url: Counter[str] = field(default_factory=Counter)
     callback_answers: Counter[str] = field(default_factory=Counter)
+    callback_retried: int = 0  # status callbacks posted again (``callback_retries``)
     inbound_answers: Counter[str] = field(default_factory=Counter)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -219,6 +234,20 @@ class Account:
         if message.status_callback:
             self.creates_per_callback_url[message.status_callback] += 1
         return message
+
+    def create_fault(self) -> str:
+        """How this create goes wrong, if it does: one draw against the configured shares:
+        ``429``, ``500-created``, ``500-not-created``, ``slow`` or ``""`` (it does not)."""
+        options = self.options
+        draw = self.rng.random()
+        if draw < options.http_429_rate:
+            return "429"
+        draw -= options.http_429_rate
+        if draw < options.http_500_rate:
+            created = self.rng.random() < options.http_500_created_rate
+            return "500-created" if created else "500-not-created"
+        draw -= options.http_500_rate
+        return "slow" if draw < options.slow_rate else ""
 
     def arrivals(self) -> dict[str, list[float]]:
         """Each recipient's outbound creates, as the epoch seconds (to the microsecond) of the

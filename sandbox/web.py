@@ -24,12 +24,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass
 class Runtime:
-    """The client for callbacks, the callbacks in flight (referenced until done), and the
-    slots that bound how many are in flight at once."""
+    """The client for callbacks, the callbacks in flight (referenced until done), the slots
+    that bound how many are in flight at once, whether the sandbox is up (an outage holds
+    every webhook until it ends), and the status callbacks held back for a later release
+    (URL and form, in the order they were due)."""
 
     session: ClientSession
     slots: asyncio.Semaphore
     tasks: set[asyncio.Future[None]] = field(default_factory=set)
+    up: asyncio.Event = field(default_factory=asyncio.Event)
+    held: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.up.set()
 
 
 ACCOUNT = web.AppKey("account", Account)
@@ -125,6 +132,7 @@ async def post_signed(
         # encoded=True: request the URL exactly as given (and signed), as Twilio does.
         target = URL(url, encoded=True)
         runtime = app[RUNTIME]
+        await runtime.up.wait()  # Twilio posts nothing while it is down
         async with (
             runtime.slots,  # waiting for a slot is not part of the request's timeout
             runtime.session.post(target, data=params, headers=headers) as response,

@@ -18,6 +18,7 @@ import pytest
 import requests
 from aiohttp import web
 
+from sandbox.faults import LISTENER, listen
 from sandbox.server import build_app
 from sandbox.state import DEFAULT_NUMBERS, Options
 
@@ -46,6 +47,8 @@ class BackgroundServer:
 
     async def _start(self) -> int:
         await self.runner.setup()
+        if LISTENER in self.app:  # the sandbox: served so that an outage can close its port
+            return await listen(self.app, self.runner, HOST, 0)
         site = web.TCPSite(self.runner, HOST, 0)
         await site.start()
         # The bound address of the listening socket: (host, port).

@@ -272,7 +272,7 @@ def test_it_counts_a_duplicate_create_in_its_stats(sandbox, phone_sink):
     assert single
     assert stats["creates"] == {callback: 2, f"{phone_sink.url}/status/order-2": 1}
     assert stats["messages"] == 4
-    assert stats["callbacks"] == {"posted": 9, "answers": {"204": 9}}
+    assert stats["callbacks"] == {"posted": 9, "answers": {"204": 9}, "retried": 0, "held": 0}
     assert stats["inbound"] == {"posted": 0, "answers": {}}
 
 

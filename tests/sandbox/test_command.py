@@ -190,6 +190,40 @@ def test_it_passes_its_flags_to_the_sandbox(run_sandbox, phone_sink: PhoneSink):
         assert RequestValidator(token).validate(callback.url, callback.params, callback.signature)
 
 
+def test_its_fault_flags_reach_the_sandbox_and_an_outage_closes_its_port(
+    run_sandbox, phone_sink: PhoneSink
+):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    auth = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+    messages = f"{url}/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages.json"
+    running = run_sandbox(
+        *("--port", str(port), "--callback-delay-ms", "0", "--hold-callbacks"),
+        *("--http-500-rate", "1", "--http-500-created-rate", "1"),
+    )
+    running.first_lines(4)
+    answered(f"{url}/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}.json", auth)
+    form = {"To": "+15005550123", "From": DEFAULT_NUMBERS[0], "Body": "hi"}
+    lost = requests.post(
+        messages, data={**form, "StatusCallback": f"{phone_sink.url}/s"}, auth=auth, timeout=5
+    )
+    assert lost.status_code == 500  # created all the same, its callbacks held
+
+    outage = requests.post(f"{url}/sandbox/outage", json={"seconds": 1}, timeout=5)
+
+    assert outage.status_code == 202
+    time.sleep(0.3)
+    with pytest.raises(requests.ConnectionError, match=r"[Rr]efused"):
+        requests.get(f"{url}/sandbox/stats", timeout=1)
+    stats = answered(f"{url}/sandbox/stats", auth).json()
+    assert stats["creates"] == {f"{phone_sink.url}/s": 1}
+    assert stats["callbacks"]["held"] == 3
+    assert phone_sink.received() == []
+    running.process.terminate()
+    running.process.wait(timeout=10)
+    assert running.process.returncode == 0
+
+
 @pytest.mark.parametrize(
     ("args", "error"),
     [
@@ -200,6 +234,10 @@ def test_it_passes_its_flags_to_the_sandbox(run_sandbox, phone_sink: PhoneSink):
         (("--numbers", "4155550100"), "--numbers must be E.164"),
         (("--latency-ms", "-5"), "milliseconds cannot be negative"),
         (("--callback-delay-ms", "-1"), "milliseconds cannot be negative"),
+        (("--http-429-rate", "0.6", "--slow-rate", "0.6"), "add up to more than 1"),
+        (("--http-500-created-rate", "1.5"), "a rate is a fraction between 0 and 1"),
+        (("--slow-ms", "-1"), "milliseconds cannot be negative"),
+        (("--callback-retries", "6"), "--callback-retries must be between 0 and 5"),
     ],
 )
 def test_it_refuses_a_bad_flag_value_with_a_clear_error(args, error):

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
-from aiohttp import web
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sandbox.server import build_app, describe
+from sandbox.server import build_app, describe, serve
 from sandbox.state import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBERS, E164, Options
 
 
@@ -49,9 +49,46 @@ class Command(BaseCommand):
         parser.add_argument("--undelivered-rate", type=rate, default=0.0)
         parser.add_argument("--failed-rate", type=rate, default=0.0)
         parser.add_argument("--http-429-rate", type=rate, default=0.0)
-        parser.add_argument("--http-500-rate", type=rate, default=0.0)
+        parser.add_argument(
+            "--http-500-rate", type=rate, default=0.0, help="share of creates answered 500"
+        )
+        parser.add_argument(
+            "--http-500-created-rate",
+            type=rate,
+            default=1.0,
+            help="of those 500s, the share where the message was created first",
+        )
+        parser.add_argument(
+            "--slow-rate",
+            type=rate,
+            default=0.0,
+            help="share of creates stored at once but answered only after --slow-ms",
+        )
+        parser.add_argument(
+            "--slow-ms",
+            type=milliseconds,
+            default=15_000,
+            help="how late a slow create is answered (past the caller's read timeout)",
+        )
         parser.add_argument("--shuffle-callbacks", action="store_true")
         parser.add_argument("--duplicate-callbacks", action="store_true")
+        parser.add_argument(
+            "--hold-callbacks",
+            action="store_true",
+            help="keep status callbacks back until POST /sandbox/callbacks/release",
+        )
+        parser.add_argument(
+            "--callback-retries",
+            type=int,
+            default=0,
+            help="post a callback again this many times while the web answers 5xx or not at all",
+        )
+        parser.add_argument(
+            "--callback-retry-ms",
+            type=milliseconds,
+            default=1000,
+            help="wait between a callback's attempts",
+        )
         parser.add_argument("--seed", type=int, default=None, help="repeatable random draws")
         parser.add_argument(
             "--callback-concurrency",
@@ -69,6 +106,12 @@ class Command(BaseCommand):
             raise CommandError("--callback-concurrency must be at least 1")
         if options["undelivered_rate"] + options["failed_rate"] > 1:
             raise CommandError("--undelivered-rate and --failed-rate add up to more than 1")
+        if options["http_429_rate"] + options["http_500_rate"] + options["slow_rate"] > 1:
+            raise CommandError(
+                "--http-429-rate, --http-500-rate and --slow-rate add up to more than 1"
+            )
+        if not 0 <= options["callback_retries"] <= 5:
+            raise CommandError("--callback-retries must be between 0 and 5 (as Twilio's #rc=)")
         config = Options(
             account_sid=options["account_sid"],
             auth_token=options["auth_token"],
@@ -79,6 +122,12 @@ class Command(BaseCommand):
             failed_rate=options["failed_rate"],
             http_429_rate=options["http_429_rate"],
             http_500_rate=options["http_500_rate"],
+            http_500_created_rate=options["http_500_created_rate"],
+            slow_rate=options["slow_rate"],
+            slow_ms=options["slow_ms"],
+            hold_callbacks=options["hold_callbacks"],
+            callback_retries=options["callback_retries"],
+            callback_retry_ms=options["callback_retry_ms"],
             shuffle_callbacks=options["shuffle_callbacks"],
             duplicate_callbacks=options["duplicate_callbacks"],
             seed=options["seed"],
@@ -87,10 +136,4 @@ class Command(BaseCommand):
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(describe(config, url))
         self.stdout.flush()
-        web.run_app(
-            build_app(config),
-            host=options["host"],
-            port=options["port"],
-            print=None,
-            access_log=None,
-        )
+        asyncio.run(serve(build_app(config), options["host"], options["port"]))
