@@ -168,6 +168,12 @@ class Organization(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100_000)],
         help_text="Requests each API key may make at once. Empty: the default.",
     )
+    # Changed by owners only (tenants.two_factor.services), so it is not in
+    # ORGANIZATION_SETTINGS, which admins may change.
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Everyone who belongs to the organization must use two-factor sign-in.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deletion_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -293,3 +299,23 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator app at sign-in.
+
+    django-otp's StaticToken would keep the codes in plain text; they are as good as a
+    password, so only a SHA-256 hash is stored (each code carries about 79 random bits, so a
+    leaked hash cannot be guessed back) and each row is used up by setting ``used_at``.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=("user", "code_hash"), name="recovery_code_lookup")]
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user}"

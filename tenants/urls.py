@@ -1,13 +1,36 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tenants.views import accounts, api_keys, members, organization
+from tenants.views import accounts, api_keys, members, organization, two_factor
 
 urlpatterns = [
     path("signup/", accounts.SignupView.as_view(), name="signup"),
     path("login/", accounts.LoginView.as_view(), name="login"),
+    path("login/two-factor/", two_factor.LoginTwoFactorView.as_view(), name="login_two_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path("account/two-factor/", two_factor.TwoFactorView.as_view(), name="two_factor"),
+    path(
+        "account/two-factor/setup/",
+        two_factor.TwoFactorSetupView.as_view(),
+        name="two_factor_setup",
+    ),
+    path("account/two-factor/qr.svg", two_factor.TwoFactorQrView.as_view(), name="two_factor_qr"),
+    path(
+        "account/two-factor/confirm/",
+        two_factor.TwoFactorConfirmView.as_view(),
+        name="two_factor_confirm",
+    ),
+    path(
+        "account/two-factor/recovery-codes/",
+        two_factor.TwoFactorRecoveryCodesView.as_view(),
+        name="two_factor_recovery_codes",
+    ),
+    path(
+        "account/two-factor/turn-off/",
+        two_factor.TwoFactorDisableView.as_view(),
+        name="two_factor_disable",
+    ),
     path("password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
@@ -32,6 +55,11 @@ urlpatterns = [
     path("organizations/switch/", organization.organization_switch, name="organization_switch"),
     path(
         "settings/", organization.OrganizationSettingsView.as_view(), name="organization_settings"
+    ),
+    path(
+        "settings/two-factor/",
+        two_factor.OrganizationTwoFactorView.as_view(),
+        name="organization_two_factor",
     ),
     path(
         "settings/delete/",
@@ -61,4 +89,5 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("settings/webhooks/", include("tenants.outbound.urls")),
+    path("settings/audit-log/", include("tenants.audit.urls")),
 ]

@@ -22,6 +22,8 @@ from tenants.forms import EmailLoginForm, InvitedSignupForm, SignupForm
 from tenants.models import Invitation, User
 from tenants.services.accounts import login_failures_clear, user_create, user_signup
 from tenants.services.members import invitation_accept, invitation_check, invitation_get_by_token
+from tenants.two_factor.pending import pending_start
+from tenants.two_factor.selectors import two_factor_enabled
 from tenants.views.forms import apply_error
 
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -33,7 +35,17 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: EmailLoginForm) -> HttpResponse:  # type: ignore[override]
-        login_failures_clear(email=form.get_user().email)
+        user = form.get_user()
+        login_failures_clear(email=user.email)
+        if two_factor_enabled(user):
+            # Not signed in yet: the code decides (tenants/two_factor/pending.py).
+            pending_start(
+                self.request,
+                user=user,
+                backend=user.backend,  # type: ignore[attr-defined]  # set by authenticate()
+                next_url=self.get_redirect_url(),
+            )
+            return redirect("login_two_factor")
         return super().form_valid(form)
 
 
