@@ -17,8 +17,9 @@ from phonenumbers import PhoneNumberType
 
 from connections.crypto import Secret
 from connections.models import ComplianceState, SenderType
-from connections.twilio_api import MessagingService, TwilioGateway
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
+from connections.twilio_records import MessagingService
 from tenants.errors import ApplicationError
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")

@@ -27,8 +27,9 @@ from django.utils import timezone
 from connections.models import Connection, ConnectionKind, ConnectionState, UsageDay
 from connections.selectors import twilio_connection, twilio_credentials
 from connections.services.connections import connection_note_twilio_error
-from connections.twilio_api import TwilioGateway, UsageRecord
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import TwilioError
+from connections.twilio_records import UsageRecord
 from tenants.models import Organization
 
 logger = logging.getLogger(__name__)

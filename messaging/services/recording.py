@@ -14,7 +14,7 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
-from connections.twilio_api import CreatedMessage
+from connections.twilio_records import CreatedMessage
 from messaging.models import RANK, DedupeKey, Message, MessageEvent, Status
 from messaging.services.outbound import messages_status_record
 from messaging.signals import status_changed_after_commit

@@ -33,8 +33,9 @@ from django.utils import timezone
 
 from connections.models import Connection
 from connections.selectors import sending_connection
-from connections.twilio_api import CreatedMessage, TwilioGateway
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import TwilioError
+from connections.twilio_records import CreatedMessage
 from messaging import ratelimit
 from messaging.models import DedupeKey, Message, MessageEvent, Status, SuppressedReason
 from messaging.services import rules

@@ -29,8 +29,9 @@ from django.utils import timezone
 from connections.models import TwilioCredentials
 from connections.selectors import twilio_credentials
 from connections.services.connections import connection_note_twilio_error
-from connections.twilio_api import MessageRecord, TwilioGateway
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import TwilioError
+from connections.twilio_records import MessageRecord
 from messaging.models import RANK, Message, Status
 from messaging.services.callback_sql import StatusMove, status_move
 from messaging.services.sending import send_on_commit

@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 
-from connections import twilio_api
+from connections import twilio_api, twilio_records
 from connections.crypto import Secret
 from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
@@ -74,7 +74,7 @@ def test_it_takes_the_environment_proxy_and_ca_bundle_once_per_thread(monkeypatc
 def test_it_reads_an_account_into_a_record_without_the_token():
     tw.account(responses.mock, type="Trial")
     account = gateway().fetch_account()
-    assert account == twilio_api.Account(
+    assert account == twilio_records.Account(
         sid=tw.ACCOUNT_SID, name="Acme Marketing", status="active", type="Trial"
     )
     assert tw.AUTH_TOKEN not in repr(account)
@@ -172,7 +172,7 @@ def test_an_unknown_messaging_service_is_none():
 def test_it_finds_a_number_by_its_e164_form():
     tw.incoming_number(responses.mock, sms=False)
     number = gateway().find_incoming_number(tw.NUMBER)
-    assert number == twilio_api.IncomingNumber(
+    assert number == twilio_records.IncomingNumber(
         sid=tw.NUMBER_SID,
         phone_number=tw.NUMBER,
         sms=False,

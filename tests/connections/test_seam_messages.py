@@ -10,8 +10,9 @@ import requests
 import responses
 
 from connections.crypto import Secret
-from connections.twilio_api import MessageRecord, TwilioGateway
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
+from connections.twilio_records import MessageRecord
 from tests import twilio_mocks as tw
 from tests.messaging.helpers import MESSAGES_URL, message_json
 

@@ -23,8 +23,9 @@ from connections.crypto import Secret
 from connections.models import Connection, ConnectionState, TwilioCredentials, UsageDay
 from connections.services.connections import connection_disconnect, twilio_connect
 from connections.services.usage import Spend, SpendDay, spend, usage_refresh
-from connections.twilio_api import TwilioGateway, UsageRecord
+from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
+from connections.twilio_records import UsageRecord
 from tenants.actor import Actor
 from tenants.models import Membership
 from tenants.services.organizations import organization_create
