@@ -251,8 +251,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security -----------------------------------------------------------------------------
 
-# TLS ends at the proxy in front of the app, which says so in X-Forwarded-Proto.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# TLS ends at the proxy in front of the app, which says so in X-Forwarded-Proto. With no proxy
+# in front (TRUSTED_PROXY_COUNT=0) the header comes from the client and proves nothing.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_SSL_REDIRECT = not DEBUG
 # Load balancers probe plain HTTP; the health check must answer them, not redirect.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

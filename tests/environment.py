@@ -15,3 +15,5 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA=")
 os.environ.setdefault("PUBLIC_BASE_URL", "https://hub.example.com")
 os.environ.setdefault("EMAIL_URL", "locmem://")
+# Requests arrive as through docker-compose's TLS-terminating proxy (X-Forwarded-Proto).
+os.environ.setdefault("TRUSTED_PROXY_COUNT", "1")

@@ -102,7 +102,7 @@ def test_gunicorn_as_composed_never_logs_a_token(tmp_path):
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
     command[command.index("--workers") + 1] = "1"
     output = serve_and_collect(
-        [sys.executable, "-m", *command], port, server_env(tmp_path, TRUSTED_PROXY_COUNT="0")
+        [sys.executable, "-m", *command], port, server_env(tmp_path, TRUSTED_PROXY_COUNT="1")
     )
     assert_masked(output, "gunicorn.access")
 

@@ -80,6 +80,18 @@ def test_deploy_checks_name_what_debug_leaves_open():
         assert f"security.{check}" in result.stderr, check
 
 
+@pytest.mark.parametrize(
+    ("count", "header"), [("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")]
+)
+def test_x_forwarded_proto_is_trusted_only_behind_a_proxy(count, header):
+    """A client connecting directly could claim HTTPS for its own plain connection."""
+    env = {**PRODUCTION, "TRUSTED_PROXY_COUNT": count}
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == header
+
+
 def test_it_starts_in_debug_without_secrets():
     result = manage("check", DEBUG="true")
     assert result.returncode == 0, result.stderr
