@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -24,6 +25,7 @@ from tenants.serializers import (
 from tenants.services.api_keys import api_key_create, api_key_revoke
 from tenants.services.members import membership_change_role, membership_remove
 from tenants.services.organizations import organization_update
+from tenants.two_factor.services import organization_two_factor_require
 
 
 class OrganizationApi(OrganizationAPIView):
@@ -37,15 +39,23 @@ class OrganizationApi(OrganizationAPIView):
 
     @extend_schema(
         summary="Change the organization's settings",
+        description="`require_two_factor` is an owner's choice and keys are never owners: "
+        "a PATCH that sends it is a 403 and changes nothing.",
         request=OrganizationSerializer,
         responses=OrganizationSerializer,
     )
     def patch(self, request: Request) -> Response:
         serializer = OrganizationSerializer(self.organization, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        organization = organization_update(
-            organization=self.organization, data=dict(serializer.validated_data)
-        )
+        data = dict(serializer.validated_data)
+        with transaction.atomic():
+            if "require_two_factor" in data:
+                organization_two_factor_require(
+                    organization=self.organization,
+                    by=self.actor,
+                    required=data.pop("require_two_factor"),
+                )
+            organization = organization_update(organization=self.organization, data=data)
         return Response(OrganizationSerializer(organization).data)
 
 

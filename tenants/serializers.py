@@ -44,6 +44,7 @@ class HourMinuteField(serializers.TimeField):
                 "message_retention_days": 400,
                 "api_rate_limit": None,
                 "api_burst": None,
+                "require_two_factor": False,
                 "created_at": EXAMPLE_TIME,
                 "updated_at": EXAMPLE_TIME,
             }
@@ -57,10 +58,22 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
     default_country = serializers.ChoiceField(choices=country_choices(), required=False)
     send_window_start = HourMinuteField(required=False)
     send_window_end = HourMinuteField(required=False)
+    require_two_factor = serializers.BooleanField(
+        required=False,
+        help_text="Everyone who belongs to the organization must use two-factor sign-in. "
+        "Only an owner changes it, on the Settings page: sending it with a key is a 403.",
+    )
 
     class Meta:
         model = Organization
-        fields = ("id", "slug", *ORGANIZATION_SETTINGS, "created_at", "updated_at")
+        fields = (
+            "id",
+            "slug",
+            *ORGANIZATION_SETTINGS,
+            "require_two_factor",
+            "created_at",
+            "updated_at",
+        )
         read_only_fields = ("slug", "created_at", "updated_at")
 
 
