@@ -113,6 +113,11 @@ app.conf.update(
             "task": "tenants.outbound.tasks.purge_webhook_events",
             "schedule": crontab(minute=57, hour=2),
         },
+        # The audit log keeps two years (tenants/audit).
+        "expire-audit-events": {
+            "task": "tenants.audit.tasks.expire_audit_events",
+            "schedule": crontab(minute=27, hour=3),
+        },
         # Spend on the dashboard: each Twilio account's Usage Records, hourly (connections).
         "refresh-usage-records": {
             "task": "connections.tasks.refresh_usage_records",

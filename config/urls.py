@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("messaging.api_urls")),
     path("", include("automations.api_urls")),
     path("", include("tenants.outbound.api_urls")),
+    path("", include("tenants.audit.api_urls")),
     # The OpenAPI schema and its docs, public (tenants.api_docs).
     path("schema/", ApiSchemaView.as_view(), name="api_schema"),
     path("docs/", ApiDocsView.as_view(), name="api_docs"),

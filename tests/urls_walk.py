@@ -21,6 +21,7 @@ from contacts.models import ContactImport
 from contacts.services.contacts import contact_create
 from messaging.models import Message, Status
 from templates_sms.services import template_create
+from tenants.audit.models import AuditEvent
 from tenants.models import Invitation, Organization, Role, User
 from tenants.outbound.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tenants.services.api_keys import api_key_create
@@ -43,6 +44,7 @@ WORLD_KWARGS = frozenset(
         "member_id",
         "invitation_id",
         "key_id",
+        "event_id",
         "name",
     }
 )
@@ -142,6 +144,7 @@ def world_ids(organization: Organization, by: User) -> dict[str, str]:
         expires_at=timezone.now() + datetime.timedelta(days=7),
     )
     key, _raw = api_key_create(organization=organization, name="CRM", role=Role.VIEWER)
+    audit_event = AuditEvent.objects.filter(organization=organization).latest("at")  # the key's
     return {
         "contact_id": str(contact.public_id),
         "message_id": str(message.public_id),
@@ -155,6 +158,7 @@ def world_ids(organization: Organization, by: User) -> dict[str, str]:
         "member_id": str(member.public_id),
         "invitation_id": str(invitation.public_id),
         "key_id": str(key.public_id),
+        "event_id": str(audit_event.public_id),
         "name": TAG,
     }
 

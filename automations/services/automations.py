@@ -26,6 +26,8 @@ from automations.models import (
 )
 from connections.selectors import sending_connection
 from templates_sms.models import SmsTemplate
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import Target, audit_record
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization, User
 
@@ -126,6 +128,18 @@ def automation_update(
     return automation
 
 
+def _audit(
+    automation: Automation, action: Action, by: User | None, changes: dict[str, Any]
+) -> None:
+    audit_record(
+        organization=automation.organization,
+        action=action,
+        target=Target.of(TargetType.AUTOMATION, automation, automation.name),
+        changes=changes,
+        actor=by,
+    )
+
+
 def has_unpublished_changes(automation: Automation) -> bool:
     live = automation.live_version
     return live is None or live.definition != automation.draft
@@ -142,6 +156,7 @@ def automation_publish(*, automation: Automation, by: User | None = None) -> Aut
     if automation.live_version is not None and automation.live_version.definition == definition:
         return automation.live_version
     was = automation.trigger_type
+    previous = automation.live_version.number if automation.live_version else None
     number = (automation.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = AutomationVersion.objects.create(
         automation=automation, number=number, definition=definition, published_by=by
@@ -160,6 +175,12 @@ def automation_publish(*, automation: Automation, by: User | None = None) -> Aut
     )
     if automation.state == State.ACTIVE:
         _date_schedule_sync(automation, was=was)
+    _audit(
+        automation,
+        Action.AUTOMATION_PUBLISHED,
+        by,
+        {"version": {"before": previous, "after": number}},
+    )
     return version
 
 
@@ -184,13 +205,22 @@ def automation_activate(*, automation: Automation, by: User | None = None) -> Au
         raise ConflictError(refusal, code="cannot_activate")
     if automation.live_version is None:
         automation_publish(automation=automation, by=by)
+    was = automation.state
     automation.state = State.ACTIVE
     automation.updated_by = by
     automation.save(update_fields=["state", "updated_by", "updated_at"])
     _date_schedule_sync(automation)
+    if was != State.ACTIVE:
+        _audit(
+            automation,
+            Action.AUTOMATION_ACTIVATED,
+            by,
+            {"state": {"before": was, "after": State.ACTIVE}},
+        )
     return automation
 
 
+@transaction.atomic
 def automation_pause(*, automation: Automation, by: User | None = None) -> Automation:
     """Stops enrolling and sending; waiting enrolments stay where they are."""
     if automation.state != State.ACTIVE:
@@ -199,6 +229,8 @@ def automation_pause(*, automation: Automation, by: User | None = None) -> Autom
     automation.updated_by = by
     automation.save(update_fields=["state", "updated_by", "updated_at"])
     _date_schedule_sync(automation)
+    changes = {"state": {"before": State.ACTIVE, "after": State.PAUSED}}
+    _audit(automation, Action.AUTOMATION_PAUSED, by, changes)
     return automation
 
 

@@ -46,6 +46,8 @@ from automations.services.facts import ContactFacts
 from automations.services.outbound import launch_completed_record
 from automations.services.preflight import Preflight, preflight_run, preflight_stale
 from contacts.models import Contact
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import Target, audit_record
 from tenants.errors import ConflictError
 from tenants.models import User
 from tenants.sources import Source
@@ -215,6 +217,9 @@ def launch_create(
     try:
         with transaction.atomic():
             launch.save()
+            _audit(
+                launch, Action.LAUNCH_STARTED, by, {"contacts": {"before": None, "after": total}}
+            )
             _enqueue(launch)
     except IntegrityError:  # the same confirmation, at the same moment
         if not event_key:
@@ -347,7 +352,22 @@ def launch_cancel(*, launch: Launch, by: User | None = None) -> Launch:
         locked.cancelled_by = by
         locked.save(update_fields=["cancelled_by"])
         launch_finish(locked, LaunchState.CANCELLED)
+        _audit(
+            locked, Action.LAUNCH_CANCELLED, by, {"done": {"before": None, "after": locked.done}}
+        )
     return locked
+
+
+def _audit(launch: Launch, action: Action, by: User | None, changes: dict[str, Any]) -> None:
+    label = f"{launch.get_kind_display()} of “{launch.automation.name}”"
+    target = Target.of(TargetType.LAUNCH, launch, label)
+    audit_record(
+        organization=launch.automation.organization,
+        action=action,
+        target=target,
+        changes=changes,
+        actor=by,
+    )
 
 
 def launches_resume(*, now: datetime.datetime | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +34,8 @@ from connections.services.twilio_verify import (
 from connections.twilio_api import TwilioGateway
 from connections.twilio_errors import ErrorKind, TwilioError
 from tenants.actor import Actor
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import HIDDEN, REPLACED, Target, audit_record, changes_of
 from tenants.errors import AccessDenied, ApplicationError, ConflictError
 from tenants.models import Organization, Role
 
@@ -51,6 +54,30 @@ def inbound_webhook_url(connection: Connection) -> str:
 def _require_admin(actor: Actor, organization: Organization) -> None:
     if actor.organization.pk != organization.pk or not actor.can(Role.ADMIN):
         raise AccessDenied("Only admins and owners manage the Twilio connection.")
+
+
+def _audited(credentials: TwilioCredentials | None) -> dict[str, Any]:
+    """What the audit log compares of the credentials (never the token)."""
+    if credentials is None:
+        return {}
+    return {
+        "account_sid": credentials.account_sid,
+        "sender": credentials.sender_label,
+        "sender_type": credentials.sender_type,
+        # As stored (two places), whether it was read back or just set from a default.
+        "send_rate": None if credentials.send_rate is None else f"{credentials.send_rate:.2f}",
+    }
+
+
+def _audit(connection: Connection, action: Action, by: Actor, changes: dict[str, Any]) -> None:
+    target = Target.of(TargetType.CONNECTION, connection, ConnectionKind(connection.kind).label)
+    audit_record(
+        organization=connection.organization,
+        action=action,
+        target=target,
+        changes=changes,
+        actor=by,
+    )
 
 
 def _apply_facts(
@@ -110,6 +137,7 @@ def twilio_connect(
             organization=organization, kind=ConnectionKind.TWILIO
         )
         credentials = TwilioCredentials.objects.filter(connection=connection).first()
+        before = _audited(credentials)
         if credentials is None:
             credentials = TwilioCredentials(connection=connection)
         token_changed = (
@@ -122,6 +150,11 @@ def twilio_connect(
         connection.verified_at = timezone.now()
         connection.last_error = ""
         connection.save(update_fields=["state", "verified_at", "last_error", "updated_at"])
+        changes = changes_of(before, _audited(credentials))
+        if before and token_changed:
+            changes["auth_token"] = {"before": HIDDEN, "after": REPLACED}
+        action = Action.CONNECTION_CHANGED if before else Action.CONNECTION_CONNECTED
+        _audit(connection, action, by, changes)
     logger.info(
         "twilio connected: org=%s account=%s sender=%s (%s) by %s",
         organization.public_id,
@@ -153,6 +186,7 @@ def twilio_reverify(*, connection: Connection, by: Actor) -> Connection:
         connection_mark_failing(connection=connection, reason=exc.message)
         raise
     with transaction.atomic():
+        before = {**_audited(credentials), "state": connection.state}
         _apply_facts(credentials, data, facts, token_changed=False)
         credentials.save()
         Connection.objects.filter(pk=connection.pk).update(
@@ -161,6 +195,8 @@ def twilio_reverify(*, connection: Connection, by: Actor) -> Connection:
             last_error="",
             updated_at=timezone.now(),
         )
+        after = {**_audited(credentials), "state": ConnectionState.CONNECTED}
+        _audit(connection, Action.CONNECTION_REVERIFIED, by, changes_of(before, after))
     connection.refresh_from_db()
     return connection
 
@@ -187,19 +223,25 @@ def connection_note_twilio_error(*, connection: Connection, error: TwilioError) 
 def connection_disconnect(*, connection: Connection, by: Actor) -> Connection:
     """Erases the credentials; the row stays, for history and to keep its inbound key."""
     _require_admin(by, connection.organization)
+    before = {**_audited(twilio_credentials(connection)), "state": connection.state}
     TwilioCredentials.objects.filter(connection=connection).delete()
     connection.state = ConnectionState.DISCONNECTED
     connection.last_error = ""
     connection.save(update_fields=["state", "last_error", "updated_at"])
+    after = dict.fromkeys(before) | {"state": ConnectionState.DISCONNECTED}
+    _audit(connection, Action.CONNECTION_DISCONNECTED, by, changes_of(before, after))
     logger.info("connection disconnected: %s by %s", connection.public_id, by)
     return connection
 
 
+@transaction.atomic
 def connection_rotate_inbound_key(*, connection: Connection, by: Actor) -> Connection:
     """A new inbound webhook URL; the old one stops working at once."""
     _require_admin(by, connection.organization)
     connection.inbound_key = new_inbound_key()
     connection.save(update_fields=["inbound_key", "updated_at"])
+    changes = {"inbound_key": {"before": HIDDEN, "after": REPLACED}}
+    _audit(connection, Action.CONNECTION_INBOUND_KEY_ROTATED, by, changes)
     logger.info("inbound key rotated: %s by %s", connection.public_id, by)
     return connection
 
@@ -227,18 +269,28 @@ def twilio_configure_number(*, connection: Connection, by: Actor) -> str:
         if error.kind is ErrorKind.PERMANENT:
             raise ApplicationError(f"Twilio refused the change: {error.message}") from error
         raise TwilioUnavailable(f"Twilio could not be reached: {error.message}") from error
+    # Twilio's number changed, not a row here: recorded once Twilio accepted it. The URL
+    # carries the inbound key, so the log names where it points, not the URL.
+    changes = {"incoming_sms_url": {"before": None, "after": "this hub's inbound webhook"}}
+    _audit(connection, Action.CONNECTION_CHANGED, by, changes)
     logger.info("sms url configured: %s", connection.public_id)
     return url
 
 
+@transaction.atomic
 def twilio_set_send_rate(*, connection: Connection, send_rate: Decimal, by: Actor) -> None:
     _require_admin(by, connection.organization)
     credentials = twilio_credentials(connection)
     if credentials is None:
         raise ConflictError("Connect a Twilio account first.")
+    # Read again: a form bound to the same instance has already set the new rate on it.
+    before = _audited(TwilioCredentials.objects.get(pk=credentials.pk))
     credentials.send_rate = send_rate
     credentials.full_clean(exclude=["connection", "auth_token_encrypted"])
     credentials.save(update_fields=["send_rate"])
+    changes = changes_of(before, _audited(credentials))
+    if changes:
+        _audit(connection, Action.CONNECTION_CHANGED, by, changes)
 
 
 def connection_record_webhook(

@@ -32,6 +32,8 @@ from contacts.models import (
 from contacts.services.bulk import contact_row_stored
 from contacts.services.rows import ContactRow, Problem
 from contacts.services.tags import tag_names_clean
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import Target, audit_record
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization, User
 from tenants.sources import Source
@@ -222,6 +224,9 @@ def import_start(
         locked.mapping, locked.options, locked.state = mapping, options, ImportState.QUEUED
         locked.save(update_fields=["mapping", "options", "state", "updated_at"])
         mapping_remember(organization, locked.header, mapping["columns"])
+        _audit(
+            locked, Action.IMPORT_STARTED, None, {"rows": {"before": None, "after": locked.total}}
+        )
         _enqueue(locked)
     logger.info("import %s started: %s rows", locked.public_id, locked.total)
     return locked
@@ -242,8 +247,22 @@ def import_cancel(*, contact_import: ContactImport, by: User | None = None) -> C
         locked.state, locked.cancelled_by = ImportState.CANCELLED, by
         locked.finished_at = timezone.now()
         locked.save(update_fields=["state", "cancelled_by", "finished_at", "updated_at"])
+        changes = {"rows_done": {"before": None, "after": locked.cursor}}
+        _audit(locked, Action.IMPORT_CANCELLED, by, changes)
     logger.info("import %s cancelled at row %s", locked.public_id, locked.cursor)
     return locked
+
+
+def _audit(
+    contact_import: ContactImport, action: Action, by: User | None, changes: dict[str, Any]
+) -> None:
+    audit_record(
+        organization=contact_import.organization,
+        action=action,
+        target=Target.of(TargetType.IMPORT, contact_import, contact_import.file_name),
+        changes=changes,
+        actor=by,
+    )
 
 
 def import_resume(*, contact_import: ContactImport) -> ContactImport:

@@ -25,6 +25,8 @@ from contacts.models import (
 )
 from contacts.services.outbound import consent_changed_record
 from contacts.services.tags import reserved_tag
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import Target, audit_record, mask_phone
 from tenants.errors import ConflictError
 from tenants.models import Organization, User
 from tenants.sources import Source
@@ -69,6 +71,35 @@ def _record(
         actor=actor or (user.get_full_name() if user else ""),
     )
     return contact_ids, event
+
+
+def _audit(
+    *,
+    organization: Organization,
+    phone: str,
+    contact_ids: list[int],
+    source: str,
+    user: User | None,
+    action: Action,
+) -> None:
+    """A user's manual change goes to the audit log (the person's STOP and START, and
+    imports, are in the ledger only). The contact by name, never the full number."""
+    if source != ConsentSource.USER:
+        return
+    contact = Contact.objects.filter(pk__in=contact_ids[:1]).first()
+    target = (
+        Target.of(TargetType.CONTACT, contact, contact.name or mask_phone(phone))
+        if contact is not None
+        else Target(type=TargetType.NUMBER, label=mask_phone(phone))
+    )
+    opted_out = action == Action.CONTACT_OPTED_OUT
+    audit_record(
+        organization=organization,
+        action=action,
+        target=target,
+        changes={"opted_out": {"before": not opted_out, "after": opted_out}},
+        actor=user,
+    )
 
 
 def _event_source(source: str, event_source: str | None) -> str:
@@ -122,6 +153,14 @@ def consent_opt_out(
         phone=phone,
     )
     consent_changed_record(organization=organization, event=event, type="contact.opted_out")
+    _audit(
+        organization=organization,
+        phone=phone,
+        contact_ids=contact_ids,
+        source=source,
+        user=user,
+        action=Action.CONTACT_OPTED_OUT,
+    )
     logger.info("opted out: org=%s source=%s", organization.public_id, source)
     return True
 
@@ -174,6 +213,14 @@ def consent_opt_in(
         phone=phone,
     )
     consent_changed_record(organization=organization, event=event, type="contact.opted_in")
+    _audit(
+        organization=organization,
+        phone=phone,
+        contact_ids=contact_ids,
+        source=source,
+        user=user,
+        action=Action.CONTACT_OPTED_IN,
+    )
     logger.info("opted in: org=%s source=%s", organization.public_id, source)
     return True
 

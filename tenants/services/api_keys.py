@@ -6,8 +6,11 @@ import logging
 import secrets
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import Target, api_key_label, audit_record
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import API_KEY_ROLES, ApiKey, Organization, User
 
@@ -21,6 +24,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@transaction.atomic
 def api_key_create(
     *, organization: Organization, name: str, role: str, by: User | None = None
 ) -> tuple[ApiKey, str]:
@@ -41,15 +45,28 @@ def api_key_create(
         key_hash=_hash(secret),
         created_by=by,
     )
+    audit_record(
+        organization=organization,
+        action=Action.API_KEY_CREATED,
+        target=Target.of(TargetType.API_KEY, api_key, api_key_label(api_key)),
+        changes={"role": {"before": None, "after": role}},
+        actor=by,
+    )
     logger.info("api key created: %s… in %s", lookup, organization.public_id)
     return api_key, f"{KEY_PREFIX}_{lookup}_{secret}"
 
 
+@transaction.atomic
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is not None:
         raise ConflictError("This key is already revoked.")
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
+    audit_record(
+        organization=api_key.organization,
+        action=Action.API_KEY_REVOKED,
+        target=Target.of(TargetType.API_KEY, api_key, api_key_label(api_key)),
+    )
     logger.info("api key revoked: %s…", api_key.prefix)
     return api_key
 

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenants.actor import Actor
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import Target, audit_record
 from tenants.errors import AccessDenied, ApplicationError, ConflictError
 from tenants.models import Invitation, Membership, Organization, Role, User, normalize_email
 
@@ -67,6 +69,13 @@ def invitation_create(
         token_hash=_hash_token(token),
         invited_by=by.user,
         expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    audit_record(
+        organization=organization,
+        action=Action.MEMBER_INVITED,
+        target=Target.of(TargetType.INVITATION, invitation, email),
+        changes={"role": {"before": None, "after": role}},
+        actor=by,
     )
     url = invitation_url(token)
     inviter = by.user.get_full_name() if by.user else organization.name
@@ -135,14 +144,28 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        organization=invitation.organization,
+        action=Action.MEMBER_JOINED,
+        target=Target.of(TargetType.MEMBER, membership, user.email),
+        changes={"role": {"before": None, "after": membership.role}},
+        actor=user,
+    )
     logger.info("invitation accepted: %s", invitation.public_id)
     return membership
 
 
+@transaction.atomic
 def invitation_revoke(*, invitation: Invitation, by: Actor) -> None:
     _require_manager(by, invitation.organization_id)
     if invitation.accepted_at is not None:
         raise ConflictError("This invitation has already been used.")
+    audit_record(
+        organization=invitation.organization,
+        action=Action.INVITATION_REVOKED,
+        target=Target.of(TargetType.INVITATION, invitation, invitation.email),
+        actor=by,
+    )
     invitation.delete()
 
 
@@ -160,6 +183,13 @@ def membership_change_role(*, membership: Membership, role: str, by: Actor) -> M
             raise ConflictError(
                 "This is the last owner. Make someone else an owner first.", code="last_owner"
             )
+    audit_record(
+        organization=target.organization,
+        action=Action.MEMBER_ROLE_CHANGED,
+        target=Target.of(TargetType.MEMBER, target, target.user.email),
+        changes={"role": {"before": target.role, "after": role}},
+        actor=by,
+    )
     target.role = role
     target.save(update_fields=["role"])
     logger.info("membership role changed: %s to %s by %s", target.public_id, role, by)
@@ -182,5 +212,12 @@ def membership_remove(*, membership: Membership, by: Actor) -> None:
                 "the organization.",
                 code="last_owner",
             )
+    audit_record(
+        organization=target.organization,
+        action=Action.MEMBER_REMOVED,
+        target=Target.of(TargetType.MEMBER, target, target.user.email),
+        changes={"role": {"before": target.role, "after": None}},
+        actor=by,
+    )
     target.delete()
     logger.info("membership removed: %s by %s", target.public_id, by)

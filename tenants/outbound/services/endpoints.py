@@ -14,6 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import HIDDEN, REPLACED, Target, audit_record, changes_of
 from tenants.crypto import encrypt
 from tenants.errors import ApplicationError, ConflictError
 from tenants.models import Organization, User
@@ -72,6 +74,21 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def _audit(
+    endpoint: WebhookEndpoint,
+    action: Action,
+    changes: dict[str, Any],
+    by: User | None = None,
+) -> None:
+    audit_record(
+        organization=endpoint.organization,
+        action=action,
+        target=Target.of(TargetType.WEBHOOK_ENDPOINT, endpoint, endpoint.url),
+        changes=changes,
+        actor=by,
+    )
+
+
 @transaction.atomic
 def endpoint_create(
     *,
@@ -105,6 +122,7 @@ def endpoint_create(
         **values,
     )
     subscriptions_forget(organization.pk)
+    _audit(endpoint, Action.WEBHOOK_ENDPOINT_CREATED, changes_of({}, values), by)
     logger.info("webhook endpoint created: %s in %s", endpoint.public_id, organization.public_id)
     return endpoint, secret
 
@@ -120,6 +138,7 @@ def endpoint_update(
     """Changes what is given (the URL checked again)."""
     errors: dict[str, list[str]] = {}
     changed: list[str] = []
+    before = {field: getattr(endpoint, field) for field in CHECKS}
     for field, raw in (("url", url), ("event_types", event_types), ("description", description)):
         if isinstance(raw, Unset):
             continue
@@ -133,6 +152,9 @@ def endpoint_update(
     if changed:
         endpoint.save(update_fields=[*changed, "updated_at"])
         subscriptions_forget(endpoint.organization_id)
+        after = {field: getattr(endpoint, field) for field in CHECKS}
+        if changes := changes_of(before, after):
+            _audit(endpoint, Action.WEBHOOK_ENDPOINT_CHANGED, changes)
     return endpoint
 
 
@@ -151,6 +173,8 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
             "updated_at",
         ]
     )
+    changes = {"secret": {"before": HIDDEN, "after": REPLACED}}
+    _audit(endpoint, Action.WEBHOOK_ENDPOINT_CHANGED, changes)
     logger.info("webhook endpoint secret rotated: %s", endpoint.public_id)
     return secret
 
@@ -163,6 +187,8 @@ def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str = "") -> WebhookE
         endpoint.disabled_reason = reason or "Disabled by an admin."
         endpoint.save(update_fields=["disabled_at", "disabled_reason", "updated_at"])
         subscriptions_forget(endpoint.organization_id)
+        changes = {"enabled": {"before": True, "after": False}}
+        _audit(endpoint, Action.WEBHOOK_ENDPOINT_CHANGED, changes)
     return endpoint
 
 
@@ -175,12 +201,16 @@ def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
             update_fields=["disabled_at", "disabled_reason", "failing_since", "updated_at"]
         )
         subscriptions_forget(endpoint.organization_id)
+        changes = {"enabled": {"before": False, "after": True}}
+        _audit(endpoint, Action.WEBHOOK_ENDPOINT_CHANGED, changes)
     return endpoint
 
 
 @transaction.atomic
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     organization_id = endpoint.organization_id
+    before = {field: getattr(endpoint, field) for field in CHECKS}
+    _audit(endpoint, Action.WEBHOOK_ENDPOINT_DELETED, changes_of(before, dict.fromkeys(before)))
     WebhookDelivery.objects.filter(endpoint=endpoint).delete()
     endpoint.delete()
     subscriptions_forget(organization_id)
