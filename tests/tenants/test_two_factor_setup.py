@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 from urllib.parse import quote
 
 import pytest
@@ -209,3 +210,19 @@ def test_new_recovery_codes_replace_the_old_ones(client, user):
     assert not set(new_codes) & set(old)
     assert RecoveryCode.objects.filter(user=user).count() == 10
     assert "New recovery codes are ready" in page_text(response)
+
+
+def test_no_secret_or_recovery_code_reaches_a_log_line(client, user, caplog):
+    caplog.set_level(logging.DEBUG)
+    start(client)
+    device = TOTPDevice.objects.get(user=user)
+    client.get(QR)
+    confirm(client, wrong_code(device))
+    codes_page = page_text(confirm(client, code(device)))
+    codes = codes_page.split('aria-label="Recovery codes">')[1].split("</textarea>")[0].split()
+    client.post("/account/two-factor/recovery-codes/", {"regenerate-code": codes[0]})
+
+    secrets = [device.key, base64.b32encode(device.bin_key).decode(), *codes]
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("two-factor sign-in turned on" in line for line in logged)
+    assert [line for line in logged if any(s in line for s in secrets)] == []

@@ -214,3 +214,17 @@ def test_the_admins_own_sign_in_form_is_sent_to_this_one(device, user):
     assert posted["Location"] == "/login/?next=%2Fadmin%2F"
     assert shown["Location"] == "/login/?next=%2Fadmin%2F"
     assert not signed_in(client)
+
+
+def test_staff_reach_the_admin_after_both_steps(device, user):
+    user.is_staff = user.is_superuser = True
+    user.save()
+    client = browser()
+    sent = client.get("/admin/")["Location"]  # the admin's index sends to its own sign-in…
+    assert client.get(sent)["Location"] == "/login/?next=%2Fadmin%2F"  # …which sends here
+
+    password_step(client, user, next_url="/admin/")
+    response = client.post(LOGIN_CODE, {"code": code(device)})
+
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
