@@ -72,8 +72,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tenants",
     "tenants.outbound",
+    "tenants.audit",
     "connections",
     "contacts",
     "templates_sms",
@@ -91,11 +94,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "tenants.access.OrganizationMiddleware",
+    "tenants.audit.context.AuditRequestMiddleware",
     "tenants.caching.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, so its redirects carry every header the middleware above adds.
+    "tenants.two_factor.middleware.TwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -172,6 +179,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Two-factor sign-in (tenants/two_factor/): the name authenticator apps show for the account.
+OTP_TOTP_ISSUER = "SMS Hub"
+# Wrong codes are counted per account across sign-ins and pages (tenants.two_factor.services);
+# django-otp's own back-off would also refuse the right code typed a second after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# The Django admin shows no device's secret key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # EMAIL_URL or EMAIL_HOST…; the console (which is the log) only with DEBUG on.
 _email = email_from_env(debug=DEBUG)
 EMAIL_BACKEND = _email.backend
