@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import base64
 
+from django.db.models import Exists, OuterRef
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tenants.models import Organization, RecoveryCode, User
+from tenants.models import Membership, Organization, RecoveryCode, User
 from tenants.selectors import user_memberships
 
 
@@ -31,6 +32,13 @@ def recovery_codes_left(user: User) -> int:
 def organizations_requiring_two_factor(user: User) -> list[Organization]:
     memberships = user_memberships(user).filter(organization__require_two_factor=True)
     return [membership.organization for membership in memberships]
+
+
+def organization_two_factor_members(organization: Organization) -> tuple[int, int]:
+    """How many of the organization's members use two-factor sign-in, and how many there are."""
+    members = Membership.objects.filter(organization=organization)
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
+    return members.filter(Exists(confirmed)).count(), members.count()
 
 
 def device_secret_text(device: TOTPDevice) -> str:

@@ -24,6 +24,7 @@ from tenants.services.organizations import (
     organization_request_deletion,
     organization_update,
 )
+from tenants.two_factor.selectors import organization_two_factor_members
 from tenants.views.forms import apply_error
 
 
@@ -36,7 +37,12 @@ class OrganizationSettingsView(OrganizationView):
         if not editable:
             for field in form.fields.values():
                 field.disabled = True
-        context = {"form": form, "editable": editable, "section": "general"}
+        context = {
+            "form": form,
+            "editable": editable,
+            "section": "general",
+            "two_factor_members": organization_two_factor_members(self.organization),
+        }
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest) -> HttpResponse:

@@ -39,6 +39,7 @@ def test_an_owner_with_two_factor_requires_it(personas, owner_on):
     assert 'id="id_require_two_factor" name="require_two_factor" value="on" checked' in (
         page_text(response)
     )
+    assert "Members using two-factor sign-in: 1 of 4." in page_text(response)
     owner_on.post(SETTING, {})
     assert not required(personas.org)
 
@@ -63,6 +64,7 @@ def test_only_owners_may_change_it(personas, persona):
     assert not required(personas.org)
     assert f'action="{SETTING}"' not in settings_page
     assert "Only owners can require it of everyone." in settings_page
+    assert "Members using two-factor sign-in: 0 of 4." in settings_page
 
 
 def test_another_organizations_owner_changes_only_their_own(personas, owner_on):
