@@ -273,16 +273,21 @@ def _claim_sender(
         else {}
     )
     ids = [m.pk for m in messages]
+    # A new attempt clears the last one's error (its event keeps it): the sweeper takes a
+    # ``submitting`` row with an error for an unknown outcome, and this call is in flight.
     Message.objects.filter(pk__in=ids, status=Status.PENDING).update(
         status=Status.SUBMITTING,
         submitted_at=now,
         attempts=F("attempts") + 1,
         connection=connection,
+        error_code=None,
+        error_message="",
         updated_at=now,
         **fields,
     )
     for message in messages:  # what the claim wrote, without reading the rows back
         message.status, message.submitted_at, message.updated_at = Status.SUBMITTING, now, now
+        message.error_code, message.error_message = None, ""
         message.attempts += 1
         message.connection = connection
         for name, value in fields.items():

@@ -7,9 +7,10 @@ import random
 
 import pytest
 
-from messaging.models import MessageEvent, Status
+from messaging.models import Message, MessageEvent, Status
 from messaging.services import submit
 from messaging.services.dispatch import messages_enqueue_due
+from messaging.services.sweeper import messages_sweep
 from tests.connections.helpers import connect
 from tests.messaging.helpers import (
     expected_form,
@@ -112,3 +113,38 @@ def test_it_fails_when_the_retries_are_exhausted(
     clock.advance(days=1)
     assert messages_enqueue_due() == 0
     assert len(forms(rsps)) == 5
+
+
+@pytest.mark.django_db
+def test_a_retried_message_sent_again_is_not_taken_for_an_unknown_outcome_while_in_flight(
+    personas, rsps, clock, django_capture_on_commit_callbacks
+):
+    """The claim of a new attempt clears the last attempt's error: with it kept, a call still
+    in flight a minute after its claim (a window's last call, Twilio answering slowly) looked to
+    the sweeper like an unknown outcome, and a Twilio that had not stored it yet got it twice."""
+    connect(personas)
+    messages_refuse(rsps, 20429, 429, "Too Many Requests")
+    message = send_now(django_capture_on_commit_callbacks, personas, to=ALICE, body="Hi")
+    assert message.error_message == "Twilio is rate limiting this account."
+    swept: list[dict[str, int]] = []
+
+    def sweep_while_in_flight(form: object) -> None:
+        claimed = Message.objects.get(pk=message.pk)
+        assert (claimed.status, claimed.error_code, claimed.error_message) == (
+            Status.SUBMITTING,
+            None,
+            "",
+        )
+        later = clock.now + datetime.timedelta(seconds=70)
+        counts = messages_sweep(now=later).counts()
+        swept.append({name: n for name, n in counts.items() if n})
+
+    messages_create(rsps, sid=SID, during=sweep_while_in_flight)
+    clock.now = message.send_after
+    assert messages_enqueue_due() == 1
+
+    assert swept == [{}]  # nothing looked up, nothing sent again
+    assert len(forms(rsps)) == 2
+    message.refresh_from_db()
+    assert (message.status, message.sid, message.attempts) == (Status.QUEUED, SID, 2)
+    assert event_rows(message) == [("pending", None), ("retry", 20429), ("queued", None)]
