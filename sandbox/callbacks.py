@@ -149,6 +149,7 @@ async def stats(request: web.Request) -> web.Response:
                 "retried": account.callback_retried,
                 "held": len(request.app[RUNTIME].held),
             },
+            "faults": dict(account.faults),
             "up": request.app[RUNTIME].up.is_set(),
             "inbound": {
                 "posted": sum(account.inbound_answers.values()),

@@ -168,6 +168,7 @@ class Account:
     creates_per_callback_url: Counter[str] = field(default_factory=Counter)
     callback_answers: Counter[str] = field(default_factory=Counter)
     callback_retried: int = 0  # status callbacks posted again (``callback_retries``)
+    faults: Counter[str] = field(default_factory=Counter)  # creates gone wrong, by kind
     inbound_answers: Counter[str] = field(default_factory=Counter)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -241,13 +242,16 @@ class Account:
         options = self.options
         draw = self.rng.random()
         if draw < options.http_429_rate:
-            return "429"
-        draw -= options.http_429_rate
-        if draw < options.http_500_rate:
+            fault = "429"
+        elif draw < options.http_429_rate + options.http_500_rate:
             created = self.rng.random() < options.http_500_created_rate
-            return "500-created" if created else "500-not-created"
-        draw -= options.http_500_rate
-        return "slow" if draw < options.slow_rate else ""
+            fault = "500-created" if created else "500-not-created"
+        elif draw < options.http_429_rate + options.http_500_rate + options.slow_rate:
+            fault = "slow"
+        else:
+            return ""
+        self.faults[fault] += 1
+        return fault
 
     def arrivals(self) -> dict[str, list[float]]:
         """Each recipient's outbound creates, as the epoch seconds (to the microsecond) of the

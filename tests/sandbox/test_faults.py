@@ -78,7 +78,13 @@ def test_the_shares_of_429s_and_500s_and_which_500s_created_the_message(
     created_500s = [n for n in lost_answers if n in created]
     assert 0 < len(created_500s) < len(lost_answers)  # some 500s created it, some did not
     # Only the created ones count, once each, under their callback URL.
-    assert sandbox.stats()["creates"] == {f"{phone_sink.url}/status/{n}": 1 for n in created}
+    stats = sandbox.stats()
+    assert stats["creates"] == {f"{phone_sink.url}/status/{n}": 1 for n in created}
+    assert stats["faults"] == {
+        "429": by_answer[429],
+        "500-created": len(created_500s),
+        "500-not-created": len(lost_answers) - len(created_500s),
+    }
 
 
 def test_a_slow_create_is_stored_at_once_and_answered_after_the_caller_gave_up(
@@ -109,6 +115,7 @@ def test_a_slow_create_is_stored_at_once_and_answered_after_the_caller_gave_up(
     patient = sandbox.create_message(To=recipient(2), From=LOCAL, Body="slow")
     assert patient.status_code == 201  # a caller that waits long enough gets the answer
     assert time.monotonic() - waited >= 1.5
+    assert sandbox.stats()["faults"] == {"slow": 2}
 
 
 # --- Outages -----------------------------------------------------------------------------------
