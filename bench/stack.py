@@ -151,9 +151,13 @@ def stop(children: list[Child]) -> None:
             child.process.wait(timeout=10)
 
 
-def start_sandbox(logs: Path, *, port: int, latency_ms: int, callback_delay_ms: int) -> Child:
+def start_sandbox(
+    logs: Path, *, port: int, latency_ms: int, callback_delay_ms: int, flags: Iterable[str] = ()
+) -> Child:
+    """The Twilio sandbox; ``flags``: more of its command's flags (its faults, say)."""
     command = [sys.executable, "manage.py", "run_twilio_sandbox", "--port", str(port)]
     command += ["--latency-ms", str(latency_ms), "--callback-delay-ms", str(callback_delay_ms)]
+    command += list(flags)
     sandbox = start("sandbox", command, logs)
     wait_for_port(port, "the sandbox did not start", process=sandbox.process)
     return sandbox
