@@ -2,10 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from tenants.api_schema import EXAMPLE_IDS, EXAMPLE_TIME, example
 from tenants.audit.models import Action, ActorType, AuditEvent
+
+EVENT_EXAMPLE = {
+    "id": "f0e1d2c3-b4a5-4697-8877-665544332215",
+    "at": EXAMPLE_TIME,
+    "action": "member.role_changed",
+    "actor": {"type": "user", "id": EXAMPLE_IDS["user"], "label": "ana@example.com"},
+    "address": "203.0.113.7",
+    "target": {"type": "member", "id": EXAMPLE_IDS["member"], "label": "sam@example.com"},
+    "changes": {"role": {"before": "viewer", "after": "marketer"}},
+}
 
 
 class AuditActorSerializer(serializers.Serializer[None]):
@@ -21,6 +32,7 @@ class AuditTargetSerializer(serializers.Serializer[None]):
     label = serializers.CharField()  # type: ignore[assignment]
 
 
+@extend_schema_serializer(examples=[example(EVENT_EXAMPLE)])
 class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
     id = serializers.UUIDField(source="public_id", read_only=True)
     action = serializers.ChoiceField(choices=Action.choices, read_only=True)
