@@ -47,6 +47,7 @@ from tests.connections.helpers import connect
 from tests.e2e.test_accessibility import PAGES as NAVIGATION_PAGES
 from tests.factories import Personas
 from tests.tenants.test_time_zone import NOT_PAGES, NOT_WALKED
+from tests.tenants.two_factor_helpers import PASSWORD, turn_on
 from tests.urls_walk import TAG, routes, world_ids
 
 pytestmark = pytest.mark.django_db
@@ -312,6 +313,11 @@ def test_every_post_form_carries_the_csrf_token_and_is_refused_without_it(person
     world = make_world(personas)
     signed_in = walk(personas.client("owner"), world.signed_in_paths())
     signed_out = walk(Client(HTTP_X_FORWARDED_PROTO="https"), world.signed_out_paths(personas))
+    # The sign-in's second step is shown only between a right password and a code.
+    turn_on(personas.admin)
+    halfway = Client(HTTP_X_FORWARDED_PROTO="https")
+    halfway.post("/login/", {"username": personas.admin.email, "password": PASSWORD})
+    signed_out.update(walk(halfway, ["/login/two-factor/"]))
     assert set(NAVIGATION_PAGES) <= set(signed_in)
     # Every template with a POST form was shown: a new one the walk cannot reach fails here.
     rendered = set().union(
