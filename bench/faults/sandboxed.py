@@ -22,6 +22,7 @@ from django.utils import timezone
 from bench.faults.outcome import Outcome, duplicated_of
 from bench.stack import Child, answered_callbacks, get_json, log_problems
 from messaging.models import FINAL, Message, MessageEvent, Status
+from messaging.services.failed_calls import MAX_ATTEMPTS
 from messaging.services.sweeper import UNKNOWN_OUTCOME_AFTER
 from messaging.tasks import enqueue_due_messages, sweep_messages
 from tenants.models import Organization
@@ -95,17 +96,23 @@ def time_passes(organization: Organization) -> tuple[int, int]:
 
 
 def recover(
-    organization: Organization, state: Callable[[], Any], *, passes: int, notes: list[str]
+    organization: Organization,
+    state: Callable[[], Any],
+    *,
+    passes: int,
+    notes: list[str],
+    until: Callable[[], bool] | None = None,
 ) -> int:
     """Lets the product settle everything by itself: wait for the stack to go quiet, let time
     pass, run beat's two tasks now (due messages, the sweeper) in this process, again, up to
-    ``passes`` times or until nothing is unsettled. Returns the passes run."""
+    ``passes`` times or until ``until()`` (by default: nothing is unsettled). Returns the
+    passes run."""
     swept: Counter[str] = Counter()
     shifted = [0, 0]
     done = 0
     for done in range(1, passes + 1):
         wait_for_quiet(state)
-        if not unsettled(organization):
+        if until() if until else not unsettled(organization):
             done -= 1
             break
         ended, aged = time_passes(organization)
@@ -115,8 +122,8 @@ def recover(
         enqueue_due_messages()
     wait_for_quiet(state)
     notes.append(
-        f"time stood in for: {shifted[0]} retry backoffs ended early, {shifted[1]} unknown "
-        f"outcomes aged a minute; {done} sweeper passes called early "
+        f"{organization.name}: time stood in for: {shifted[0]} retry backoffs ended early, "
+        f"{shifted[1]} unknown outcomes aged a minute; {done} sweeper passes called early "
         f"({', '.join(f'{k} {v}' for k, v in sorted(swept.items()) if v) or 'nothing to do'})"
     )
     return done
@@ -144,16 +151,22 @@ def counts(organization: Organization, sandbox_url: str) -> tuple[int, int, int,
     return len(ids), sent, unsettled(organization), duplicated
 
 
-def histories(organization: Organization, creates: dict[str, int], *, first: int = 2) -> list[str]:
-    """The events of the first few messages Twilio created twice, and of those not delivered,
-    for whoever looks into them."""
+def histories(
+    organization: Organization,
+    creates: dict[str, int],
+    *,
+    first: int = 2,
+    not_delivered: bool = True,
+) -> list[str]:
+    """The events of the first few messages Twilio created twice, and of those not delivered
+    (where everything should be), for whoever looks into them."""
     twice = [url.rstrip("/").rsplit("/", 1)[-1] for url, n in creates.items() if n > 1]
     mine = Message.objects.filter(organization=organization)
+    kinds = [("created twice", mine.filter(public_id__in=twice))]
+    if not_delivered:
+        kinds.append(("not delivered", mine.exclude(status=Status.DELIVERED)))
     lines = []
-    for label, messages in (
-        ("created twice", mine.filter(public_id__in=twice)),
-        ("not delivered", mine.exclude(status=Status.DELIVERED)),
-    ):
+    for label, messages in kinds:
         for message in messages.order_by("pk")[:first]:
             steps = MessageEvent.objects.filter(message=message).order_by("pk")
             history = ", ".join(
@@ -186,3 +199,10 @@ def report(outcome: Outcome) -> None:
         print(f"  {note}")
     for check, ok in outcome.checks.items():
         print(f"  {'ok' if ok else 'FAILED'}: {check}")
+
+
+def gave_up(organization: Organization) -> int:
+    """Messages failed after their last attempt (``MAX_ATTEMPTS``): the retry limit, by design."""
+    return Message.objects.filter(
+        organization=organization, status=Status.FAILED, attempts__gte=MAX_ATTEMPTS
+    ).count()
