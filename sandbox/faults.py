@@ -105,8 +105,8 @@ async def _go_away(app: web.Application, seconds: float) -> None:
     try:
         await asyncio.sleep(seconds)
     finally:
+        runtime.up.set()  # held webhooks go out even if the port cannot be had again
         await listener.open()
-        runtime.up.set()
     logger.warning("outage over: listening again on port %d", listener.port)
 
 
