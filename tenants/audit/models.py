@@ -37,6 +37,10 @@ class Action(models.TextChoices):
         "Rotated the inbound webhook URL",
     )
     ENCRYPTION_KEYS_ROTATED = "encryption.keys_rotated", "Re-encrypted the stored secrets"
+    TWO_FACTOR_REQUIREMENT_CHANGED = (
+        "organization.two_factor_required",
+        "Changed whether two-factor sign-in is required",
+    )
     MEMBER_INVITED = "member.invited", "Invited a member"
     MEMBER_JOINED = "member.joined", "Joined"
     INVITATION_REVOKED = "invitation.revoked", "Revoked an invitation"

@@ -22,6 +22,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tenants.actor import Actor
+from tenants.audit.models import Action, TargetType
+from tenants.audit.services import Target, audit_record, changes_of
 from tenants.errors import AccessDenied, ApplicationError, ConflictError
 from tenants.models import Organization, RecoveryCode, Role, User
 from tenants.two_factor.selectors import (
@@ -227,8 +229,20 @@ def organization_two_factor_require(
             "Turn on two-factor sign-in for yourself first (your account menu → Two-factor "
             "sign-in), then require it of everyone.",
         )
-    organization.require_two_factor = required
-    organization.save(update_fields=["require_two_factor", "updated_at"])
+    before = organization.require_two_factor
+    with transaction.atomic():
+        organization.require_two_factor = required
+        organization.save(update_fields=["require_two_factor", "updated_at"])
+        if before != required:
+            audit_record(
+                organization=organization,
+                action=Action.TWO_FACTOR_REQUIREMENT_CHANGED,
+                target=Target.of(TargetType.ORGANIZATION, organization, organization.name),
+                changes=changes_of(
+                    {"require_two_factor": before}, {"require_two_factor": required}
+                ),
+                actor=by,
+            )
     logger.info(
         "two-factor requirement %s: organization %s by %s",
         "on" if required else "off",

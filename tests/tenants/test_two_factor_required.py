@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tenants.audit.models import AuditEvent
 from tenants.models import Organization
 from tests.factories import page_text
 from tests.tenants.two_factor_helpers import LOGIN_CODE, PAGE, browser, code, sign_in, turn_on
@@ -41,7 +42,21 @@ def test_an_owner_with_two_factor_requires_it(personas, owner_on):
     )
     assert "Members using two-factor sign-in: 1 of 4." in page_text(response)
     owner_on.post(SETTING, {})
+    owner_on.post(SETTING, {})  # no change: no event
     assert not required(personas.org)
+    events = AuditEvent.objects.filter(organization=personas.org).order_by("at", "pk")
+    assert [
+        (e.action, e.actor_user, e.target_id, e.changes, e.address is not None) for e in events
+    ] == [
+        (
+            "organization.two_factor_required",
+            personas.owner,
+            str(personas.org.public_id),
+            {"require_two_factor": {"before": before, "after": after}},
+            True,
+        )
+        for before, after in [(False, True), (True, False)]
+    ]
 
 
 def test_an_owner_without_two_factor_cannot_require_it(personas):
