@@ -62,6 +62,10 @@ async def twilio_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     except TwilioError as error:
         return twilio_json(error.body(), status=error.status)
+    except ConnectionResetError:
+        # The caller is gone mid-request (an outage dropped it): there is no one to answer.
+        logger.info("%s %s: the connection was dropped", request.method, request.path)
+        return web.Response(status=499)
 
 
 def basic_auth(request: web.Request) -> tuple[str, str]:

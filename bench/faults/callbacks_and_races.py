@@ -22,7 +22,7 @@ both organizations. Checks: the day-old fetch recorded Twilio's final status of 
 message; no late callback changed a final status; every message of both ends in Twilio's final
 status for it (statuses only move forward, so shuffled callbacks cannot leave an earlier one);
 one event row per distinct callback (duplicates recorded once); both workers took send batches;
-the web answered every callback 2xx; no Traceback in any process's log.
+the web answered every callback 2xx; no Traceback in the product's logs (web, workers, beat).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
         .venv/bin/python -m bench.faults.callbacks_and_races [--smoke] --out <path.json>
@@ -284,7 +284,7 @@ def measure(smoke: bool) -> Outcome:
         if broken:
             notes.append(f"a Traceback in the log of: {', '.join(broken)} (logs in {logs})")
         checks["the web answered every status callback 2xx"] = answered_ok
-        checks["no Traceback in any process's log"] = not broken
+        checks["no Traceback in the product's logs"] = not broken
     return Outcome(
         case=CASE,
         title=TITLE,

@@ -186,7 +186,13 @@ def callbacks_answered_2xx(web: Child) -> tuple[bool, str]:
 
 
 def tracebacks(children: list[Child]) -> list[str]:
-    return [c.name for c in children if any("Traceback" in line for line in log_problems(c))]
+    """The product's processes (not the sandbox, which breaks things on purpose) whose log
+    holds a Traceback."""
+    return [
+        c.name
+        for c in children
+        if c.name != "sandbox" and any("Traceback" in line for line in log_problems(c))
+    ]
 
 
 def report(outcome: Outcome) -> None:

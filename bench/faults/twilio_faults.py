@@ -24,7 +24,7 @@ Counted: sent and duplicated from the sandbox's creates per message, lost from t
 (the sandbox fails none) or failed after its five attempts (the retry limit: 500s and 429s
 use them up; the notes say how many), none handed to a person (one text
 per recipient is never ambiguous), every fault exercised, the web answered every status
-callback 2xx, no Traceback in any process's log.
+callback 2xx, no Traceback in the product's logs (web, workers, beat).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub \\
         .venv/bin/python -m bench.faults.twilio_faults [--smoke] --out <path.json>
@@ -167,7 +167,7 @@ def measure(smoke: bool) -> Outcome:
                 faults.get(kind) for kind in ("429", "500-created", "500-not-created", "slow")
             ),
             "the web answered every status callback 2xx": answered_ok,
-            "no Traceback in any process's log": not broken,
+            "no Traceback in the product's logs": not broken,
         }
     return Outcome(
         case=CASE,

@@ -5,6 +5,9 @@ connections for a while, then the same account answers again)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
+import socket
 import time
 from collections import Counter
 from typing import Any
@@ -183,3 +186,27 @@ def test_an_outage_needs_the_sandbox_served_by_its_own_listener():
 
     assert status == 409
     assert body == {"error": "the sandbox is not listening"}
+
+
+def test_a_request_an_outage_cuts_off_mid_body_is_dropped_quietly(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+):
+    port = int(sandbox.url.rsplit(":", 1)[1])
+    path = f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages.json"
+    token = base64.b64encode(f"{sandbox.auth[0]}:{sandbox.auth[1]}".encode()).decode()
+    caplog.set_level(logging.INFO)
+    with socket.create_connection(("127.0.0.1", port)) as half_sent:
+        half_sent.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {token}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+            "To=%2B1415".encode()
+        )
+        time.sleep(0.2)
+        answer = requests.post(f"{sandbox.url}/sandbox/outage", json={"seconds": 0.5}, timeout=5)
+        assert answer.status_code == 202
+        assert half_sent.recv(100) == b""  # dropped, never answered
+    wait_until(lambda: not refused(sandbox), timeout=3, what="the sandbox to come back")
+
+    assert f"POST {path}: the connection was dropped" in caplog.messages
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert listed(sandbox, "+1415") == []
