@@ -342,3 +342,21 @@ class DateSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.automation} for contact {self.contact_id} at {self.due_at}"
+
+
+class HeldEvent(models.Model):
+    """An event whose ``handle_event`` task the broker refused (Redis down when the change that
+    caused it committed): kept here, in the database that already holds the change, and
+    handed to the broker again by the beat's pass once it answers, so the automation still
+    fires once. The event's own key makes a replay that reaches the broker twice enrol once.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=("created_at",), name="held_event_created")]
+
+    def __str__(self) -> str:
+        return f"held {self.event.get('type')} event of organization {self.organization_id}"

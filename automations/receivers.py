@@ -1,4 +1,5 @@
-"""Listeners for the lower rooms' events: each only enqueues ``handle_event``.
+"""Listeners for the lower rooms' events: each only enqueues ``handle_event`` (kept in the
+database when the broker refuses it: ``services.held_events``).
 
 The signals are sent after the causing transaction commits, so a rolled-back change enrols
 nobody. The event's key is drawn here, once: a retried task carries the same key, which is
@@ -12,7 +13,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from automations.tasks import handle_event, schedule_contact_dates
+from automations.services.held_events import event_enqueue
+from automations.tasks import schedule_contact_dates
 from automations.triggers import Event
 from contacts import signals as contact_signals
 from messaging import signals as message_signals
@@ -32,7 +34,7 @@ def _enqueue(event_type: str, kwargs: dict[str, Any]) -> None:
         key=uuid.uuid4().hex,
         data={k: kwargs[k] for k in PAYLOAD if k in kwargs},
     )
-    handle_event.delay(event.as_task_args())
+    event_enqueue(event=event.as_task_args())
 
 
 @receiver(contact_signals.contact_created, dispatch_uid="automations.contact_created")

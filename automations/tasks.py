@@ -8,6 +8,7 @@ from automations.services.date_pass import dates_enrol_due
 from automations.services.dates import schedule_contacts, schedule_sync
 from automations.services.engine import runs_advance_due
 from automations.services.enrolment import event_handle
+from automations.services.held_events import held_events_replay
 from automations.services.launches import launch_work, launches_resume
 from automations.triggers import Event
 
@@ -25,6 +26,11 @@ def handle_event(event: dict[str, Any]) -> dict[str, int]:
 @shared_task(name="automations.tasks.advance_due_runs")
 def advance_due_runs() -> int:
     return runs_advance_due()
+
+
+@shared_task(name="automations.tasks.replay_held_events")
+def replay_held_events() -> int:
+    return held_events_replay()
 
 
 @shared_task(name="automations.tasks.work_launch", acks_late=True, reject_on_worker_lost=True)

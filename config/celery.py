@@ -75,6 +75,11 @@ app.conf.update(
             "task": "automations.tasks.advance_due_runs",
             "schedule": 10.0,
         },
+        # Events the broker refused while it was down (automations.services.held_events).
+        "replay-held-events": {
+            "task": "automations.tasks.replay_held_events",
+            "schedule": 10.0,
+        },
         "resume-launches": {
             "task": "automations.tasks.resume_launches",
             "schedule": 60.0,
