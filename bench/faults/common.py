@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -58,6 +59,11 @@ class Stack:
     sandbox_port: int
     web_port: int
     children: list[Child] = field(default_factory=list)
+    # docker-compose's ``restart: unless-stopped``: a process that exits by itself is started
+    # again (``watch``), one killed on purpose (``kill9``) or stopped at the end is not.
+    restarted: list[str] = field(default_factory=list)
+    stopping: bool = False
+    killed: set[int] = field(default_factory=set)
 
     @property
     def sandbox_url(self) -> str:
@@ -95,6 +101,27 @@ class Stack:
 
     def beat(self) -> Child:
         return self._add(start_beat(self.logs))
+
+    def kill9(self, child: Child) -> None:
+        self.killed.add(child.process.pid)
+        kill9(child)
+
+    def watch(self) -> None:
+        """Starts the restart policy, on a thread of its own, for the rest of the case."""
+        threading.Thread(target=self._restart_exited, daemon=True).start()
+
+    def _restart_exited(self) -> None:
+        while not self.stopping:
+            for index, child in enumerate(list(self.children)):
+                code = child.process.poll()
+                if code is None or child.process.pid in self.killed or self.stopping:
+                    continue
+                name = f"{child.name}-restarted-{len(self.restarted) + 1}"
+                command = [str(arg) for arg in child.process.args]  # type: ignore[union-attr]
+                self.children[index] = start(name, command, self.logs)
+                self.restarted.append(f"{child.name} exited (code {code}): started again")
+                print(self.restarted[-1], flush=True)
+            time.sleep(1.0)
 
     def _add(self, child: Child) -> Child:
         self.children.append(child)
@@ -150,6 +177,7 @@ def fault_stack(name: str) -> Iterator[Stack]:
         try:
             yield stack
         finally:
+            stack.stopping = True
             stop(stack.children)
             print_log_problems(stack.children)
             from django.db import connection

@@ -9,7 +9,9 @@ the contacts service. Once the sandbox has created a third of the messages, Post
 stopped (``pg_ctl stop -m fast``: every session is cut) and started again 10 s later
 (``--smoke`` 3 s) while sends and callbacks are in flight. Nothing is restarted but
 PostgreSQL: gunicorn, the workers and beat must find a working connection again by themselves
-(Django's ``CONN_HEALTH_CHECKS`` per request and, in the workers, before each task).
+(Django's ``CONN_HEALTH_CHECKS`` per request and, in the workers, before each task); as in
+docker-compose (``restart: unless-stopped``), one that exits is started again, and the notes
+name it.
 
 The sandbox does not post a callback again (as Twilio, which retries only when asked to in the
 callback URL): a callback the web refused meanwhile leaves its message short of its final
@@ -66,6 +68,7 @@ def main() -> None:
         stack.default_worker()
         stack.send_worker()
         stack.beat()
+        stack.watch()
 
         contacts_tag_bulk_add(
             organization=world.organization,
@@ -109,6 +112,7 @@ def main() -> None:
             f"stopped (-m fast) and started again {restart_s:.1f} s later, at "
             f"{created_at_restart} of {count} created",
             f"status callbacks posted {callbacks['posted']}, answered: {answers}",
+            *stack.restarted,
             *passes,
             fetched,
             counted.note(),

@@ -10,11 +10,15 @@ contact list (``GET /api/v1/contacts/``) every second. A fifth of the way in, Re
 down (SIGTERM, as ``docker compose stop`` does) for 30 s (``--smoke`` 5 s), then started again
 on its port with its append-only file.
 
+As in docker-compose (``restart: unless-stopped``), a process that exits by itself is started
+again (``Stack.watch``); the notes name any that did.
+
 What a user may expect: every request answered (2xx, or a clear error that changed nothing:
 then the contact is not tagged and nothing is owed), each tag that was stored fires its
 automation once, and its message goes out once after Redis is back. The product recovers by
 itself; only its sweepers are run ahead, as they would run minutes later, once the stack is
-quiet (``bench.faults.world.settle``).
+quiet (``bench.faults.world.settle``), and a day later for a final status callback that could
+not be taken meanwhile (``fetch_stale``).
 
 Counted per contact whose tag was stored: a message created, sent (the sandbox's creates),
 duplicated, or lost (no message at all, or one left unsettled). Checks: every request got an
@@ -114,6 +118,7 @@ def main() -> None:
         stack.default_worker()
         stack.send_worker()
         stack.beat()
+        stack.watch()
 
         answers: list[Answer] = []
         ids = [str(contact.public_id) for contact in world.contacts]
@@ -130,7 +135,8 @@ def main() -> None:
         client.join()
 
         passes = w.settle(messages, stack, seconds=180)
-        w.wait_settled(messages, seconds=120)
+        w.wait_settled(messages, seconds=60)
+        fetched = w.fetch_stale(messages)  # a callback the web could not take meanwhile
         tagged = set(
             Contact.objects.filter(organization=world.organization, tags__name=TAG)
             .values_list("public_id", flat=True)
@@ -162,7 +168,9 @@ def main() -> None:
             "of them while Redis was down: " + shown(during),
             f"contacts tagged {len(tagged_ids)} of {count}; messages {counted.messages}; "
             f"tagged contacts without a message {missing}",
+            *stack.restarted,
             *passes,
+            fetched,
             counted.note(),
             *(f"first {a.status}: {a.body[:160]}" for a in unclear[:1]),
         ],
