@@ -149,7 +149,7 @@ def count(messages: QuerySet[Message], creates: dict[str, int]) -> Count:
 # Twilio's real create time); it is only ever called once the stack has gone quiet, so no live
 # send is mistaken for a dead one.
 SWEEP_AHEAD = datetime.timedelta(minutes=6)
-SWEEP_PASSES = 6
+SWEEP_PASSES = 15  # a pass requeues at most 200 rows (the sweeper's BATCH)
 
 
 def progress(messages: QuerySet[Message], stack: Stack) -> tuple[int, int, int]:
