@@ -17,8 +17,8 @@ What the product must do by itself: a launch or an import that no worker touches
 minutes is started again by its sweeper (``launches_resume``, ``imports_resume``, on beat every
 minute), from the chunk it had reached; a chunk is one transaction, so it happened once or not
 at all. To stand for those minutes, each sweeper is called as it would run three minutes later
-(its own ``now``) once the work has stopped moving; the messages' sweeper likewise
-(``bench.faults.world.settle``).
+(its own ``now``) once the work has stopped moving; the messages' sweeper gets lost tasks'
+rows with their ``enqueued_at`` shifted back three minutes (``bench.faults.world.settle``).
 
 Counted over the launch's messages: sent and duplicated at the sandbox, lost from the rows.
 Checks: the launch and the import completed; one enrolment and one message per contact of the

@@ -15,8 +15,9 @@ batch's unclaimed rows are ``pending`` with a task no worker will run (the broke
 unacknowledged task back only after its visibility timeout) and the rows caught mid-call are
 ``submitting``: the sweeper re-enqueues the first after two minutes and, after five, asks
 Twilio for the second and adopts the message Twilio already has instead of sending it again.
-To stand for those minutes passing, the sweeper is run as beat would run it six minutes later
-(``bench.faults.world.settle``: its own ``now``, once the stack is quiet).
+To stand for those minutes passing (``bench.faults.world.settle``, once the stack is quiet): a
+``pending`` row's ``enqueued_at`` is shifted back three minutes and the sweeper run; with none
+left pending, the sweeper is run as beat would run it six minutes later (its own ``now``).
 
 Counted over the automation's messages: sent and duplicated from the sandbox's creates per
 message, lost from the rows (not final, suppressed or needs_attention at the end).

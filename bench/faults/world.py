@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from automations.models import Automation
@@ -143,11 +143,16 @@ def count(messages: QuerySet[Message], creates: dict[str, int]) -> Count:
 
 # --- Letting the product recover -------------------------------------------------------------
 
-# The sweeper run as beat would run it this much later: past its two-minute rule for a lost
-# task and its five-minute rule for a dead worker. Its own ``now`` stands for the time passing
-# (the rows' timestamps stay true, so its match window around ``submitted_at`` still holds
-# Twilio's real create time); it is only ever called once the stack has gone quiet, so no live
-# send is mistaken for a dead one.
+# Standing for the minutes the sweeper's rules wait, without racing the live stack:
+# - a ``pending`` row whose task was lost has its ``enqueued_at`` shifted back ``LOST_SHIFT``
+#   (past the two-minute lost-task rule) and the sweeper runs at the real time, so the rows it
+#   requeues, claimed again at once, are fresh ``submitting`` rows it leaves alone;
+# - a ``submitting`` row a dead worker left is found by the sweeper run as beat would run it
+#   ``SWEEP_AHEAD`` later (its own ``now``: past the five-minute rule), only once no row is
+#   pending, so nothing it requeues in that pass is mistaken for dead. Its timestamps stay true,
+#   so the match window around ``submitted_at`` still holds Twilio's real create time.
+# Both only once the stack has gone quiet.
+LOST_SHIFT = datetime.timedelta(minutes=3)
 SWEEP_AHEAD = datetime.timedelta(minutes=6)
 SWEEP_PASSES = 15  # a pass requeues at most 200 rows (the sweeper's BATCH)
 
@@ -161,19 +166,26 @@ def progress(messages: QuerySet[Message], stack: Stack) -> tuple[int, int, int]:
 
 def settle(messages: QuerySet[Message], stack: Stack, *, seconds: float = 120) -> list[str]:
     """Waits for the stack to send what it sends by itself, then, while messages are left
-    ``pending`` or ``submitting`` with nothing working on them, runs the sweeper ahead
-    (``SWEEP_AHEAD``) and waits again. Returns a note per sweeper pass."""
+    ``pending`` or ``submitting`` with nothing working on them, lets the sweeper have them as
+    minutes later (see ``LOST_SHIFT``) and waits again. Returns a note per sweeper pass."""
     notes = []
     for number in range(1, SWEEP_PASSES + 1):
         wait_for_quiet(lambda: progress(messages, stack), quiet_s=4.0, seconds=seconds)
         stuck = messages.filter(
             status__in=[Status.PENDING, Status.SUBMITTING], needs_attention=False
-        ).count()
-        if not stuck:
+        )
+        pending = stuck.filter(status=Status.PENDING, enqueued_at__isnull=False)
+        if pending.exists():
+            shifted = pending.update(enqueued_at=F("enqueued_at") - LOST_SHIFT)
+            how = f"{shifted} pending rows' enqueued_at shifted back {LOST_SHIFT}"
+            done = messages_sweep().counts()
+        elif stuck.exists():
+            how = f"{stuck.count()} submitting, run as {SWEEP_AHEAD} later"
+            done = messages_sweep(now=timezone.now() + SWEEP_AHEAD).counts()
+        else:
             break
-        done = messages_sweep(now=timezone.now() + SWEEP_AHEAD).counts()
         shown = ", ".join(f"{name} {n}" for name, n in done.items() if n) or "nothing"
-        notes.append(f"sweeper pass {number} (run as {SWEEP_AHEAD} later), {stuck} stuck: {shown}")
+        notes.append(f"sweeper pass {number} ({how}): {shown}")
         print(notes[-1], flush=True)
     return notes
 
