@@ -6,28 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0004_idempotency_key'),
+        ("tenants", "0004_idempotency_key"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='require_two_factor',
-            field=models.BooleanField(default=False, help_text='Everyone who belongs to the organization must use two-factor sign-in.'),
+            model_name="organization",
+            name="require_two_factor",
+            field=models.BooleanField(
+                default=False,
+                help_text="Everyone who belongs to the organization must use two-factor sign-in.",
+            ),
         ),
         migrations.CreateModel(
-            name='RecoveryCode',
+            name="RecoveryCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_hash', models.CharField(max_length=64)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recovery_codes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code_hash", models.CharField(max_length=64)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recovery_codes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'code_hash'], name='recovery_code_lookup')],
+                "indexes": [
+                    models.Index(fields=["user", "code_hash"], name="recovery_code_lookup")
+                ],
             },
         ),
     ]

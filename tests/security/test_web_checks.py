@@ -45,9 +45,9 @@ from tenants.outbound.models import WebhookDelivery, WebhookEndpoint
 from tenants.services.members import invitation_create
 from tests.connections.helpers import connect
 from tests.e2e.test_accessibility import PAGES as NAVIGATION_PAGES
-from tests.factories import Personas
+from tests.factories import PASSWORD, Personas
 from tests.tenants.test_time_zone import NOT_PAGES, NOT_WALKED
-from tests.tenants.two_factor_helpers import PASSWORD, turn_on
+from tests.tenants.two_factor_helpers import turn_on
 from tests.urls_walk import TAG, routes, world_ids
 
 pytestmark = pytest.mark.django_db
