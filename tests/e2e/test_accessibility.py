@@ -32,6 +32,8 @@ PAGES = [
     "/settings/api-keys/",
     "/settings/webhooks/",
     "/settings/webhooks/new/",
+    "/settings/audit-log/",
+    "/account/two-factor/",
 ]
 # What axe reports, in words a failure message can show.
 RUN = """async () => {
