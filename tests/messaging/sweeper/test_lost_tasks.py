@@ -8,6 +8,7 @@ import pytest
 
 from config.celery import app as celery_app
 from messaging.models import Message, Status
+from messaging.services import sweeper
 from messaging.services.dispatch import messages_enqueue_due
 from messaging.tasks import sweep_messages
 from tests import twilio_mocks as tw
@@ -138,3 +139,26 @@ def test_the_sweep_task_returns_its_counts(personas, clock, django_capture_on_co
         "fetched": 0,
         "twilio_errors": 0,
     }
+
+
+@pytest.mark.django_db
+def test_one_pass_requeues_every_lost_task_a_batch_at_a_time_within_its_time(
+    personas, clock, monkeypatch, django_capture_on_commit_callbacks
+):
+    """After an outage thousands may be waiting: a pass takes batch after batch (here of 2)
+    until none is left, or stops after the batch that used up its time."""
+    connect(personas)
+    monkeypatch.setattr(sweeper, "BATCH", 2)
+    lost = [created(django_capture_on_commit_callbacks, personas, to=ALICE) for _ in range(5)]
+    ids = [message.pk for message in lost]
+    Message.objects.filter(pk__in=ids).update(enqueued_at=ago(minutes=3))
+
+    with django_capture_on_commit_callbacks(execute=False) as sends:
+        late = sweeper.messages_sweep(time_budget=-1)
+    assert (late.requeued, len(sends)) == (2, 1)  # out of time: the first batch only
+
+    with django_capture_on_commit_callbacks(execute=False) as sends:
+        result = sweeper.messages_sweep()
+    assert (result.requeued, len(sends)) == (3, 2)
+    assert set(Message.objects.filter(pk__in=ids).values_list("enqueued_at", flat=True)) == {T0}
+    assert [events(message) for message in lost] == [["pending", "requeued"]] * 5
