@@ -4,7 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
-RUN pip install .
+RUN pip install --upgrade pip setuptools && pip install .
 COPY . .
 # Static files are collected into the image and served by the app itself (WhiteNoise).
 RUN DEBUG=true python manage.py collectstatic --noinput
