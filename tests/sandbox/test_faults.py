@@ -10,6 +10,7 @@ import logging
 import socket
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -182,7 +183,10 @@ def test_an_outage_needs_the_sandbox_served_by_its_own_listener():
             response = await client.post("/sandbox/outage", json={"seconds": 1})
             return response.status, await response.json()
 
-    status, body = asyncio.run(ask())
+    # In a thread of its own: a loop may already run in this one (Playwright's sync API, which
+    # the browser tests use, leaves one running), and asyncio.run() refuses to nest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status, body = pool.submit(asyncio.run, ask()).result(timeout=30)
 
     assert status == 409
     assert body == {"error": "the sandbox is not listening"}
