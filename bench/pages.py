@@ -15,6 +15,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleS0=")
 os.environ.setdefault("EMAIL_URL", "locmem://")  # benchmarks send no e-mail
+# The pages are asked as through docker-compose's TLS proxy (X-Forwarded-Proto: https), which
+# the app believes only behind a trusted proxy.
+os.environ.setdefault("TRUSTED_PROXY_COUNT", "1")
 
 import django
 
